@@ -1,0 +1,77 @@
+// Builds every bundle the product ships, plus the benchmarks:
+//   dist/extension.js     the VS Code extension host entry (node, cjs, `vscode` external)
+//   dist/cli.js           the `udp-chat` command (node, cjs)
+//   dist/image-worker.js  the jimp worker thread used by both
+//   dist/webview.js       the chat panel (browser, iife)
+//   dist/bench/*.js       benchmarks (node)
+// Usage: node esbuild.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  external: ['vscode'],
+};
+
+/** Entry points that exist: a bundle is skipped until its source is written. */
+const exists = (p) => fs.existsSync(path.join(root, p));
+
+const builds = [];
+if (exists('src/extension/extension.ts')) {
+  builds.push({ ...nodeCommon, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' });
+}
+if (exists('src/cli/main.ts')) {
+  builds.push({
+    ...nodeCommon,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  });
+}
+if (exists('src/image/worker.ts')) {
+  builds.push({ ...nodeCommon, entryPoints: { 'image-worker': 'src/image/worker.ts' }, outdir: 'dist' });
+}
+if (exists('webview/main.ts')) {
+  builds.push({
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: production ? false : 'linked',
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    loader: { '.css': 'text' },
+  });
+}
+const benchDir = path.join(root, 'bench');
+const benches = fs.existsSync(benchDir)
+  ? fs.readdirSync(benchDir).filter((f) => f.endsWith('.ts')).map((f) => path.join('bench', f))
+  : [];
+if (benches.length > 0) {
+  builds.push({ ...nodeCommon, entryPoints: benches, outdir: 'dist/bench' });
+}
+
+if (watch) {
+  for (const options of builds) {
+    const context = await esbuild.context({ ...options, absWorkingDir: root });
+    await context.watch();
+  }
+  console.log(`watching ${builds.length} bundles`);
+} else {
+  await Promise.all(builds.map((options) => esbuild.build({ ...options, absWorkingDir: root })));
+  if (fs.existsSync(path.join(root, 'dist/cli.js'))) fs.chmodSync(path.join(root, 'dist/cli.js'), 0o755);
+}

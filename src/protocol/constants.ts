@@ -1,0 +1,39 @@
+/** Wire constants shared by every peer. Changing any of these is a protocol version change. */
+
+/** "UC": the first two bytes of every datagram of this protocol; anything else is legacy or garbage. */
+export const MAGIC = 0x5543;
+export const PROTOCOL_VERSION = 1;
+
+/** Bytes of the fixed header in front of every body (see docs/protocol.md). */
+export const HEADER_BYTES = 28;
+/** Bytes of the hop authentication tag that follows the body when `Flag.Auth` is set. */
+export const AUTH_TAG_BYTES = 16;
+
+/**
+ * Largest UDP payload we send, in bytes. 1,200 fits the IPv6 minimum MTU (1,280) minus IP and UDP headers,
+ * so no datagram is ever split into IP fragments on any path (QUIC chose the same figure for the same reason).
+ */
+export const MAX_DATAGRAM_BYTES = 1200;
+/** Payload bytes a single fragment can carry when every optional trailer is present. */
+export const MAX_FRAGMENT_BYTES = MAX_DATAGRAM_BYTES - HEADER_BYTES - AUTH_TAG_BYTES;
+/** The fragment index/count fields are u16. */
+export const MAX_FRAGMENTS = 0xffff;
+
+/** Names and rooms are counted in UTF-8 bytes so every peer measures them the same way. */
+export const MAX_NAME_BYTES = 32;
+export const MAX_ROOM_BYTES = 32;
+export const DEFAULT_ROOM = 'general';
+export const DEFAULT_PORT = 12345;
+
+/** Default limits a relay announces in its welcome; a relay may lower or raise them. */
+export const DEFAULT_MAX_TEXT_BYTES = 16 * 1024; // a long paste, ~15 fragments
+export const DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024; // after compression
+export const DEFAULT_MAX_MEMBERS_PER_ROOM = 64;
+export const DEFAULT_MAX_ROOMS = 256;
+
+/** Client heartbeat period (ms): often enough that a relay restart is noticed within a few seconds. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2000;
+/** Silence (ms) after which the relay evicts a member: five missed heartbeats, so one lost datagram is harmless. */
+export const DEFAULT_MEMBER_TIMEOUT_MS = 10_000;
+/** Silence (ms) after which the relay evicts a legacy client, which sends no heartbeats. */
+export const DEFAULT_LEGACY_TIMEOUT_MS = 10 * 60_000;

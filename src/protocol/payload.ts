@@ -1,0 +1,153 @@
+/**
+ * Message payloads: what a message's fragments add up to once reassembled (and, for sealed messages, opened).
+ * Pure; `decodePayload` never throws.
+ */
+import { ByteReader, ByteWriter, DecodeFailure, decodeUtf8 } from './bytes';
+import { catchDecode, MAX_ERROR_TEXT_BYTES, type Decoded } from './codec';
+import { MAX_NAME_BYTES } from './constants';
+import { PacketType, assertNever, type MessageType } from './types';
+
+export interface MemberInfo {
+  id: number;
+  name: string;
+  /** MemberFlag bits. */
+  flags: number;
+}
+
+export const ImageFormat = {
+  Jpeg: 1,
+  Png: 2,
+} as const;
+export type ImageFormat = (typeof ImageFormat)[keyof typeof ImageFormat];
+
+/** Largest member list a payload may carry; far above any room limit, it only bounds decoding work. */
+export const MAX_MEMBER_LIST = 4096;
+/** Largest image side a payload may declare, in pixels (what a JPEG can encode). */
+export const MAX_IMAGE_SIDE = 65_535;
+
+export type MessagePayload =
+  | { type: typeof PacketType.MemberList; members: MemberInfo[] }
+  | { type: typeof PacketType.MemberJoined; member: MemberInfo }
+  | { type: typeof PacketType.MemberLeft; member: MemberInfo; reason: number }
+  | { type: typeof PacketType.Leave; reason: number }
+  | { type: typeof PacketType.Notice; code: number; message: string }
+  | { type: typeof PacketType.Text; sentAt: number; sender: string; text: string }
+  | {
+      type: typeof PacketType.Image;
+      sentAt: number;
+      sender: string;
+      width: number;
+      height: number;
+      format: ImageFormat;
+      data: Uint8Array;
+    };
+
+export type PayloadOf<T extends MessageType> = Extract<MessagePayload, { type: T }>;
+
+function writeMember(writer: ByteWriter, member: MemberInfo): void {
+  writer.u32(member.id).u8(member.flags).str8(member.name);
+}
+
+function readMember(reader: ByteReader): MemberInfo {
+  const id = reader.u32('member id');
+  const flags = reader.u8('member flags');
+  const name = reader.str8(MAX_NAME_BYTES, 'member name');
+  if (id === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', 'member id 0');
+  return { id, flags, name };
+}
+
+export function encodePayload(payload: MessagePayload): Uint8Array {
+  const writer = new ByteWriter(payload.type === PacketType.Image ? payload.data.length + 64 : 128);
+  switch (payload.type) {
+    case PacketType.MemberList:
+      writer.u16(payload.members.length);
+      for (const member of payload.members) writeMember(writer, member);
+      break;
+    case PacketType.MemberJoined:
+      writeMember(writer, payload.member);
+      break;
+    case PacketType.MemberLeft:
+      writeMember(writer, payload.member);
+      writer.u8(payload.reason);
+      break;
+    case PacketType.Leave:
+      writer.u8(payload.reason);
+      break;
+    case PacketType.Notice:
+      writer.u16(payload.code).str16(payload.message);
+      break;
+    case PacketType.Text:
+      writer.timestamp(payload.sentAt).str8(payload.sender).bytes(new TextEncoder().encode(payload.text));
+      break;
+    case PacketType.Image:
+      writer.timestamp(payload.sentAt).str8(payload.sender);
+      writer.u32(payload.width).u32(payload.height).u8(payload.format).bytes(payload.data);
+      break;
+    default:
+      return assertNever(payload, 'payload');
+  }
+  return writer.finish();
+}
+
+/** Decodes a reassembled (and opened) payload of the given message type. Never throws. */
+export function decodePayload(type: MessageType, bytes: Uint8Array): Decoded<MessagePayload> {
+  return catchDecode((): MessagePayload => {
+    const reader = new ByteReader(bytes);
+    switch (type) {
+      case PacketType.MemberList: {
+        const count = reader.u16('member count');
+        if (count > MAX_MEMBER_LIST) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `${count} members`);
+        const members: MemberInfo[] = [];
+        for (let i = 0; i < count; i++) members.push(readMember(reader));
+        reader.end('member list');
+        return { type, members };
+      }
+      case PacketType.MemberJoined: {
+        const member = readMember(reader);
+        reader.end('member joined');
+        return { type, member };
+      }
+      case PacketType.MemberLeft: {
+        const member = readMember(reader);
+        const reason = reader.u8('leave reason');
+        reader.end('member left');
+        return { type, member, reason };
+      }
+      case PacketType.Leave: {
+        const reason = reader.u8('leave reason');
+        reader.end('leave');
+        return { type, reason };
+      }
+      case PacketType.Notice: {
+        const code = reader.u16('notice code');
+        const message = reader.str16(MAX_ERROR_TEXT_BYTES, 'notice text');
+        reader.end('notice');
+        return { type, code, message };
+      }
+      case PacketType.Text: {
+        const sentAt = reader.timestamp('sent at');
+        const sender = reader.str8(MAX_NAME_BYTES, 'sender');
+        const text = decodeUtf8(reader.rest(), 'text');
+        return { type, sentAt, sender, text };
+      }
+      case PacketType.Image: {
+        const sentAt = reader.timestamp('sent at');
+        const sender = reader.str8(MAX_NAME_BYTES, 'sender');
+        const width = reader.u32('width');
+        const height = reader.u32('height');
+        const format = reader.u8('format');
+        if (width === 0 || height === 0 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+          throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `image of ${width}x${height}`);
+        }
+        if (format !== ImageFormat.Jpeg && format !== ImageFormat.Png) {
+          throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `image format ${format}`);
+        }
+        const data = reader.rest();
+        if (data.length === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', 'empty image');
+        return { type, sentAt, sender, width, height, format, data };
+      }
+      default:
+        return assertNever(type, 'message type');
+    }
+  });
+}

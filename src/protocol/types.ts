@@ -1,0 +1,291 @@
+/**
+ * The wire message union. Two families share one header (docs/protocol.md):
+ * - control datagrams: one datagram each, a typed body, never fragmented, never sequenced;
+ * - messages: a payload (typed in payload.ts) split into fragments that travel in sequenced, acknowledged datagrams.
+ */
+
+export const PacketType = {
+  // control
+  Join: 0x01,
+  Challenge: 0x02,
+  Welcome: 0x03,
+  Heartbeat: 0x04,
+  HeartbeatAck: 0x05,
+  Ack: 0x06,
+  Error: 0x07,
+  // messages
+  MemberList: 0x10,
+  MemberJoined: 0x11,
+  MemberLeft: 0x12,
+  Leave: 0x13,
+  Notice: 0x14,
+  Text: 0x20,
+  Image: 0x21,
+} as const;
+export type PacketType = (typeof PacketType)[keyof typeof PacketType];
+
+export type ControlType =
+  | typeof PacketType.Join
+  | typeof PacketType.Challenge
+  | typeof PacketType.Welcome
+  | typeof PacketType.Heartbeat
+  | typeof PacketType.HeartbeatAck
+  | typeof PacketType.Ack
+  | typeof PacketType.Error;
+
+export type MessageType =
+  | typeof PacketType.MemberList
+  | typeof PacketType.MemberJoined
+  | typeof PacketType.MemberLeft
+  | typeof PacketType.Leave
+  | typeof PacketType.Notice
+  | typeof PacketType.Text
+  | typeof PacketType.Image;
+
+const MESSAGE_TYPES: ReadonlySet<number> = new Set<number>([
+  PacketType.MemberList,
+  PacketType.MemberJoined,
+  PacketType.MemberLeft,
+  PacketType.Leave,
+  PacketType.Notice,
+  PacketType.Text,
+  PacketType.Image,
+]);
+const CONTROL_TYPES: ReadonlySet<number> = new Set<number>([
+  PacketType.Join,
+  PacketType.Challenge,
+  PacketType.Welcome,
+  PacketType.Heartbeat,
+  PacketType.HeartbeatAck,
+  PacketType.Ack,
+  PacketType.Error,
+]);
+
+export function isMessageType(type: number): type is MessageType {
+  return MESSAGE_TYPES.has(type);
+}
+
+export function isControlType(type: number): type is ControlType {
+  return CONTROL_TYPES.has(type);
+}
+
+export const Flag = {
+  /** The sequence number is meaningful and the receiver acknowledges it. */
+  Reliable: 0x01,
+  /** The (reassembled) payload is sealed with the room key. */
+  Encrypted: 0x02,
+  /** A hop authentication tag of AUTH_TAG_BYTES follows the body. */
+  Auth: 0x04,
+} as const;
+export const KNOWN_FLAGS = Flag.Reliable | Flag.Encrypted | Flag.Auth;
+
+/** Error codes carried by Error datagrams and Notice messages. Stable numbers: never reuse one. */
+export const ErrorCode = {
+  Malformed: 1,
+  UnsupportedVersion: 2,
+  NameTaken: 3,
+  NameInvalid: 4,
+  RoomInvalid: 5,
+  RoomFull: 6,
+  RelayFull: 7,
+  TooLarge: 8,
+  UnknownSession: 9,
+  RateLimited: 10,
+  ShuttingDown: 11,
+  PassphraseRequired: 12,
+  WrongPassphrase: 13,
+  Forbidden: 14,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const ERROR_NAMES: Record<ErrorCode, string> = {
+  [ErrorCode.Malformed]: 'malformed',
+  [ErrorCode.UnsupportedVersion]: 'unsupported-version',
+  [ErrorCode.NameTaken]: 'name-taken',
+  [ErrorCode.NameInvalid]: 'name-invalid',
+  [ErrorCode.RoomInvalid]: 'room-invalid',
+  [ErrorCode.RoomFull]: 'room-full',
+  [ErrorCode.RelayFull]: 'relay-full',
+  [ErrorCode.TooLarge]: 'too-large',
+  [ErrorCode.UnknownSession]: 'unknown-session',
+  [ErrorCode.RateLimited]: 'rate-limited',
+  [ErrorCode.ShuttingDown]: 'shutting-down',
+  [ErrorCode.PassphraseRequired]: 'passphrase-required',
+  [ErrorCode.WrongPassphrase]: 'wrong-passphrase',
+  [ErrorCode.Forbidden]: 'forbidden',
+};
+
+/** The kebab-case name of an error code, as shown in CLI JSON (`"code":"name-taken"`). */
+export function errorCodeName(code: number): string {
+  return ERROR_NAMES[code as ErrorCode] ?? `error-${code}`;
+}
+
+export function isErrorCode(code: number): code is ErrorCode {
+  return code in ERROR_NAMES;
+}
+
+/** Why a member left. Stable numbers. */
+export const LeaveReason = {
+  Quit: 1,
+  Timeout: 2,
+  Replaced: 3,
+  RelayShutdown: 4,
+  Kicked: 5,
+} as const;
+export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
+
+const LEAVE_REASON_NAMES: Record<LeaveReason, string> = {
+  [LeaveReason.Quit]: 'quit',
+  [LeaveReason.Timeout]: 'timeout',
+  [LeaveReason.Replaced]: 'replaced',
+  [LeaveReason.RelayShutdown]: 'relay-shutdown',
+  [LeaveReason.Kicked]: 'kicked',
+};
+
+export function leaveReasonName(reason: number): string {
+  return LEAVE_REASON_NAMES[reason as LeaveReason] ?? `reason-${reason}`;
+}
+
+export function isLeaveReason(reason: number): reason is LeaveReason {
+  return reason in LEAVE_REASON_NAMES;
+}
+
+/** Bits of a member's flags in member lists and join notices. */
+export const MemberFlag = {
+  /** Speaks the classic plaintext protocol through the relay's legacy mode. */
+  Legacy: 0x01,
+} as const;
+
+/** Header fields every datagram has (docs/protocol.md). */
+export interface Header {
+  type: PacketType;
+  flags: number;
+  /** Client to relay: the sender's own id. Relay to client: the origin of a forwarded message, else the recipient. */
+  memberId: number;
+  /** Hop sequence number; 0 unless `Flag.Reliable`. */
+  seq: number;
+  /** Message id (origin-chosen, unique per origin); 0n for control datagrams. */
+  messageId: bigint;
+  fragmentIndex: number;
+  fragmentCount: number;
+}
+
+/** Optional typed extensions in Join and Welcome bodies: tag, length, value; unknown tags are skipped. */
+export type Extensions = ReadonlyMap<number, Uint8Array>;
+
+export const ExtensionTag = {
+  /** Join/Welcome: the sender's X25519 public key for the hop key exchange. */
+  HopPublicKey: 1,
+  /** Join: the relay's cookie, echoed from a Challenge. */
+  Cookie: 2,
+  /** Join: the room's public verification key; Welcome: the key the room is bound to. */
+  RoomKey: 3,
+  /** Join: a signature proving possession of the room key. */
+  RoomProof: 4,
+} as const;
+
+export interface JoinBody {
+  /** Random per join attempt; echoed in the Welcome or Error that answers it. */
+  clientNonce: Uint8Array;
+  /** Random per client process: a rejoin carrying it replaces the client's own stale session. */
+  resumeToken: Uint8Array;
+  name: string;
+  room: string;
+  extensions: Extensions;
+}
+
+export interface ChallengeBody {
+  clientNonce: Uint8Array;
+  cookie: Uint8Array;
+}
+
+export interface WelcomeBody {
+  clientNonce: Uint8Array;
+  room: string;
+  heartbeatIntervalMs: number;
+  memberTimeoutMs: number;
+  maxTextBytes: number;
+  maxImageBytes: number;
+  extensions: Extensions;
+}
+
+export interface HeartbeatBody {
+  /** Opaque to the relay; echoed in the HeartbeatAck so the client can measure round-trip time. */
+  echo: number;
+}
+
+export interface AckRange {
+  /** First sequence number of a run received above the cumulative point. */
+  first: number;
+  /** Last sequence number of that run (inclusive). */
+  last: number;
+}
+
+export interface AckBody {
+  /** Every sequence number up to and including this one has been received (0: none yet). */
+  cumulative: number;
+  /** How many more datagrams the receiver will buffer. */
+  window: number;
+  /** How long the receiver held this acknowledgement before sending it (ms), for round-trip estimates. */
+  delayMs: number;
+  /** Runs received above `cumulative`, ascending, disjoint. */
+  ranges: readonly AckRange[];
+}
+
+export interface ErrorBody {
+  code: number;
+  /** The Join's client nonce this answers, or zeros. */
+  clientNonce: Uint8Array;
+  message: string;
+}
+
+interface PacketBase<T extends PacketType> extends Header {
+  type: T;
+  /** Present when `Flag.Auth` is set. */
+  authTag?: Uint8Array;
+}
+
+export interface JoinPacket extends PacketBase<typeof PacketType.Join> {
+  body: JoinBody;
+}
+export interface ChallengePacket extends PacketBase<typeof PacketType.Challenge> {
+  body: ChallengeBody;
+}
+export interface WelcomePacket extends PacketBase<typeof PacketType.Welcome> {
+  body: WelcomeBody;
+}
+export interface HeartbeatPacket extends PacketBase<typeof PacketType.Heartbeat> {
+  body: HeartbeatBody;
+}
+export interface HeartbeatAckPacket extends PacketBase<typeof PacketType.HeartbeatAck> {
+  body: HeartbeatBody;
+}
+export interface AckPacket extends PacketBase<typeof PacketType.Ack> {
+  body: AckBody;
+}
+export interface ErrorPacket extends PacketBase<typeof PacketType.Error> {
+  body: ErrorBody;
+}
+/** One fragment of a message: its bytes are a slice of the message payload. */
+export interface FragmentPacket extends PacketBase<MessageType> {
+  chunk: Uint8Array;
+}
+
+export type ControlPacket =
+  | JoinPacket
+  | ChallengePacket
+  | WelcomePacket
+  | HeartbeatPacket
+  | HeartbeatAckPacket
+  | AckPacket
+  | ErrorPacket;
+export type Packet = ControlPacket | FragmentPacket;
+
+export function isFragmentPacket(packet: Packet): packet is FragmentPacket {
+  return isMessageType(packet.type);
+}
+
+/** Compile-time exhaustiveness check for `switch` statements over unions. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(value)}`);
+}
