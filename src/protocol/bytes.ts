@@ -174,22 +174,26 @@ export class ByteWriter {
   }
 
   u8(value: number): this {
-    this.#view.setUint8(this.#reserve(1), value);
+    const at = this.#reserve(1); // before reading #view: reserving may replace it
+    this.#view.setUint8(at, value);
     return this;
   }
 
   u16(value: number): this {
-    this.#view.setUint16(this.#reserve(2), value);
+    const at = this.#reserve(2); // before reading #view: reserving may replace it
+    this.#view.setUint16(at, value);
     return this;
   }
 
   u32(value: number): this {
-    this.#view.setUint32(this.#reserve(4), value);
+    const at = this.#reserve(4); // before reading #view: reserving may replace it
+    this.#view.setUint32(at, value);
     return this;
   }
 
   u64(value: bigint): this {
-    this.#view.setBigUint64(this.#reserve(8), value);
+    const at = this.#reserve(8); // before reading #view: reserving may replace it
+    this.#view.setBigUint64(at, value);
     return this;
   }
 
@@ -198,7 +202,8 @@ export class ByteWriter {
   }
 
   bytes(value: Uint8Array): this {
-    this.#buffer.set(value, this.#reserve(value.length));
+    const at = this.#reserve(value.length); // before reading #buffer: reserving may replace it
+    this.#buffer.set(value, at);
     return this;
   }
 

@@ -325,6 +325,11 @@ export function encodeControlBody(packet: ControlPacket): Uint8Array {
   return writer.finish();
 }
 
+/** The header fields of a control datagram of `type` (no sequence, no message, no fragment). */
+export function controlHeader<T extends ControlPacket['type']>(type: T, memberId: number) {
+  return { type, flags: 0, memberId, seq: 0, messageId: 0n, fragmentIndex: 0, fragmentCount: 0 } as const;
+}
+
 /** Encodes a control datagram (never sequenced, never fragmented). */
 export function encodeControl(packet: ControlPacket): Uint8Array {
   const header: Header = {

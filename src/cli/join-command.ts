@@ -1,0 +1,213 @@
+/** `udp-chat join`: a terminal member of a room. Standard input in, chat events out. */
+import path from 'node:path';
+import readline from 'node:readline';
+import { ChatClient, ChatClientError, type ChatImage } from '../client/client';
+import { saveReceivedImage } from '../files/save-image';
+import { DEFAULT_COMPRESS_OPTIONS, ImageCompressor, ImageError } from '../image';
+import { ImageFormat } from '../protocol/payload';
+import { clock, formatBytes, Output } from './output';
+
+export interface JoinCommandOptions {
+  relayHost: string;
+  relayPort: number;
+  name: string;
+  room: string;
+  json: boolean;
+  saveDir: string;
+}
+
+/** How long (ms) leaving waits for messages still on their way to the relay. */
+const DRAIN_WAIT_MS = 10_000;
+/** Largest image (pixels) saved from the network; bigger ones are refused without decoding. */
+const MAX_RECEIVED_PIXELS = DEFAULT_COMPRESS_OPTIONS.maxInputPixels;
+
+const HELP = `commands:
+  /image PATH   send an image (PNG, JPEG, GIF, BMP, TIFF; compressed before sending)
+  /members      list the members of the room
+  /stats        transport statistics (round trip, loss, retransmissions)
+  /retry ID     send a failed message again
+  /quit         leave (also: end of input)
+  //text        send a line that starts with "/"`;
+
+export async function runJoin(options: JoinCommandOptions): Promise<number> {
+  const output = new Output(options.json);
+  let client: ChatClient;
+  try {
+    client = new ChatClient({ relayHost: options.relayHost, relayPort: options.relayPort, name: options.name, room: options.room });
+  } catch (error) {
+    output.error((error as ChatClientError).code ?? 'invalid', (error as Error).message);
+    return 1;
+  }
+  const saveDir = path.resolve(options.saveDir);
+  let compressor: ImageCompressor | undefined;
+  let fatal = false;
+
+  client.on('state', (state, detail) => {
+    output.event({ event: 'state', state, detail }, `${clock()} * ${state}: ${detail}`);
+  });
+  client.on('ready', (info) => {
+    if (info.rejoined) return; // the 'state' event already said we are back
+    const members = info.members.map((member) => member.name);
+    output.event(
+      { event: 'ready', name: info.name, room: info.room, members },
+      `${clock()} * joined ${info.room} as ${info.name}; members: ${members.join(', ')}`,
+    );
+  });
+  client.on('memberJoined', (member) => {
+    output.event({ event: 'join', name: member.name, legacy: member.legacy }, `${clock()} * ${member.name} joined`);
+  });
+  client.on('memberLeft', (member, reason) => {
+    output.event({ event: 'leave', name: member.name, reason }, `${clock()} * ${member.name} left (${reason})`);
+  });
+  client.on('message', (message) => {
+    output.event(
+      { event: 'message', from: message.from, text: message.text, id: message.id, ts: message.sentAt },
+      `${clock(message.sentAt)} ${message.from}: ${message.text}`,
+    );
+  });
+  client.on('image', (image) => void onImage(image));
+  client.on('delivery', (update) => {
+    if (update.state === 'failed') {
+      output.error('not-delivered', `message ${update.id} was not delivered: ${update.reason ?? 'unknown reason'} (/retry ${update.id})`, {
+        id: update.id,
+      });
+      return;
+    }
+    if (options.json && (update.state === 'delivered' || update.state === 'queued')) {
+      output.event({ event: 'delivery', id: update.id, state: update.state }, undefined);
+    }
+  });
+  client.on('error', (problem) => {
+    if (problem.fatal) fatal = true;
+    output.error(problem.code, problem.message, problem.messageId ? { id: problem.messageId } : {});
+  });
+
+  async function onImage(image: ChatImage): Promise<void> {
+    try {
+      const file = await saveReceivedImage(saveDir, image, MAX_RECEIVED_PIXELS);
+      output.event(
+        { event: 'image', from: image.from, file, width: image.width, height: image.height, bytes: image.data.length, id: image.id, ts: image.sentAt },
+        `${clock(image.sentAt)} ${image.from} sent an image: ${file} (${image.width}x${image.height}, ${formatBytes(image.data.length)})`,
+      );
+    } catch (error) {
+      output.error((error as { code?: string }).code ?? 'save-failed', (error as Error).message, { id: image.id });
+    }
+  }
+
+  async function sendImage(file: string): Promise<void> {
+    compressor ??= new ImageCompressor();
+    const absolute = path.resolve(file);
+    try {
+      output.event({ event: 'compressing', file: absolute }, `${clock()} * compressing ${absolute}`);
+      const image = await compressor.compressFile(absolute);
+      const id = client.sendImage({ data: image.data, width: image.width, height: image.height, format: ImageFormat.Jpeg });
+      output.event(
+        { event: 'sent', id, kind: 'image', file: absolute, width: image.width, height: image.height, bytes: image.data.length },
+        `${clock()} * sending image (${image.width}x${image.height}, ${formatBytes(image.data.length)})`,
+      );
+    } catch (error) {
+      const code = error instanceof ImageError || error instanceof ChatClientError ? error.code : 'image-failed';
+      output.error(code, (error as Error).message, { file: absolute });
+    }
+  }
+
+  function sendText(text: string): void {
+    try {
+      const id = client.sendText(text);
+      if (options.json) output.event({ event: 'sent', id, kind: 'text', text }, undefined);
+    } catch (error) {
+      output.error((error as ChatClientError).code ?? 'send-failed', (error as Error).message);
+    }
+  }
+
+  /** Handles one line; returns false when it asks to leave. */
+  async function onLine(line: string): Promise<boolean> {
+    if (line.trim().length === 0) return true;
+    if (line.startsWith('//')) {
+      sendText(line.slice(1));
+      return true;
+    }
+    if (!line.startsWith('/')) {
+      sendText(line);
+      return true;
+    }
+    const [command = '', ...words] = line.slice(1).split(' ');
+    const argument = words.join(' ').trim();
+    switch (command) {
+      case 'quit':
+        return false;
+      case 'image':
+        if (!argument) output.error('usage', 'usage: /image PATH');
+        else await sendImage(argument);
+        return true;
+      case 'members': {
+        const names = client.members.map((member) => member.name + (member.legacy ? ' (legacy)' : ''));
+        output.event({ event: 'members', members: names }, `* members: ${names.join(', ')}`);
+        return true;
+      }
+      case 'stats': {
+        const stats = client.stats();
+        if (!stats) output.event({ event: 'stats', state: client.state }, `* not connected (${client.state})`);
+        else {
+          output.event(
+            { event: 'stats', state: client.state, ...stats },
+            `* round trip ${stats.srttMs === undefined ? 'unknown' : `${stats.srttMs.toFixed(1)} ms`}, loss ${stats.lossPercent.toFixed(1)} %, ` +
+              `${stats.retransmitted} retransmissions of ${stats.sent} datagrams`,
+          );
+        }
+        return true;
+      }
+      case 'retry':
+        if (!client.retry(argument)) output.error('retry-failed', `there is no failed message ${argument}`);
+        return true;
+      case 'help':
+        output.event({ event: 'help', text: HELP }, HELP);
+        return true;
+      default:
+        output.error('unknown-command', `unknown command /${command}; /help lists the commands`);
+        return true;
+    }
+  }
+
+  const connected = client.connect().catch((error: unknown) => {
+    fatal = true;
+    if (!(error instanceof ChatClientError)) output.error('connect-failed', (error as Error).message);
+  });
+
+  // Lines are handled one at a time, in order: a text typed after "/image" goes after the image.
+  const input = readline.createInterface({ input: process.stdin, terminal: false });
+  const stopSignals = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  const lines = (async (): Promise<void> => {
+    for await (const line of input) {
+      if (fatal || !(await onLine(line))) break;
+    }
+  })();
+  await Promise.race([lines, stopSignals, connected.then(() => (fatal ? undefined : new Promise<void>(() => {})))]);
+  input.close();
+
+  if (!fatal) {
+    await drain(client, output);
+    await client.leave();
+  } else {
+    client.close();
+  }
+  await compressor?.dispose();
+  return fatal ? 1 : 0;
+}
+
+/** Waits (bounded) until everything sent has reached the relay or failed. */
+async function drain(client: ChatClient, output: Output): Promise<void> {
+  const waiting = (): number => client.pending().filter((update) => update.state !== 'failed').length;
+  if (waiting() === 0) return;
+  output.log(`* waiting for ${waiting()} message(s) to reach the relay`);
+  const deadline = Date.now() + DRAIN_WAIT_MS;
+  while (waiting() > 0 && Date.now() < deadline && client.state !== 'closed') {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  for (const update of client.pending()) {
+    if (update.state !== 'failed') output.error('not-delivered', `message ${update.id} did not reach the relay before leaving`, { id: update.id });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `udp-chat`: the headless relay and the terminal client. The command lines and the `--json` event lines are a
+ * contract other tools script against (docs/cli.md): add to them, never change them.
+ */
+import { parseArgs } from 'node:util';
+import { parseHostPort, parsePort, UsageError } from './args';
+import { runJoin } from './join-command';
+import { runRelay } from './relay-command';
+
+const USAGE = `usage:
+  udp-chat relay [--host 0.0.0.0] [--port 12345] [--json] [--accept-legacy]
+  udp-chat join --relay HOST:PORT --name NAME [--room ROOM] [--json] [--save-dir DIR]
+
+join reads standard input: each line is a message; "/image PATH" sends an image;
+"/quit" or the end of input leaves. "/help" lists the other commands.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'relay': {
+      const { values } = parseArgs({
+        args: rest,
+        strict: true,
+        options: {
+          host: { type: 'string', default: '0.0.0.0' },
+          port: { type: 'string', default: '12345' },
+          json: { type: 'boolean', default: false },
+          'accept-legacy': { type: 'boolean', default: false },
+        },
+      });
+      return runRelay({
+        host: values.host,
+        port: parsePort(values.port, '--port'),
+        json: values.json,
+        acceptLegacy: values['accept-legacy'],
+      });
+    }
+    case 'join': {
+      const { values } = parseArgs({
+        args: rest,
+        strict: true,
+        options: {
+          relay: { type: 'string' },
+          name: { type: 'string' },
+          room: { type: 'string', default: 'general' },
+          json: { type: 'boolean', default: false },
+          'save-dir': { type: 'string', default: 'udp-chat-images' },
+        },
+      });
+      if (!values.relay) throw new UsageError('join needs --relay HOST:PORT');
+      if (!values.name) throw new UsageError('join needs --name NAME');
+      const relay = parseHostPort(values.relay);
+      return runJoin({
+        relayHost: relay.host,
+        relayPort: relay.port,
+        name: values.name,
+        room: values.room,
+        json: values.json,
+        saveDir: values['save-dir'],
+      });
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`udp-chat: ${(error as Error).message}\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`udp-chat: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

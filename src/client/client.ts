@@ -1,0 +1,858 @@
+/**
+ * The chat client the CLI and the extension share: joins a room on a relay, sends text and images, and reports
+ * everything it receives as typed events. It keeps what the user sends until the relay has it, notices a relay
+ * that went away, and rejoins by itself (same name, same process) when it is back.
+ */
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { randomBytes, randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  CLIENT_NONCE_BYTES,
+  controlHeader,
+  decodePacket,
+  encodeControl,
+  hasMagic,
+  patchSequence,
+  RESUME_TOKEN_BYTES,
+  writeHeader,
+} from '../protocol/codec';
+import {
+  DEFAULT_MAX_IMAGE_BYTES,
+  DEFAULT_MAX_TEXT_BYTES,
+  DEFAULT_ROOM,
+  HEADER_BYTES,
+  MAX_FRAGMENT_BYTES,
+} from '../protocol/constants';
+import { Reassembler, splitPayload, type PartialInfo } from '../protocol/fragment';
+import { formatMessageId, MessageIdSource } from '../protocol/ids';
+import { checkName, checkRoom } from '../protocol/names';
+import { decodePayload, encodePayload, type ImageFormat, type MemberInfo, type MessagePayload } from '../protocol/payload';
+import { ReliableChannel, type ChannelStats, type Priority, type ReliabilityTuning } from '../protocol/reliability';
+import {
+  ErrorCode,
+  Flag,
+  LeaveReason,
+  MemberFlag,
+  PacketType,
+  errorCodeName,
+  leaveReasonName,
+  type ErrorBody,
+  type MessageType,
+  type WelcomeBody,
+} from '../protocol/types';
+import { DeadlineTimer } from '../util/deadline-timer';
+import { TypedEmitter } from '../util/typed-emitter';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type DeliveryState = 'queued' | 'sending' | 'delivered' | 'failed';
+
+export interface ChatMember {
+  id: number;
+  name: string;
+  legacy: boolean;
+}
+
+export interface ChatText {
+  id: string;
+  from: string;
+  fromId: number;
+  text: string;
+  /** The sender's clock, ms since the epoch. */
+  sentAt: number;
+  encrypted: boolean;
+  legacy: boolean;
+}
+
+export interface ChatImage {
+  id: string;
+  from: string;
+  fromId: number;
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: ImageFormat;
+  sentAt: number;
+  encrypted: boolean;
+  legacy: boolean;
+}
+
+export interface ReadyInfo {
+  name: string;
+  room: string;
+  memberId: number;
+  members: ChatMember[];
+  /** False the first time, true after each automatic rejoin. */
+  rejoined: boolean;
+}
+
+export interface DeliveryUpdate {
+  id: string;
+  state: DeliveryState;
+  /** Fraction of the message's fragments the relay has acknowledged, 0 to 1. */
+  progress: number;
+  reason?: string;
+}
+
+export interface IncomingProgress {
+  id: string;
+  from: string;
+  fromId: number;
+  kind: 'text' | 'image';
+  receivedFragments: number;
+  totalFragments: number;
+  receivedBytes: number;
+}
+
+export interface ChatProblem {
+  /** Kebab-case, stable: `name-taken`, `too-large`, `incomplete-message`, ... */
+  code: string;
+  message: string;
+  /** True when the client has stopped (it will not reconnect by itself). */
+  fatal: boolean;
+  /** The message the problem concerns, when there is one. */
+  messageId?: string;
+}
+
+export interface TransportStats extends ChannelStats {
+  /** Round-trip time from heartbeats, ms (undefined before the first answer). */
+  heartbeatRttMs: number | undefined;
+}
+
+export type ChatClientEvents = {
+  state: [state: ConnectionState, detail: string];
+  ready: [info: ReadyInfo];
+  memberJoined: [member: ChatMember];
+  memberLeft: [member: ChatMember, reason: string];
+  message: [message: ChatText];
+  image: [image: ChatImage];
+  incoming: [progress: IncomingProgress];
+  delivery: [update: DeliveryUpdate];
+  error: [problem: ChatProblem];
+};
+
+export interface ChatClientOptions {
+  relayHost: string;
+  relayPort: number;
+  name: string;
+  room?: string;
+  /** Local address to bind; default all interfaces of the relay's address family. */
+  bindAddress?: string;
+  /** First delay (ms) between join attempts; doubles up to `maxJoinRetryMs`. */
+  joinRetryMs?: number;
+  maxJoinRetryMs?: number;
+  /** Silence from the relay (ms) after which the client reconnects; default three heartbeat intervals. */
+  relayTimeoutMs?: number;
+  /** A message the relay has not acknowledged after this long (ms) is reported failed (and can be retried). */
+  deliveryTimeoutMs?: number;
+  /** A partly received message that stops growing for this long (ms) is dropped and reported. */
+  incompleteAfterMs?: number;
+  reliability?: Partial<ReliabilityTuning>;
+  log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+}
+
+/** A message fragment as the reliable channel carries it; the sequence number is added when sent. */
+interface Fragment {
+  type: MessageType;
+  flags: number;
+  memberId: number;
+  messageId: bigint;
+  fragmentIndex: number;
+  fragmentCount: number;
+  chunk: Uint8Array;
+}
+
+interface Outgoing {
+  id: bigint;
+  type: typeof PacketType.Text | typeof PacketType.Image;
+  fragments: Fragment[];
+  /** Tickets of the current channel still waiting for the relay's acknowledgement. */
+  waiting: Set<number>;
+  acknowledged: number;
+  state: DeliveryState;
+  /** When the current attempt started (ms, monotonic): failure is declared relative to it. */
+  attemptStartedAt: number;
+}
+
+const DEFAULT_JOIN_RETRY_MS = 250; // first retry soon: a lost Join on a LAN is the common case
+const DEFAULT_MAX_JOIN_RETRY_MS = 2000; // a relay that comes back is found within this
+const DEFAULT_DELIVERY_TIMEOUT_MS = 60_000; // a minute of trying before the user is told and offered a retry
+const DEFAULT_INCOMPLETE_AFTER_MS = 30_000; // a sender that vanished mid-image
+/** Message ids remembered to drop duplicates (e.g. a message resent after the relay restarted). */
+const REMEMBERED_MESSAGE_IDS = 10_000;
+/** How long leave() waits (ms) for the relay to acknowledge the Leave before closing anyway. */
+const LEAVE_ACK_WAIT_MS = 1000;
+/** Incoming progress is reported at most this many times per message. */
+const PROGRESS_STEPS = 20;
+/** Payload bytes a text or image carries besides its content; see the relay's equivalent. */
+const PAYLOAD_OVERHEAD_BYTES = 128;
+
+export class ChatClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ChatClient extends TypedEmitter<ChatClientEvents> {
+  readonly #options: ChatClientOptions;
+  readonly #name: string;
+  readonly #room: string;
+  readonly #log: NonNullable<ChatClientOptions['log']>;
+  readonly #now = (): number => performance.now();
+  readonly #ids = new MessageIdSource(randomInt(0, 2 ** 32));
+  readonly #resumeToken = randomBytes(RESUME_TOKEN_BYTES);
+  readonly #timer: DeadlineTimer;
+  readonly #members = new Map<number, ChatMember>();
+  readonly #outbox = new Map<bigint, Outgoing>();
+  readonly #ticketOwners = new Map<number, Outgoing>();
+  readonly #seen = new Set<bigint>();
+  readonly #incomingSteps = new Map<string, number>();
+  #socket: dgram.Socket | undefined;
+  #relayAddress = '';
+  #state: ConnectionState = 'connecting';
+  #memberId = 0;
+  #channel: ReliableChannel<Fragment> | undefined;
+  #reassembler: Reassembler;
+  #welcome: WelcomeBody | undefined;
+  #joinNonce: Uint8Array = randomBytes(CLIENT_NONCE_BYTES);
+  #joinRetryMs: number;
+  #nextJoinAt = 0;
+  #nextHeartbeatAt = 0;
+  #lastHeardAt = 0;
+  #heartbeatRttMs: number | undefined;
+  #readyOnce = false;
+  #leaving: { resolve: () => void } | undefined;
+  #leaveTicket: number | undefined;
+
+  constructor(options: ChatClientOptions) {
+    super();
+    const name = checkName(options.name);
+    if (!name.ok) throw new ChatClientError('name-invalid', name.reason);
+    const room = checkRoom(options.room ?? DEFAULT_ROOM);
+    if (!room.ok) throw new ChatClientError('room-invalid', room.reason);
+    this.#options = options;
+    this.#name = name.value;
+    this.#room = room.value;
+    this.#log = options.log ?? (() => {});
+    this.#joinRetryMs = options.joinRetryMs ?? DEFAULT_JOIN_RETRY_MS;
+    this.#timer = new DeadlineTimer(this.#onTimer, this.#now);
+    this.#reassembler = this.#newReassembler();
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  get room(): string {
+    return this.#room;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get memberId(): number {
+    return this.#memberId;
+  }
+
+  /** The local UDP port (0 before connect). */
+  get localPort(): number {
+    return this.#socket ? this.#socket.address().port : 0;
+  }
+
+  get members(): ChatMember[] {
+    return [...this.#members.values()];
+  }
+
+  /** Largest text the relay accepts, in UTF-8 bytes. */
+  get maxTextBytes(): number {
+    return this.#welcome?.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+  }
+
+  /** Largest (compressed) image the relay accepts, in bytes. */
+  get maxImageBytes(): number {
+    return this.#welcome?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
+  }
+
+  stats(): TransportStats | undefined {
+    return this.#channel ? { ...this.#channel.stats, heartbeatRttMs: this.#heartbeatRttMs } : undefined;
+  }
+
+  /**
+   * Opens the socket and starts joining. Resolves on the first `ready`; rejects with a ChatClientError when the
+   * relay refuses the join (name taken, room full, ...). While the relay does not answer it keeps trying.
+   */
+  async connect(): Promise<ReadyInfo> {
+    if (this.#socket) throw new ChatClientError('already-connected', 'connect() was called twice');
+    // IPv4 first: "localhost" may resolve to ::1 while the relay listens on 0.0.0.0.
+    const resolved = await lookup(this.#options.relayHost, { family: 4 }).catch(() => lookup(this.#options.relayHost));
+    this.#relayAddress = resolved.address;
+    const socket = dgram.createSocket({ type: resolved.family === 6 ? 'udp6' : 'udp4', recvBufferSize: 1 << 20 });
+    this.#socket = socket;
+    socket.on('message', this.#socketOnMessage);
+    socket.on('error', this.#socketOnError);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, this.#options.bindAddress, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return new Promise<ReadyInfo>((resolve, reject) => {
+      const clientOnReady = (info: ReadyInfo): void => {
+        this.off('error', clientOnError);
+        resolve(info);
+      };
+      const clientOnError = (problem: ChatProblem): void => {
+        if (!problem.fatal) return;
+        this.off('ready', clientOnReady);
+        reject(new ChatClientError(problem.code, problem.message));
+      };
+      this.once('ready', clientOnReady);
+      this.on('error', clientOnError);
+      this.#startJoining('connecting', 'joining the relay');
+    });
+  }
+
+  /** Queues a text; returns its message id. Throws ChatClientError when it is empty or too large. */
+  sendText(text: string): string {
+    if (text.length === 0) throw new ChatClientError('empty', 'there is nothing to send');
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > this.maxTextBytes) {
+      throw new ChatClientError('too-large', `the message is ${bytes} bytes; the relay accepts at most ${this.maxTextBytes}`);
+    }
+    return this.#queue({ type: PacketType.Text, sentAt: Date.now(), sender: this.#name, text });
+  }
+
+  /** Queues an already compressed image; returns its message id. */
+  sendImage(image: { data: Uint8Array; width: number; height: number; format: ImageFormat }): string {
+    if (image.data.length === 0) throw new ChatClientError('empty', 'the image is empty');
+    if (image.data.length > this.maxImageBytes) {
+      throw new ChatClientError(
+        'too-large',
+        `the compressed image is ${image.data.length} bytes; the relay accepts at most ${this.maxImageBytes}`,
+      );
+    }
+    return this.#queue({ type: PacketType.Image, sentAt: Date.now(), sender: this.#name, ...image });
+  }
+
+  /** Sends a failed message again (same id, so nobody sees it twice). */
+  retry(id: string): boolean {
+    const outgoing = [...this.#outbox.values()].find((entry) => formatMessageId(entry.id) === id);
+    if (!outgoing || outgoing.state !== 'failed') return false;
+    outgoing.attemptStartedAt = this.#now();
+    this.#setDelivery(outgoing, this.#channel ? 'sending' : 'queued');
+    if (this.#channel) this.#transmitOutgoing(outgoing, this.#channel);
+    this.#schedule();
+    return true;
+  }
+
+  /** Messages not yet delivered to the relay, oldest first. */
+  pending(): DeliveryUpdate[] {
+    return [...this.#outbox.values()].map((entry) => this.#deliveryOf(entry));
+  }
+
+  /** Leaves the room (telling the relay) and closes the socket. */
+  async leave(): Promise<void> {
+    if (this.#state === 'closed') return;
+    const channel = this.#channel;
+    if (channel && this.#state === 'connected') {
+      const waited = new Promise<void>((resolve) => {
+        this.#leaving = { resolve };
+        setTimeout(resolve, LEAVE_ACK_WAIT_MS).unref();
+      });
+      const payload = encodePayload({ type: PacketType.Leave, reason: LeaveReason.Quit });
+      const fragment = this.#fragmentsOf(PacketType.Leave, payload, this.#ids.next())[0] as Fragment;
+      const ticket = channel.send(fragment, HEADER_BYTES + fragment.chunk.length, 'urgent', this.#now());
+      if (ticket !== undefined) {
+        this.#leaveTicket = ticket;
+        this.#schedule();
+        await waited;
+      }
+    }
+    this.close();
+  }
+
+  /** Closes at once, without telling the relay (it will notice the silence). */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#setState('closed', 'closed');
+    this.#timer.dispose();
+    this.#channel = undefined;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket) {
+      socket.off('message', this.#socketOnMessage);
+      socket.close();
+    }
+    this.#leaving?.resolve();
+  }
+
+  // ---- sending -----------------------------------------------------------------------------------------------
+
+  #queue(payload: Extract<MessagePayload, { type: typeof PacketType.Text | typeof PacketType.Image }>): string {
+    if (this.#state === 'closed') throw new ChatClientError('closed', 'the chat client is closed');
+    const id = this.#ids.next();
+    const outgoing: Outgoing = {
+      id,
+      type: payload.type,
+      fragments: this.#fragmentsOf(payload.type, encodePayload(payload), id),
+      waiting: new Set(),
+      acknowledged: 0,
+      state: 'queued',
+      attemptStartedAt: this.#now(),
+    };
+    this.#outbox.set(id, outgoing);
+    if (this.#channel && this.#state === 'connected') {
+      outgoing.state = 'sending';
+      this.#transmitOutgoing(outgoing, this.#channel);
+    }
+    this.emit('delivery', this.#deliveryOf(outgoing));
+    this.#schedule();
+    return formatMessageId(id);
+  }
+
+  #fragmentsOf(type: MessageType, payload: Uint8Array, messageId: bigint): Fragment[] {
+    const chunks = splitPayload(payload, MAX_FRAGMENT_BYTES);
+    return chunks.map((chunk, index) => ({
+      type,
+      flags: Flag.Reliable,
+      memberId: 0, // filled in at transmission: the member id changes when the relay restarts
+      messageId,
+      fragmentIndex: index,
+      fragmentCount: chunks.length,
+      chunk,
+    }));
+  }
+
+  #transmitOutgoing(outgoing: Outgoing, channel: ReliableChannel<Fragment>): void {
+    const priority: Priority = outgoing.type === PacketType.Image ? 'bulk' : 'normal';
+    outgoing.waiting.clear();
+    outgoing.acknowledged = 0;
+    for (const fragment of outgoing.fragments) {
+      const ticket = channel.send(fragment, HEADER_BYTES + fragment.chunk.length, priority, this.#now());
+      if (ticket === undefined) {
+        this.#setDelivery(outgoing, 'failed', 'too much is waiting to be sent; try again shortly');
+        return;
+      }
+      outgoing.waiting.add(ticket);
+      this.#ticketOwners.set(ticket, outgoing);
+    }
+  }
+
+  #channelOnAcknowledged(ticket: number): void {
+    if (ticket === this.#leaveTicket) {
+      this.#leaving?.resolve();
+      return;
+    }
+    const outgoing = this.#ticketOwners.get(ticket);
+    if (!outgoing) return;
+    this.#ticketOwners.delete(ticket);
+    if (!outgoing.waiting.delete(ticket)) return;
+    outgoing.acknowledged++;
+    if (outgoing.waiting.size === 0) {
+      this.#outbox.delete(outgoing.id);
+      this.#setDelivery(outgoing, 'delivered');
+    } else if (outgoing.type === PacketType.Image) {
+      const steps = Math.floor((outgoing.acknowledged * PROGRESS_STEPS) / outgoing.fragments.length);
+      const before = Math.floor(((outgoing.acknowledged - 1) * PROGRESS_STEPS) / outgoing.fragments.length);
+      if (steps !== before) this.emit('delivery', this.#deliveryOf(outgoing));
+    }
+  }
+
+  #setDelivery(outgoing: Outgoing, state: DeliveryState, reason?: string): void {
+    outgoing.state = state;
+    this.emit('delivery', this.#deliveryOf(outgoing, reason));
+  }
+
+  #deliveryOf(outgoing: Outgoing, reason?: string): DeliveryUpdate {
+    const update: DeliveryUpdate = {
+      id: formatMessageId(outgoing.id),
+      state: outgoing.state,
+      progress: outgoing.state === 'delivered' ? 1 : outgoing.acknowledged / outgoing.fragments.length,
+    };
+    if (reason) update.reason = reason;
+    return update;
+  }
+
+  // ---- connection --------------------------------------------------------------------------------------------
+
+  #startJoining(state: 'connecting' | 'reconnecting', detail: string): void {
+    this.#channel = undefined;
+    this.#ticketOwners.clear();
+    for (const outgoing of this.#outbox.values()) {
+      outgoing.waiting.clear();
+      outgoing.acknowledged = 0;
+      if (outgoing.state === 'sending') outgoing.state = 'queued';
+    }
+    this.#joinNonce = randomBytes(CLIENT_NONCE_BYTES);
+    this.#joinRetryMs = this.#options.joinRetryMs ?? DEFAULT_JOIN_RETRY_MS;
+    this.#setState(state, detail);
+    this.#sendJoin(this.#now());
+    this.#schedule();
+  }
+
+  #sendJoin(now: number): void {
+    this.#send(
+      encodeControl({
+        ...controlHeader(PacketType.Join, 0),
+        body: { clientNonce: this.#joinNonce, resumeToken: this.#resumeToken, name: this.#name, room: this.#room, extensions: new Map() },
+      }),
+    );
+    this.#nextJoinAt = now + this.#joinRetryMs;
+    this.#joinRetryMs = Math.min(this.#joinRetryMs * 2, this.#options.maxJoinRetryMs ?? DEFAULT_MAX_JOIN_RETRY_MS);
+  }
+
+  #onWelcome(memberId: number, body: WelcomeBody, now: number): void {
+    // A channel exists once a welcome was taken; a repeated welcome for the same join changes nothing.
+    if (this.#channel || !sameBytes(body.clientNonce, this.#joinNonce)) return;
+    this.#welcome = body;
+    this.#memberId = memberId;
+    this.#lastHeardAt = now;
+    this.#nextHeartbeatAt = now + body.heartbeatIntervalMs;
+    this.#reassembler = this.#newReassembler();
+    this.#channel = new ReliableChannel<Fragment>(
+      {
+        transmit: (seq, fragment) => this.#transmitFragment(seq, fragment),
+        transmitAck: (ack) => this.#send(encodeControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack })),
+        deliver: (fragment) => this.#onFragment(fragment),
+        acknowledged: (ticket) => this.#channelOnAcknowledged(ticket),
+        tuning: this.#options.reliability,
+      },
+      now,
+    );
+    this.#log('info', `joined ${this.#room} as ${this.#name} (member ${memberId})`);
+    this.#schedule();
+  }
+
+  #transmitFragment(seq: number, fragment: Fragment): void {
+    const head = Buffer.allocUnsafe(HEADER_BYTES);
+    writeHeader(head, 0, { ...fragment, memberId: this.#memberId, seq: 0 }, fragment.chunk.length);
+    patchSequence(head, seq);
+    this.#send([head, fragment.chunk]);
+  }
+
+  /** The member list completes a join: the client is ready, and what waited in the outbox goes out. */
+  #onMemberList(members: MemberInfo[]): void {
+    const previous = new Map(this.#members);
+    this.#members.clear();
+    for (const info of members) this.#members.set(info.id, toMember(info));
+    const rejoined = this.#readyOnce;
+    if (rejoined) {
+      // Tell what changed while we were away, by name: ids change when the relay restarts.
+      const before = new Set([...previous.values()].map((m) => m.name));
+      const after = new Set([...this.#members.values()].map((m) => m.name));
+      for (const member of previous.values()) if (!after.has(member.name)) this.emit('memberLeft', member, 'timeout');
+      for (const member of this.#members.values()) if (!before.has(member.name)) this.emit('memberJoined', member);
+    }
+    this.#readyOnce = true;
+    this.#setState('connected', `in room ${this.#room}`);
+    const channel = this.#channel;
+    if (channel) {
+      for (const outgoing of this.#outbox.values()) {
+        if (outgoing.state === 'failed') continue;
+        outgoing.state = 'sending';
+        this.#transmitOutgoing(outgoing, channel);
+      }
+    }
+    this.emit('ready', { name: this.#name, room: this.#room, memberId: this.#memberId, members: this.members, rejoined });
+  }
+
+  // ---- receiving ---------------------------------------------------------------------------------------------
+
+  #socketOnMessage = (datagram: Buffer, remote: dgram.RemoteInfo): void => {
+    if (this.#state === 'closed') return;
+    try {
+      this.#handleDatagram(datagram, remote);
+    } catch (error) {
+      this.#log('warn', `internal error handling a datagram: ${String(error)}`);
+    }
+  };
+
+  #socketOnError = (error: Error): void => {
+    this.#log('warn', `socket error: ${error.message}`);
+  };
+
+  #handleDatagram(datagram: Buffer, remote: dgram.RemoteInfo): void {
+    // Only the relay speaks to us; anything else is noise or an attempt to inject.
+    if (remote.address !== this.#relayAddress || remote.port !== this.#options.relayPort) return;
+    if (!hasMagic(datagram)) return;
+    const decoded = decodePacket(datagram);
+    if (!decoded.ok) {
+      this.#log('debug', `dropped a datagram from the relay: ${decoded.error.code} ${decoded.error.message}`);
+      return;
+    }
+    const packet = decoded.value;
+    const now = this.#now();
+    switch (packet.type) {
+      case PacketType.Welcome:
+        this.#onWelcome(packet.memberId, packet.body, now);
+        break;
+      case PacketType.Error:
+        this.#onError(packet.body);
+        break;
+      case PacketType.HeartbeatAck:
+        if (packet.memberId !== this.#memberId) return;
+        this.#lastHeardAt = now;
+        this.#heartbeatRttMs = ((Math.floor(now) >>> 0) - packet.body.echo) >>> 0;
+        break;
+      case PacketType.Ack:
+        if (packet.memberId !== this.#memberId || !this.#channel) return;
+        this.#lastHeardAt = now;
+        this.#channel.receiveAck(packet.body, now);
+        break;
+      case PacketType.Join:
+      case PacketType.Challenge:
+      case PacketType.Heartbeat:
+        return;
+      default:
+        if (!this.#channel) return;
+        this.#lastHeardAt = now;
+        this.#channel.receiveData(
+          packet.seq,
+          {
+            type: packet.type,
+            flags: packet.flags,
+            memberId: packet.memberId,
+            messageId: packet.messageId,
+            fragmentIndex: packet.fragmentIndex,
+            fragmentCount: packet.fragmentCount,
+            chunk: packet.chunk,
+          },
+          now,
+        );
+    }
+    this.#schedule();
+  }
+
+  #onError(body: ErrorBody): void {
+    const forThisJoin = sameBytes(body.clientNonce, this.#joinNonce);
+    switch (body.code) {
+      case ErrorCode.UnknownSession:
+      case ErrorCode.ShuttingDown:
+        if (this.#state === 'connected' || (this.#channel && this.#state !== 'closed')) {
+          this.#startJoining('reconnecting', body.code === ErrorCode.ShuttingDown ? 'the relay shut down' : 'the relay restarted');
+        }
+        return;
+      case ErrorCode.RateLimited:
+        this.emit('error', { code: errorCodeName(body.code), message: body.message, fatal: false });
+        return;
+      default:
+        if (!forThisJoin || this.#state === 'connected') return;
+        // The relay refused to let us in: nothing retrying can fix (name taken, room full, bad version, ...).
+        this.emit('error', { code: errorCodeName(body.code), message: body.message, fatal: true });
+        this.close();
+    }
+  }
+
+  #onFragment(fragment: Fragment): void {
+    const now = this.#now();
+    const result = this.#reassembler.add({ ...fragment, origin: fragment.memberId }, now);
+    switch (result.status) {
+      case 'duplicate':
+        return;
+      case 'rejected':
+        if (result.info) this.#reportIncomplete(result.info, result.reason === 'too-large' ? 'it is larger than allowed' : 'it could not be put together');
+        return;
+      case 'partial':
+        this.#reportIncoming(result.info);
+        return;
+      case 'complete':
+        this.#incomingSteps.delete(`${fragment.memberId}:${fragment.messageId}`);
+        this.#onMessage(fragment, result.payload);
+    }
+  }
+
+  #reportIncoming(info: PartialInfo): void {
+    if (info.type !== PacketType.Image && info.type !== PacketType.Text) return;
+    const key = `${info.origin}:${info.messageId}`;
+    const step = Math.floor((info.receivedFragments * PROGRESS_STEPS) / info.fragmentCount);
+    if (this.#incomingSteps.get(key) === step) return;
+    this.#incomingSteps.set(key, step);
+    this.emit('incoming', {
+      id: formatMessageId(info.messageId),
+      from: this.#members.get(info.origin)?.name ?? 'someone',
+      fromId: info.origin,
+      kind: info.type === PacketType.Image ? 'image' : 'text',
+      receivedFragments: info.receivedFragments,
+      totalFragments: info.fragmentCount,
+      receivedBytes: info.receivedBytes,
+    });
+  }
+
+  #reportIncomplete(info: PartialInfo, why: string): void {
+    this.#incomingSteps.delete(`${info.origin}:${info.messageId}`);
+    const from = this.#members.get(info.origin)?.name ?? 'a member who left';
+    const what = info.type === PacketType.Image ? 'an image' : 'a message';
+    this.emit('error', {
+      code: 'incomplete-message',
+      message: `${what} from ${from} was dropped: ${why} (${info.receivedFragments} of ${info.fragmentCount} parts arrived)`,
+      fatal: false,
+      messageId: formatMessageId(info.messageId),
+    });
+  }
+
+  #onMessage(fragment: Fragment, bytes: Uint8Array): void {
+    const decoded = decodePayload(fragment.type, bytes);
+    if (!decoded.ok) {
+      this.#log('warn', `dropped a malformed ${fragment.type} payload: ${decoded.error.message}`);
+      return;
+    }
+    const payload = decoded.value;
+    switch (payload.type) {
+      case PacketType.MemberList:
+        this.#onMemberList(payload.members);
+        return;
+      case PacketType.MemberJoined: {
+        if (this.#members.has(payload.member.id) || payload.member.id === this.#memberId) return;
+        const member = toMember(payload.member);
+        this.#members.set(member.id, member);
+        this.emit('memberJoined', member);
+        return;
+      }
+      case PacketType.MemberLeft: {
+        const member = this.#members.get(payload.member.id);
+        if (!member) return;
+        this.#members.delete(member.id);
+        for (const info of this.#reassembler.dropOrigin(member.id)) this.#reportIncomplete(info, `${member.name} left`);
+        this.emit('memberLeft', member, leaveReasonName(payload.reason));
+        return;
+      }
+      case PacketType.Notice: {
+        const id = fragment.messageId;
+        const outgoing = this.#outbox.get(id);
+        if (outgoing) {
+          this.#outbox.delete(id);
+          this.#setDelivery(outgoing, 'failed', payload.message);
+        }
+        this.emit('error', { code: errorCodeName(payload.code), message: payload.message, fatal: false, messageId: formatMessageId(id) });
+        return;
+      }
+      case PacketType.Text:
+      case PacketType.Image: {
+        if (this.#seen.has(fragment.messageId)) return;
+        this.#remember(fragment.messageId);
+        const origin = this.#members.get(fragment.memberId);
+        // The relay binds member ids to names; prefer its binding over what the payload claims.
+        const from = origin?.name ?? payload.sender;
+        const common = {
+          id: formatMessageId(fragment.messageId),
+          from,
+          fromId: fragment.memberId,
+          sentAt: payload.sentAt,
+          encrypted: (fragment.flags & Flag.Encrypted) !== 0,
+          legacy: origin?.legacy ?? false,
+        };
+        if (payload.type === PacketType.Text) this.emit('message', { ...common, text: payload.text });
+        else this.emit('image', { ...common, data: payload.data, width: payload.width, height: payload.height, format: payload.format });
+        return;
+      }
+      case PacketType.Leave:
+        return;
+    }
+  }
+
+  #remember(id: bigint): void {
+    this.#seen.add(id);
+    if (this.#seen.size > REMEMBERED_MESSAGE_IDS) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+  }
+
+  // ---- timers ------------------------------------------------------------------------------------------------
+
+  #onTimer = (): void => {
+    if (this.#state === 'closed') return;
+    try {
+      this.#tick(this.#now());
+    } catch (error) {
+      this.#log('warn', `internal error in the client timer: ${String(error)}`);
+    }
+    this.#schedule();
+  };
+
+  #tick(now: number): void {
+    const channel = this.#channel;
+    if (!channel || !this.#welcome) {
+      if (now >= this.#nextJoinAt) this.#sendJoin(now);
+    } else {
+      const relayTimeout = this.#options.relayTimeoutMs ?? this.#welcome.heartbeatIntervalMs * 3;
+      if (now - this.#lastHeardAt >= relayTimeout) {
+        this.#startJoining('reconnecting', 'the relay stopped answering');
+        return;
+      }
+      if (now >= this.#nextHeartbeatAt) {
+        this.#send(encodeControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: Math.floor(now) >>> 0 } }));
+        this.#nextHeartbeatAt = now + this.#welcome.heartbeatIntervalMs;
+      }
+      const due = channel.nextWakeup();
+      if (due !== undefined && due <= now) channel.poll(now);
+    }
+    const deliveryTimeout = this.#options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    for (const outgoing of this.#outbox.values()) {
+      if ((outgoing.state === 'sending' || outgoing.state === 'queued') && now - outgoing.attemptStartedAt >= deliveryTimeout) {
+        this.#setDelivery(outgoing, 'failed', this.#state === 'connected' ? 'the relay did not confirm it' : 'the relay is not reachable');
+      }
+    }
+    for (const info of this.#reassembler.expire(now)) this.#reportIncomplete(info, 'its sender stopped sending it');
+  }
+
+  #schedule(): void {
+    if (this.#state === 'closed') return;
+    let next: number | undefined;
+    const consider = (at: number | undefined): void => {
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    };
+    if (!this.#channel || !this.#welcome) consider(this.#nextJoinAt);
+    else {
+      consider(this.#nextHeartbeatAt);
+      consider(this.#lastHeardAt + (this.#options.relayTimeoutMs ?? this.#welcome.heartbeatIntervalMs * 3));
+      consider(this.#channel.nextWakeup());
+    }
+    const deliveryTimeout = this.#options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    for (const outgoing of this.#outbox.values()) {
+      if (outgoing.state === 'sending' || outgoing.state === 'queued') consider(outgoing.attemptStartedAt + deliveryTimeout);
+    }
+    consider(this.#reassembler.nextExpiry());
+    this.#timer.reset(next);
+  }
+
+  #send(datagram: Uint8Array | Uint8Array[]): void {
+    const socket = this.#socket;
+    if (!socket || this.#state === 'closed') return;
+    socket.send(datagram as Uint8Array, this.#options.relayPort, this.#relayAddress);
+  }
+
+  #setState(state: ConnectionState, detail: string): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state, detail);
+  }
+
+  #newReassembler(): Reassembler {
+    const incompleteAfterMs = this.#options.incompleteAfterMs ?? DEFAULT_INCOMPLETE_AFTER_MS;
+    return new Reassembler({
+      maxMessageBytes: (type) => {
+        if (type === PacketType.Image) return this.maxImageBytes + PAYLOAD_OVERHEAD_BYTES;
+        if (type === PacketType.Text) return this.maxTextBytes + PAYLOAD_OVERHEAD_BYTES;
+        return 1 << 20; // member lists and notices: far more than 4,096 members need
+      },
+      // Two maximal images in flight at once, plus room for texts.
+      maxPendingBytes: 2 * (this.maxImageBytes + PAYLOAD_OVERHEAD_BYTES) + (1 << 20),
+      maxPendingMessages: 256,
+      staleAfterMs: incompleteAfterMs,
+    });
+  }
+}
+
+function toMember(info: MemberInfo): ChatMember {
+  return { id: info.id, name: info.name, legacy: (info.flags & MemberFlag.Legacy) !== 0 };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}

@@ -1,0 +1,55 @@
+/**
+ * One timer for a whole state machine: edges ask state machines when they next need to run and call `wake(at)`;
+ * the timer keeps only the earliest deadline. Times are in ms on the clock given to the constructor.
+ */
+export class DeadlineTimer {
+  readonly #fire: () => void;
+  readonly #now: () => number;
+  #handle: NodeJS.Timeout | undefined;
+  #at: number | undefined;
+  #disposed = false;
+
+  constructor(fire: () => void, now: () => number) {
+    this.#fire = fire;
+    this.#now = now;
+  }
+
+  /** Makes sure the timer fires no later than `at` (earlier deadlines already set are kept). */
+  wake(at: number | undefined): void {
+    if (at === undefined || this.#disposed) return;
+    if (this.#at !== undefined && this.#at <= at) return;
+    this.#set(at);
+  }
+
+  /** Replaces whatever deadline is set with `at` (undefined: none). */
+  reset(at: number | undefined): void {
+    this.#clear();
+    if (at !== undefined && !this.#disposed) this.#set(at);
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#clear();
+  }
+
+  #set(at: number): void {
+    this.#clear();
+    this.#at = at;
+    const delay = Math.max(0, Math.ceil(at - this.#now()));
+    this.#handle = setTimeout(this.#onTimeout, delay);
+    // The socket, not the timer, decides whether the process stays alive.
+    this.#handle.unref();
+  }
+
+  #clear(): void {
+    if (this.#handle) clearTimeout(this.#handle);
+    this.#handle = undefined;
+    this.#at = undefined;
+  }
+
+  #onTimeout = (): void => {
+    this.#handle = undefined;
+    this.#at = undefined;
+    this.#fire();
+  };
+}

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { ImageFormat } from '../../src/protocol/payload';
+import { closeAll, joinClient, startRelay } from '../support/chat';
+import { nextEvent, sleep } from '../support/events';
+import { makeImageBytes } from '../support/images';
+
+/** A classic plaintext client: one socket, one datagram per line. */
+class LegacyPeer {
+  readonly received: string[] = [];
+  private constructor(
+    readonly socket: dgram.Socket,
+    readonly relayPort: number,
+  ) {
+    socket.on('message', (datagram) => this.received.push(datagram.toString('utf8')));
+  }
+
+  static async open(relayPort: number): Promise<LegacyPeer> {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    return new LegacyPeer(socket, relayPort);
+  }
+
+  send(data: string | Uint8Array): void {
+    this.socket.send(data, this.relayPort, '127.0.0.1');
+  }
+
+  async waitFor(line: string, timeoutMs = 3000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.received.includes(line)) {
+      if (Date.now() > deadline) throw new Error(`legacy peer never got ${JSON.stringify(line)}; got ${JSON.stringify(this.received)}`);
+      await sleep(10);
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+describe('relay legacy mode (classic plaintext clients)', () => {
+  const peers: LegacyPeer[] = [];
+  afterEach(async () => {
+    for (const peer of peers.splice(0)) peer.close();
+    await closeAll();
+  });
+
+  async function legacyPeer(port: number): Promise<LegacyPeer> {
+    const peer = await LegacyPeer.open(port);
+    peers.push(peer);
+    return peer;
+  }
+
+  it('shows a legacy member joining and chatting to protocol members, marked legacy', async () => {
+    const relay = await startRelay({ acceptLegacy: true });
+    const alice = await joinClient(relay, 'alice');
+    const legacy = await legacyPeer(relay.address.port);
+    const joined = nextEvent(alice, 'memberJoined');
+    legacy.send('bob has joined the chat.');
+    const [member] = await joined;
+    assert.equal(member.name, 'bob');
+    assert.equal(member.legacy, true);
+    const got = nextEvent(alice, 'message');
+    legacy.send('bob: hello from the past');
+    const [message] = await got;
+    assert.equal(message.text, 'hello from the past');
+    assert.equal(message.from, 'bob');
+    assert.equal(message.legacy, true);
+  });
+
+  it("sends protocol members' texts and image notices to legacy members as plaintext", async () => {
+    const relay = await startRelay({ acceptLegacy: true });
+    const alice = await joinClient(relay, 'alice');
+    const legacy = await legacyPeer(relay.address.port);
+    const joined = nextEvent(alice, 'memberJoined');
+    legacy.send('bob has joined the chat.');
+    await joined;
+    alice.sendText('hi bob');
+    await legacy.waitFor('alice: hi bob');
+    alice.sendImage({ data: await makeImageBytes(64, 48, 'image/jpeg'), width: 64, height: 48, format: ImageFormat.Jpeg });
+    await legacy.waitFor('alice sent an image.');
+  });
+
+  it('forwards a legacy IMG datagram as an image', async () => {
+    const relay = await startRelay({ acceptLegacy: true });
+    const alice = await joinClient(relay, 'alice');
+    const legacy = await legacyPeer(relay.address.port);
+    const joined = nextEvent(alice, 'memberJoined');
+    legacy.send('bob has joined the chat.');
+    await joined;
+    const jpeg = await makeImageBytes(320, 240, 'image/jpeg', 50);
+    const got = nextEvent(alice, 'image');
+    legacy.send(Buffer.concat([Buffer.from('IMG:bob:'), jpeg]));
+    const [image] = await got;
+    assert.equal(image.width, 320);
+    assert.equal(image.height, 240);
+    assert.ok(Buffer.from(image.data).equals(jpeg));
+  });
+
+  it('lets a legacy member called IMG chat', async () => {
+    const relay = await startRelay({ acceptLegacy: true });
+    const alice = await joinClient(relay, 'alice');
+    const legacy = await legacyPeer(relay.address.port);
+    const joined = nextEvent(alice, 'memberJoined');
+    legacy.send('IMG has joined the chat.');
+    await joined;
+    const got = nextEvent(alice, 'message');
+    legacy.send('IMG: not an image');
+    const [message] = await got;
+    assert.equal(message.from, 'IMG');
+    assert.equal(message.text, 'not an image');
+  });
+
+  it('announces a legacy leave and refuses a forged leave from another address', async () => {
+    const relay = await startRelay({ acceptLegacy: true });
+    const alice = await joinClient(relay, 'alice');
+    const bob = await legacyPeer(relay.address.port);
+    const forger = await legacyPeer(relay.address.port);
+    const joined = nextEvent(alice, 'memberJoined');
+    bob.send('bob has joined the chat.');
+    await joined;
+    forger.send('bob has left the chat.');
+    await sleep(150);
+    assert.deepEqual(alice.members.map((member) => member.name).sort(), ['alice', 'bob']);
+    const left = nextEvent(alice, 'memberLeft');
+    bob.send('bob has left the chat.');
+    const [member, reason] = await left;
+    assert.equal(member.name, 'bob');
+    assert.equal(reason, 'quit');
+  });
+
+  it('evicts a silent legacy member', async () => {
+    const relay = await startRelay({ acceptLegacy: true, limits: { legacyTimeoutMs: 300 } });
+    const alice = await joinClient(relay, 'alice');
+    const legacy = await legacyPeer(relay.address.port);
+    const joined = nextEvent(alice, 'memberJoined');
+    legacy.send('bob has joined the chat.');
+    await joined;
+    const [member, reason] = await nextEvent(alice, 'memberLeft', undefined, 3000);
+    assert.equal(member.name, 'bob');
+    assert.equal(reason, 'timeout');
+  });
+
+  it('ignores plaintext when legacy mode is off', async () => {
+    const relay = await startRelay();
+    const alice = await joinClient(relay, 'alice');
+    const legacy = await legacyPeer(relay.address.port);
+    legacy.send('bob has joined the chat.');
+    legacy.send('bob: anyone?');
+    await sleep(150);
+    assert.deepEqual(alice.members.map((member) => member.name), ['alice']);
+    assert.ok((relay.counters['drop-not-udpchat'] ?? 0) >= 2);
+  });
+});

@@ -1,0 +1,39 @@
+/** Relays and clients on 127.0.0.1 port 0 for network tests, closed after each test by `closeAll()`. */
+import { ChatClient, type ChatClientOptions } from '../../src/client/client';
+import { Relay, type RelayOptions } from '../../src/relay/relay';
+
+/** Short timers so eviction and reconnection tests take well under a second or two. */
+export const FAST_LIMITS = { heartbeatIntervalMs: 100, memberTimeoutMs: 600 } as const;
+
+const opened: Array<{ close(): unknown }> = [];
+
+export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
+  const relay = await Relay.start({ host: '127.0.0.1', port: 0, ...options, limits: { ...FAST_LIMITS, ...options.limits } });
+  opened.push(relay);
+  return relay;
+}
+
+export function newClient(relay: Relay | { address: { port: number } }, name: string, options: Partial<ChatClientOptions> = {}): ChatClient {
+  const client = new ChatClient({
+    relayHost: '127.0.0.1',
+    relayPort: relay.address.port,
+    name,
+    joinRetryMs: 50,
+    maxJoinRetryMs: 200,
+    ...options,
+  });
+  opened.push(client);
+  return client;
+}
+
+export async function joinClient(relay: Relay, name: string, options: Partial<ChatClientOptions> = {}): Promise<ChatClient> {
+  const client = newClient(relay, name, options);
+  await client.connect();
+  return client;
+}
+
+/** Closes everything opened since the last call (use in afterEach). */
+export async function closeAll(): Promise<void> {
+  const toClose = opened.splice(0);
+  await Promise.all(toClose.reverse().map(async (item) => item.close()));
+}
