@@ -43,6 +43,22 @@ if (exists('src/cli/main.ts')) {
 if (exists('src/image/worker.ts')) {
   builds.push({ ...nodeCommon, entryPoints: { 'image-worker': 'src/image/worker.ts' }, outdir: 'dist' });
 }
+/**
+ * libvips (wasm-vips) ships as emscripten glue plus WebAssembly. The worker loads the glue by path instead of
+ * bundling it, because libvips' pthread workers re-run the glue file itself; both go next to dist/image-worker.js.
+ * Only vips.wasm: the HEIF/JXL/SVG side modules are never loaded (see src/image/codec.ts).
+ */
+const IMAGE_WORKER_ASSETS = [
+  ['node_modules/wasm-vips/lib/vips-node.js', 'dist/vips-node.js'],
+  ['node_modules/wasm-vips/lib/vips.wasm', 'dist/vips.wasm'],
+  ['node_modules/wasm-vips/LICENSE', 'dist/vips-LICENSE.txt'],
+  ['node_modules/wasm-vips/THIRD-PARTY-NOTICES.md', 'dist/vips-THIRD-PARTY-NOTICES.md'],
+];
+function copyImageWorkerAssets() {
+  if (!exists('src/image/worker.ts')) return;
+  fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
+  for (const [from, to] of IMAGE_WORKER_ASSETS) fs.copyFileSync(path.join(root, from), path.join(root, to));
+}
 if (exists('webview/main.ts')) {
   builds.push({
     bundle: true,
@@ -65,6 +81,7 @@ if (benches.length > 0) {
   builds.push({ ...nodeCommon, entryPoints: benches, outdir: 'dist/bench' });
 }
 
+copyImageWorkerAssets();
 if (watch) {
   for (const options of builds) {
     const context = await esbuild.context({ ...options, absWorkingDir: root });

@@ -94,7 +94,8 @@ export async function loadImageCodec(): Promise<ImageCodec> {
  */
 function requireVipsFactory(): typeof VipsFactory {
   const bundled = path.join(__dirname, VIPS_GLUE_FILE);
-  const file = fs.existsSync(bundled) ? bundled : require.resolve('wasm-vips');
+  const fromSource: string = 'wasm-vips'; // a variable, so that esbuild leaves the require alone
+  const file = fs.existsSync(bundled) ? bundled : require.resolve(fromSource);
   return require(file) as typeof VipsFactory;
 }
 

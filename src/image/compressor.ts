@@ -269,7 +269,8 @@ function startWorker(file: string, resourceLimits: ResourceLimits): Worker {
   if (!file.endsWith('.ts')) return new Worker(file, { resourceLimits });
   // Running from TypeScript sources (tests): Node 20 does not apply `--import tsx` to worker threads, so a one-line
   // CommonJS bootstrap registers tsx's require hook and then loads the worker's source.
-  const bootstrap = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();require(${JSON.stringify(file)});`;
+  const tsxApi: string = 'tsx/cjs/api'; // a variable: bundles must not try to resolve tsx, they never take this path
+  const bootstrap = `require(${JSON.stringify(require.resolve(tsxApi))}).register();require(${JSON.stringify(file)});`;
   return new Worker(bootstrap, { eval: true, resourceLimits });
 }
 

@@ -226,18 +226,24 @@ export class Relay extends TypedEmitter<RelayEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#timer.dispose();
+    const goodbyes: Array<Promise<void>> = [];
+    const sendGoodbye = (datagram: Uint8Array, member: Member): void => {
+      goodbyes.push(new Promise((resolve) => this.#socket.send(datagram, member.port, member.host, () => resolve())));
+    };
     for (const session of this.#sessions.values()) {
       const { member } = session;
       if (member.flags & MemberFlag.Legacy) {
-        this.#sendRaw(new TextEncoder().encode('* the relay is shutting down'), member.host, member.port);
+        sendGoodbye(new TextEncoder().encode('* the relay is shutting down'), member);
         continue;
       }
       const goodbye = this.#errorDatagram(ErrorCode.ShuttingDown, 'the relay is shutting down', new Uint8Array(CLIENT_NONCE_BYTES));
       // Twice: it is not acknowledged, and members reconnect sooner when they hear it.
-      this.#sendRaw(goodbye, member.host, member.port);
-      this.#sendRaw(goodbye, member.host, member.port);
+      sendGoodbye(goodbye, member);
+      sendGoodbye(goodbye, member);
     }
     this.#sessions.clear();
+    // Sends complete asynchronously; closing first would discard them.
+    await Promise.all(goodbyes);
     this.#socketClosed = true;
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
     this.emit('close');

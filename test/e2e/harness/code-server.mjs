@@ -108,7 +108,12 @@ function processOnExit() {
   for (const pid of liveGroups.keys()) signalGroup(pid, 'SIGKILL');
 }
 
+let exiting = false;
 async function processOnSignal(signal) {
+  // Ctrl+C reaches every process of the terminal's group, and parents forward signals too: clean up once, and do
+  // not let a second signal kill this process half-way (a detached code-server would survive it).
+  if (exiting) return;
+  exiting = true;
   const code = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15);
   console.error(`[e2e] ${signal}: stopping ${[...liveGroups.values()].join(', ') || 'nothing'}`);
   const deadline = sleep(STOP_GRACE_MS + 2_000);
@@ -125,7 +130,7 @@ function installExitHandlers() {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', processOnExit);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(signal, () => processOnSignal(signal));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => processOnSignal(signal));
 }
 
 /**

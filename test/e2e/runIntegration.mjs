@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// The integration suite: the extension's mocha tests run inside a real VS Code extension host, through the standard
+// @vscode/test-electron entry point runTests(). Here "VS Code" is test/e2e/bin/code-shim (code-server + headless
+// chromium); on a desktop, UDPCHAT_E2E_VSCODE=download makes runTests download VS Code instead, and
+// UDPCHAT_E2E_VSCODE=/path/to/code uses an installed one.
+// What it tests comes from test/e2e/config.mjs. Prints "integration: N passed, M failed" and, when
+// UDPCHAT_TEST_RESULT names a file, writes { suite, passes, failures, pending } there (scripts/test.mjs reads it).
+// Usage: node test/e2e/runIntegration.mjs        (needs node scripts/e2e-setup.mjs once)
+import fs from 'node:fs';
+import path from 'node:path';
+import { childPids, killProcessGroup, makeRunDir } from './harness/code-server.mjs';
+import { REPO_ROOT, requireTool } from './harness/toolchain.mjs';
+import { extensionPath, findTestFiles, integration, prepareWorkspace, skipReason } from './config.mjs';
+
+const SUITE = 'integration';
+const SHIM = path.join(REPO_ROOT, 'test', 'e2e', 'bin', 'code-shim');
+const HOST_MOCHA = path.join(REPO_ROOT, 'test', 'e2e', 'harness', 'host-mocha.cjs');
+const REPORTER = path.join(REPO_ROOT, 'scripts', 'mocha-reporter.cjs');
+
+function finish(result, exitCode) {
+  if (result.skipped) console.log(`${SUITE}: skipped: ${result.skipped}`);
+  else console.log(`${SUITE}: ${result.passes} passed, ${result.failures} failed`);
+  if (process.env.UDPCHAT_TEST_RESULT) {
+    fs.writeFileSync(process.env.UDPCHAT_TEST_RESULT, JSON.stringify({ suite: SUITE, ...result }) + '\n');
+  }
+  process.exit(exitCode);
+}
+
+/** Bundles each test file (TypeScript or JavaScript) into outDir; `vscode` and `mocha` stay external. */
+async function bundleTests(files, outDir) {
+  const esbuild = await import('esbuild');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  const entryPoints = Object.fromEntries(
+    files.map((file, i) => [`${String(i).padStart(3, '0')}-${path.basename(file).replace(/\.[cm]?[jt]s$/, '')}`, file]),
+  );
+  await esbuild.build({
+    entryPoints,
+    outdir: outDir,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    sourcemap: 'inline',
+    external: ['vscode', 'mocha'],
+    logLevel: 'warning',
+  });
+  return Object.keys(entryPoints).map((name) => path.join(outDir, `${name}.js`));
+}
+
+/** The code shim, a downloaded VS Code (undefined: runTests downloads it), or an installed `code`. */
+function vscodeExecutable() {
+  const choice = process.env.UDPCHAT_E2E_VSCODE;
+  if (!choice) return SHIM;
+  if (choice === 'download') return undefined;
+  return path.resolve(choice);
+}
+
+// runTests' child (the shim or VS Code) does not get a SIGTERM sent to this process alone: pass it on and wait.
+let stopping = false;
+async function processOnTerminate(signal) {
+  if (stopping) return;
+  stopping = true;
+  const children = childPids(/./);
+  for (const pid of children) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* gone */
+    }
+  }
+  await Promise.all(children.map((pid) => killProcessGroup(pid, { graceMs: 15_000 })));
+  finish({ passes: 0, failures: 1 }, 128 + (signal === 'SIGINT' ? 2 : 15));
+}
+process.on('SIGTERM', () => processOnTerminate('SIGTERM'));
+process.on('SIGHUP', () => processOnTerminate('SIGTERM'));
+process.on('SIGINT', () => processOnTerminate('SIGINT'));
+
+const skip = skipReason();
+if (skip) finish({ passes: 0, failures: 0, pending: 0, skipped: skip }, 0);
+
+const testFiles = findTestFiles(integration.testsDir, integration.testFile);
+if (testFiles.length === 0) {
+  console.log(`${SUITE}: no test files matching ${integration.testFile} in ${integration.testsDir}`);
+  finish({ passes: 0, failures: 1, pending: 0 }, 1);
+}
+
+const runDir = makeRunDir('integration-tests');
+const bundled = await bundleTests(testFiles, path.join(runDir, 'tests'));
+const workspace = prepareWorkspace(path.join(runDir, 'ws'));
+const innerResult = path.join(runDir, 'result.json');
+const { runTests } = await requireTool('@vscode/test-electron');
+
+let exitCode;
+try {
+  exitCode = await runTests({
+    vscodeExecutablePath: vscodeExecutable(),
+    extensionDevelopmentPath: extensionPath,
+    extensionTestsPath: HOST_MOCHA,
+    launchArgs: [
+      workspace,
+      '--disable-extensions',
+      `--user-data-dir=${path.join(runDir, 'data')}`,
+      `--extensions-dir=${path.join(runDir, 'exts')}`,
+    ],
+    extensionTestsEnv: {
+      UDPCHAT_E2E_TEST_FILES: JSON.stringify(bundled),
+      UDPCHAT_E2E_MOCHA_TIMEOUT_MS: String(integration.mochaTimeoutMs),
+      UDPCHAT_E2E_TIMEOUT_MS: String(integration.runTimeoutMs),
+      UDPCHAT_MOCHA_REPORTER: REPORTER,
+      // the reporter's own summary line must not look like this suite's closing line: this script prints that
+      UDPCHAT_TEST_SUITE: 'extension host tests',
+      UDPCHAT_TEST_RESULT: innerResult,
+    },
+  });
+} catch (error) {
+  // TestRunFailedError carries the executable's exit code; anything else (a failed download) is a harness error
+  exitCode = typeof error?.code === 'number' ? error.code : 1;
+  if (typeof error?.code !== 'number') console.error(`${SUITE}: ${error?.message ?? error}`);
+}
+
+if (stopping) await new Promise(() => {}); // processOnTerminate reports and exits
+
+let result;
+try {
+  const inner = JSON.parse(fs.readFileSync(innerResult, 'utf8'));
+  result = { passes: inner.passes, failures: inner.failures, pending: inner.pending };
+} catch {
+  console.log(`${SUITE}: the tests did not report a result (exit ${exitCode})`);
+  result = { passes: 0, failures: 0, pending: 0 };
+}
+// a run that failed outside any test (start-up, a crash, a timeout) still counts as a failure
+if (exitCode !== 0 && result.failures === 0) result.failures = 1;
+if (exitCode === 0 && result.failures === 0) fs.rmSync(runDir, { recursive: true, force: true });
+else console.log(`${SUITE}: bundled tests and logs kept in ${path.relative(process.cwd(), runDir) || runDir}`);
+finish(result, exitCode === 0 && result.failures === 0 ? 0 : 1);

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CliProcess, type CliEvent } from '../support/cli';
+import { makeImageFile } from '../support/images';
+
+describe('udp-chat command line', () => {
+  const running: CliProcess[] = [];
+  let workDir = '';
+
+  beforeEach(() => {
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-cli-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((child) => child.stop()));
+    fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  function cli(args: string[]): CliProcess {
+    const child = new CliProcess(args, { cwd: workDir });
+    running.push(child);
+    return child;
+  }
+
+  async function startRelay(extra: string[] = []): Promise<{ relay: CliProcess; port: number }> {
+    const relay = cli(['relay', '--host', '127.0.0.1', '--port', '0', '--json', ...extra]);
+    const listening = await relay.waitForEvent((event) => event.event === 'listening', 'the relay to listen');
+    assert.equal(listening.host, '127.0.0.1');
+    assert.equal(typeof listening.port, 'number');
+    return { relay, port: listening.port as number };
+  }
+
+  async function join(port: number, name: string, extra: string[] = []): Promise<CliProcess> {
+    const member = cli(['join', '--relay', `127.0.0.1:${port}`, '--name', name, '--json', '--save-dir', path.join(workDir, name), ...extra]);
+    await member.waitForEvent((event) => event.event === 'ready', `${name} to be ready`);
+    return member;
+  }
+
+  const isMessage = (from: string, text: string) => (event: CliEvent) => event.event === 'message' && event.from === from && event.text === text;
+
+  it('prints the listening line in plain mode', async () => {
+    const relay = cli(['relay', '--host', '127.0.0.1', '--port', '0']);
+    const line = await relay.waitForLine(/^relay listening on /);
+    assert.match(line, /^relay listening on 127\.0\.0\.1:\d+$/);
+    relay.signal('SIGTERM');
+    assert.equal(await relay.exited, 0);
+  });
+
+  it('lets three members chat in text and images, then quit', async () => {
+    const { port } = await startRelay();
+    const alice = await join(port, 'alice');
+    const bob = await join(port, 'bob');
+    const carol = await join(port, 'carol');
+    const ready = carol.events.find((event) => event.event === 'ready');
+    assert.deepEqual(ready, { event: 'ready', name: 'carol', room: 'general', members: ['alice', 'bob', 'carol'] });
+    await alice.waitForEvent((event) => event.event === 'join' && event.name === 'carol', 'alice to see carol join');
+
+    alice.type('hi from alice');
+    for (const member of [bob, carol]) {
+      const message = await member.waitForEvent(isMessage('alice', 'hi from alice'), 'the text');
+      assert.match(String(message.id), /^[0-9a-f]{16}$/);
+      assert.ok(Math.abs(Number(message.ts) - Date.now()) < 60_000);
+    }
+
+    const photo = await makeImageFile('photo-12mp.jpg', 4000, 3000, 'image/jpeg');
+    bob.type(`/image ${photo}`);
+    for (const member of [alice, carol]) {
+      const image = await member.waitForEvent((event) => event.event === 'image' && event.from === 'bob', 'the image', 30_000);
+      assert.ok(path.isAbsolute(String(image.file)));
+      assert.ok(String(image.file).startsWith(workDir));
+      assert.equal(fs.statSync(String(image.file)).size, image.bytes);
+      assert.equal(image.width, 640);
+      assert.equal(image.height, 480);
+    }
+
+    carol.type('/quit');
+    assert.equal(await carol.exited, 0);
+    const left = await alice.waitForEvent((event) => event.event === 'leave' && event.name === 'carol', 'carol to leave');
+    assert.equal(left.reason, 'quit');
+    alice.endInput();
+    bob.endInput();
+    assert.equal(await alice.exited, 0);
+    assert.equal(await bob.exited, 0);
+  });
+
+  it('prints readable lines without --json', async () => {
+    const { port } = await startRelay();
+    const alice = await join(port, 'alice');
+    const bob = cli(['join', '--relay', `127.0.0.1:${port}`, '--name', 'bob']);
+    await bob.waitForLine(/joined general as bob/);
+    alice.type('plain hello');
+    const line = await bob.waitForLine(/alice: plain hello/);
+    assert.match(line, /^\[\d\d:\d\d\] alice: plain hello$/);
+  });
+
+  it('delivers lines piped in before the relay answered, then exits at end of input', async () => {
+    const { port } = await startRelay();
+    const bob = await join(port, 'bob');
+    const alice = cli(['join', '--relay', `127.0.0.1:${port}`, '--name', 'alice', '--json']);
+    alice.type('first');
+    alice.type('second');
+    alice.endInput();
+    assert.equal(await alice.exited, 0);
+    await bob.waitForEvent(isMessage('alice', 'first'), 'first');
+    await bob.waitForEvent(isMessage('alice', 'second'), 'second');
+    const texts = bob.events.filter((event) => event.event === 'message').map((event) => event.text);
+    assert.deepEqual(texts, ['first', 'second']);
+  });
+
+  it('reports a taken name and exits with status 1', async () => {
+    const { port } = await startRelay();
+    await join(port, 'alice');
+    const impostor = cli(['join', '--relay', `127.0.0.1:${port}`, '--name', 'alice', '--json']);
+    const error = await impostor.waitForEvent((event) => event.event === 'error', 'the error');
+    assert.equal(error.code, 'name-taken');
+    assert.equal(await impostor.exited, 1);
+  });
+
+  it('reports an image it cannot send and keeps running', async () => {
+    const { port } = await startRelay();
+    const alice = await join(port, 'alice');
+    const bob = await join(port, 'bob');
+    fs.writeFileSync(path.join(workDir, 'notes.png'), 'this is not a picture');
+    alice.type(`/image ${path.join(workDir, 'missing.jpg')}`);
+    alice.type(`/image ${path.join(workDir, 'notes.png')}`);
+    alice.type('after the errors');
+    const errors = await (async () => {
+      await bob.waitForEvent(isMessage('alice', 'after the errors'), 'the text after the errors');
+      return alice.events.filter((event) => event.event === 'error');
+    })();
+    assert.deepEqual(errors.map((event) => event.code), ['unreadable', 'unsupported-format']);
+  });
+
+  it('tells members when the relay stops, and the relay exits 0', async () => {
+    const { relay, port } = await startRelay();
+    const alice = await join(port, 'alice');
+    relay.signal('SIGINT');
+    assert.equal(await relay.exited, 0);
+    await alice.waitForEvent((event) => event.event === 'state' && event.state === 'reconnecting', 'alice to notice');
+  });
+
+  it('rejects bad arguments with usage and status 2', async () => {
+    const bad = cli(['join', '--relay', 'nowhere', '--name', 'x']);
+    assert.equal(await bad.exited, 2);
+    assert.match(bad.stderr.join('\n'), /--relay must be HOST:PORT/);
+  });
+});
