@@ -30,7 +30,7 @@ interface InputSpec {
 }
 
 /** Inputs are cached here between runs; bump the version when the generator changes. */
-const CACHE_DIR = path.join(os.tmpdir(), 'udp-chat-bench-image-v1');
+const CACHE_DIR = path.join(os.tmpdir(), 'udp-chat-bench-image-v2');
 const INPUTS: InputSpec[] = [
   { name: '12mp', label: '12 MP JPEG 4000x3000 q90', file: 'photo-12mp.jpg', runs: { pipeline: 7, jimp: 3 } },
   { name: 'png', label: 'PNG screenshot 1920x1080', file: 'screenshot-1080p.png', runs: { pipeline: 7, jimp: 5 } },
@@ -229,9 +229,8 @@ function plainJimpCompressor(input: InputSpec): Compressor {
   return {
     async run(file) {
       const bytes = await fs.promises.readFile(file);
-      const image = needsMoreMemory
-        ? await Jimp.fromBuffer(bytes, { 'image/jpeg': { maxMemoryUsageInMB: 2048 } })
-        : await Jimp.read(bytes);
+      // Jimp.read(buffer) is Jimp.fromBuffer(buffer) without decoder options.
+      const image = await Jimp.fromBuffer(bytes, needsMoreMemory ? { 'image/jpeg': { maxMemoryUsageInMB: 2048 } } : undefined);
       image.scaleToFit({ w: MAX_WIDTH, h: MAX_HEIGHT });
       const out = await image.getBuffer('image/jpeg', { quality: QUALITY });
       return { bytes: out.byteLength, width: image.width, height: image.height };
@@ -275,32 +274,74 @@ function lcg(seed: number): () => number {
 }
 
 /**
- * A photo-like RGB image: smooth gradients (sky, light falloff), mid-frequency texture (foliage, fabric) and sensor
- * noise, so that JPEG spends about as many bits on it as on a real photo (~2.5 bits per pixel at q90).
+ * A photo-like RGB image: smooth gradients (sky, light falloff), value noise at several scales from 512 px down to
+ * 4 px (clouds, foliage, fabric), hard-edged shapes (objects) and per-pixel sensor noise. The detail at every scale
+ * makes JPEG spend about as many bits as on a real photo, both on the input (~2 bits per pixel at q90) and on the
+ * 640x480 output, where a smooth synthetic image would compress unrealistically well.
  */
 function photoPixels(width: number, height: number): Uint8Array {
   const random = lcg(0x5eed);
+  const octaves = [
+    { cell: 512, amplitude: 45 },
+    { cell: 128, amplitude: 30 },
+    { cell: 32, amplitude: 22 },
+    { cell: 8, amplitude: 16 },
+    { cell: 3, amplitude: 10 },
+  ].map(({ cell, amplitude }) => {
+    const columns = Math.ceil(width / cell) + 2;
+    const rows = Math.ceil(height / cell) + 2;
+    return { cell, amplitude, columns, grid: Float32Array.from({ length: columns * rows }, () => random() - 0.5) };
+  });
+  // Objects: discs whose colours differ from the background, each shading its area.
+  const discs = Array.from({ length: 60 }, () => ({
+    x: random() * width,
+    y: random() * height,
+    r: (0.02 + random() * 0.12) * Math.min(width, height),
+    colour: [random() * 200 - 100, random() * 200 - 100, random() * 200 - 100] as const,
+  }));
+  const rowNoise = new Float32Array(width);
+  const rowShift = [new Float32Array(width), new Float32Array(width), new Float32Array(width)] as const;
   const rgb = new Uint8Array(width * height * 3);
-  // Texture varies with position through a few slow sines, precomputed per row and per column.
-  const colWave = Float32Array.from({ length: width }, (_, x) => Math.sin((x / width) * 9.1) * 0.5 + 0.5);
-  const rowWave = Float32Array.from({ length: height }, (_, y) => Math.cos((y / height) * 6.3) * 0.5 + 0.5);
-  const texture = Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i * 0.37) * Math.sin(i * 0.053));
   let at = 0;
   for (let y = 0; y < height; y++) {
+    rowNoise.fill(0);
+    for (const { cell, amplitude, columns, grid } of octaves) {
+      const gy = Math.floor(y / cell);
+      const ty = smooth((y % cell) / cell);
+      for (let x = 0; x < width; x++) {
+        const gx = Math.floor(x / cell);
+        const tx = smooth((x % cell) / cell);
+        const i = gy * columns + gx;
+        const top = grid[i]! + (grid[i + 1]! - grid[i]!) * tx;
+        const bottom = grid[i + columns]! + (grid[i + columns + 1]! - grid[i + columns]!) * tx;
+        rowNoise[x]! += amplitude * (top + (bottom - top) * ty);
+      }
+    }
+    for (const shift of rowShift) shift.fill(0);
+    for (const disc of discs) {
+      const dy = y - disc.y;
+      if (Math.abs(dy) >= disc.r) continue;
+      const half = Math.sqrt(disc.r * disc.r - dy * dy);
+      for (let x = Math.max(0, Math.ceil(disc.x - half)); x < Math.min(width, disc.x + half); x++) {
+        for (let c = 0; c < 3; c++) rowShift[c]![x] = disc.colour[c]!;
+      }
+    }
     const fy = y / height;
-    const ry = rowWave[y]!;
     for (let x = 0; x < width; x++) {
       const fx = x / width;
-      const cx = colWave[x]!;
-      const detail = 28 * texture[(x * 7 + y * 13 + ((x * y) >> 9)) & 4095]! * (0.4 + 0.6 * ry * cx);
-      const noise = (random() - 0.5) * 10;
-      const base = 90 + 110 * fy * (0.6 + 0.4 * cx);
-      rgb[at++] = base * 0.9 + 60 * fx + detail + noise;
-      rgb[at++] = base + 35 * ry + detail * 0.8 + noise;
-      rgb[at++] = 200 - 120 * fy + 40 * cx + detail * 0.6 + noise;
+      const detail = rowNoise[x]!;
+      const grain = (random() - 0.5) * 8;
+      const base = 70 + 110 * fy;
+      rgb[at++] = base + 50 * fx + detail + rowShift[0][x]! + grain;
+      rgb[at++] = base + 20 + detail * 0.9 + rowShift[1][x]! + grain;
+      rgb[at++] = 210 - 130 * fy + detail * 0.7 + rowShift[2][x]! + grain;
     }
   }
   return rgb;
+}
+
+function smooth(t: number): number {
+  return t * t * (3 - 2 * t);
 }
 
 /** A JPEG as a phone camera writes one: quality 90 with 4:2:0 chroma (libvips' mozjpeg, not jimp's jpeg-js). */

@@ -351,5 +351,6 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   let end = maxBytes;
   // Step back over continuation bytes (10xxxxxx) so the cut lands on a character boundary.
   while (end > 0 && ((encoded[end] ?? 0) & 0xc0) === 0x80) end--;
-  return new TextDecoder().decode(encoded.subarray(0, end));
+  // ignoreBOM: a leading U+FEFF is part of the text, not a marker to strip.
+  return new TextDecoder('utf-8', { ignoreBOM: true }).decode(encoded.subarray(0, end));
 }

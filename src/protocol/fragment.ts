@@ -81,6 +81,10 @@ export class Reassembler {
 
   /** Adds one fragment. A single-fragment message completes at once without being held. */
   add(fragment: FragmentIn, now: number): ReassemblyResult {
+    // decodeHeader already refuses these; checked again because a missing index would complete a message with a hole.
+    if (fragment.fragmentCount === 0 || fragment.fragmentIndex >= fragment.fragmentCount) {
+      return { status: 'rejected', reason: 'inconsistent' };
+    }
     const maxBytes = this.#limits.maxMessageBytes(fragment.type);
     if (fragment.fragmentCount === 1) {
       if (fragment.chunk.length > maxBytes) return { status: 'rejected', reason: 'too-large' };

@@ -115,10 +115,12 @@ export class MembershipTable {
     }
     const roomMembers = this.#rooms.get(request.room);
     const holder = roomMembers?.get(key);
-    if (holder) {
-      if (!sameBytes(holder.resumeToken, request.resumeToken) || (holder.flags & MemberFlag.Legacy) !== 0) {
-        return { kind: 'refused', code: ErrorCode.NameTaken, message: `the name "${holder.name}" is taken in room "${request.room}"` };
-      }
+    const resumable = holder && sameBytes(holder.resumeToken, request.resumeToken) && (holder.flags & MemberFlag.Legacy) === 0;
+    // A holder at this very address is about to be displaced like any other member there, so its name is free.
+    if (holder && !resumable && holder !== atAddress) {
+      return { kind: 'refused', code: ErrorCode.NameTaken, message: `the name "${holder.name}" is taken in room "${request.room}"` };
+    }
+    if (holder && resumable) {
       const displaced = atAddress && atAddress !== holder ? [this.#remove(atAddress)] : [];
       this.#byAddress.delete(holder.address);
       holder.address = address;

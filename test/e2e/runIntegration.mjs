@@ -110,6 +110,7 @@ try {
       // the reporter's own summary line must not look like this suite's closing line: this script prints that
       UDPCHAT_TEST_SUITE: 'extension host tests',
       UDPCHAT_TEST_RESULT: innerResult,
+      UDPCHAT_E2E_RUN_DIR: runDir, // the shim keeps code-server's folders here too
     },
   });
 } catch (error) {

@@ -48,6 +48,11 @@ export const u8 = fc.integer({ min: 0, max: 0xff });
 export const u16 = fc.integer({ min: 0, max: 0xffff });
 export const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const nonZeroU32 = fc.integer({ min: 1, max: 0xffff_ffff });
+/** `fc.record` with ordinary objects: decoders build plain objects and deepStrictEqual compares prototypes. */
+function record<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
+  return fc.record(model, { noNullPrototype: true });
+}
+
 const bytesOf = (length: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ minLength: length, maxLength: length });
 
 const extensions = fc
@@ -58,7 +63,7 @@ const extensions = fc
 const auth = fc.option(bytesOf(AUTH_TAG_BYTES), { nil: undefined });
 
 function controlBase<T extends ControlPacket['type']>(type: T) {
-  return fc.record({ memberId: u32, authTag: auth }).map(({ memberId, authTag }) => ({
+  return record({ memberId: u32, authTag: auth }).map(({ memberId, authTag }) => ({
     type,
     flags: authTag ? Flag.Auth : 0,
     memberId,
@@ -92,7 +97,7 @@ export const controlPacketArb: Record<ControlPacket['type'], fc.Arbitrary<Contro
   [PacketType.Join]: fc
     .tuple(
       controlBase(PacketType.Join),
-      fc.record({
+      record({
         clientNonce: bytesOf(8),
         resumeToken: bytesOf(16),
         name: utf8Text(MAX_NAME_BYTES, 12),
@@ -102,12 +107,12 @@ export const controlPacketArb: Record<ControlPacket['type'], fc.Arbitrary<Contro
     )
     .map(([base, body]) => ({ ...base, body })),
   [PacketType.Challenge]: fc
-    .tuple(controlBase(PacketType.Challenge), fc.record({ clientNonce: bytesOf(8), cookie: fc.uint8Array({ minLength: 1, maxLength: 64 }) }))
+    .tuple(controlBase(PacketType.Challenge), record({ clientNonce: bytesOf(8), cookie: fc.uint8Array({ minLength: 1, maxLength: 64 }) }))
     .map(([base, body]) => ({ ...base, body })),
   [PacketType.Welcome]: fc
     .tuple(
       controlBase(PacketType.Welcome),
-      fc.record({
+      record({
         clientNonce: bytesOf(8),
         room: utf8Text(32, 12),
         heartbeatIntervalMs: nonZeroU32,
@@ -126,7 +131,7 @@ export const controlPacketArb: Record<ControlPacket['type'], fc.Arbitrary<Contro
       ackRanges(cumulative).map((ranges) => ({ ...base, body: { cumulative, window, delayMs, ranges } })),
     ),
   [PacketType.Error]: fc
-    .tuple(controlBase(PacketType.Error), fc.record({ code: u16, clientNonce: bytesOf(8), message: utf8Text(512, 60) }))
+    .tuple(controlBase(PacketType.Error), record({ code: u16, clientNonce: bytesOf(8), message: utf8Text(512, 60) }))
     .map(([base, body]) => ({ ...base, body })),
 };
 
@@ -174,7 +179,7 @@ export const validDatagram: fc.Arbitrary<Uint8Array> = anyPacket.map(encodePacke
 
 // ---- payloads
 
-const memberInfo: fc.Arbitrary<MemberInfo> = fc.record({ id: nonZeroU32, flags: u8, name: utf8Text(MAX_NAME_BYTES, 10) });
+const memberInfo: fc.Arbitrary<MemberInfo> = record({ id: nonZeroU32, flags: u8, name: utf8Text(MAX_NAME_BYTES, 10) });
 const sentAt = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 
 export const payloadArb: Record<MessageType, fc.Arbitrary<MessagePayload>> = {

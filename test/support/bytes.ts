@@ -1,9 +1,12 @@
 /** Byte helpers for tests: hex fixtures, comparisons and the checks every decoder result must pass. */
 import assert from 'node:assert/strict';
 
-/** Bytes from hex text; whitespace and `|` separators are ignored so fixtures can show field boundaries. */
+/**
+ * Bytes from hex text. Whitespace and `|` separators are ignored and `//` starts a comment running to the end of the
+ * line, so a fixture can show field boundaries and say what each field is.
+ */
 export function fromHex(text: string): Uint8Array {
-  const digits = text.replace(/[\s|]/g, '');
+  const digits = text.replace(/\/\/.*$/gm, '').replace(/[\s|]/g, '');
   if (digits.length % 2 !== 0 || /[^0-9a-f]/i.test(digits)) throw new Error(`bad hex fixture: ${text}`);
   return Uint8Array.from(Buffer.from(digits, 'hex'));
 }

@@ -238,10 +238,17 @@ export function installExtensionFolder(folder, extensionsDir, { dependencies = t
   const target = path.join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
   fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(target, { recursive: true });
-  const files = [...new Set(['package.json', ...(pkg.files ?? DEFAULT_EXTENSION_FILES)])];
+  // the entry points and icon always, whatever "files" says (vsce does the same)
+  const entries = [pkg.main, pkg.browser, pkg.icon]
+    .filter(Boolean)
+    .map((file) => path.normalize(file))
+    .map((file) => (fs.existsSync(path.join(folder, file)) ? file : `${file}.js`));
+  const files = [...new Set(['package.json', ...entries, ...(pkg.files ?? DEFAULT_EXTENSION_FILES)])];
   for (const file of files) {
     const from = path.join(folder, file);
-    if (fs.existsSync(from)) fs.cpSync(from, path.join(target, file), { recursive: true, dereference: true });
+    if (!fs.existsSync(from)) continue;
+    fs.mkdirSync(path.dirname(path.join(target, file)), { recursive: true });
+    fs.cpSync(from, path.join(target, file), { recursive: true, dereference: true });
   }
   if (dependencies) {
     for (const [name, dir] of runtimeDependencies(folder)) {

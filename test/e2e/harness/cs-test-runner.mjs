@@ -21,7 +21,7 @@ const DEFAULT_TIMEOUT_MS = 300_000; // the whole run: start-up ~5 s, then the su
 
 /** Lines of the workbench's own chatter that say nothing about the tests. */
 const NOISE =
-  /open-vsx\.org|^\[(reconnection|AgentHost|AccountPolicyGate|Service Worker)|socket \(|connection token|builtin extensions cache|marketplace|extensionGallery|\[UriError\]|Unable to resolve nonexistent file .*\/\.vscode\//i;
+  /open-vsx\.org|authentication provider 'github'|^\[(reconnection|AgentHost|AccountPolicyGate|Service Worker)|socket \(|connection token|builtin extensions cache|marketplace|extensionGallery|\[UriError\]|Unable to resolve nonexistent file .*\/\.vscode\//i;
 
 /** Arguments `code` takes that mean nothing here (Electron sandboxing, update checks, welcome pages). */
 const IGNORED_FLAGS = new Set([
@@ -73,10 +73,13 @@ export async function runInCodeServer(options) {
   const log = options.log ?? ((line) => console.log(line));
   const timeoutMs = options.timeoutMs ?? (Number(process.env.UDPCHAT_E2E_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS);
   const verbose = options.verbose ?? Boolean(process.env.UDPCHAT_E2E_VERBOSE);
-  const runDir = makeRunDir('integration');
+  // runIntegration.mjs passes its own run folder (and removes it); alone, the runner makes and removes one
+  const ownRunDir = !process.env.UDPCHAT_E2E_RUN_DIR;
+  const runDir = process.env.UDPCHAT_E2E_RUN_DIR || makeRunDir('integration');
   let server;
   let browser;
   let code = EXIT_HARNESS_ERROR;
+  const mark = (what) => verbose && log(`[cs-test-runner] ${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
   try {
     server = await startCodeServer({
       runDir,
@@ -91,7 +94,9 @@ export async function runInCodeServer(options) {
       ['skipWelcome', 'true'],
       ['skipReleaseNotes', 'true'],
     ];
+    mark(`code-server up on ${server.baseUrl}`);
     browser = await launchBrowser();
+    mark('chromium up');
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     let finish;
     const finished = new Promise((resolve) => (finish = resolve));
@@ -104,6 +109,7 @@ export async function runInCodeServer(options) {
     page.on('pageerror', (error) => log(`[pageerror] ${error.message}`));
     page.on('crash', () => finish(EXIT_HARNESS_ERROR));
     await page.goto(workbenchUrl(server, server.workspace, payload));
+    mark('workbench page loaded');
     let timer;
     const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     const outcome = await Promise.race([finished, timedOut]);
@@ -126,7 +132,7 @@ export async function runInCodeServer(options) {
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (code === 0) {
-    fs.rmSync(runDir, { recursive: true, force: true });
+    if (ownRunDir) fs.rmSync(runDir, { recursive: true, force: true });
     log(`[cs-test-runner] exit code 0 after ${seconds} s`);
   } else {
     log(`[cs-test-runner] exit code ${code} after ${seconds} s; code-server log and user data kept in ${runDir}`);

@@ -98,15 +98,15 @@ function control<T extends ControlPacket['type']>(type: T, memberId = 7) {
  * room as u8-length-prefixed UTF-8, then extensions as tag (u8), length (u16), value.
  */
 const JOIN_FIXTURE_HEX = `
-  5543 | 01 | 01 | 00 | 00 | 002e                      magic, version 1, type Join, flags, reserved, body length 46
-  00000000 | 00000000                                  member id (not yet known), seq (control: 0)
-  0000000000000000 | 0000 | 0000                       message id, fragment index, fragment count (control: 0)
-  0102030405060708                                     client nonce
-  101112131415161718191a1b1c1d1e1f                     resume token
-  03 616e6e                                            name "ann"
-  07 67656e6572616c                                    room "general"
-  02 0004 deadbeef                                     extension Cookie, 4 bytes
-`.replace(/[a-z][a-z ,"(:)0-9.-]*$/gm, (comment) => (/^[0-9a-f |]+$/.test(comment) ? comment : ''));
+  5543 | 01 | 01 | 00 | 00 | 002b       // magic "UC", version 1, type Join, flags, reserved, body length 43
+  00000000 | 00000000                   // member id (not known yet), seq (control: 0)
+  0000000000000000 | 0000 | 0000        // message id, fragment index, fragment count (control: 0)
+  0102030405060708                      // client nonce
+  101112131415161718191a1b1c1d1e1f      // resume token
+  03 616e6e                             // name "ann"
+  07 67656e6572616c                     // room "general"
+  02 0004 deadbeef                      // extension 2 (Cookie), 4 bytes
+`;
 
 const JOIN_FIXTURE_PACKET: ControlPacket = {
   ...control(PacketType.Join, 0),
@@ -121,9 +121,10 @@ const JOIN_FIXTURE_PACKET: ControlPacket = {
 
 /** A Heartbeat with Flag.Auth: the 16-byte tag follows the body and is not counted in the body length. */
 const AUTH_HEARTBEAT_HEX = `
-  5543 01 04 04 00 0004  00000007 00000000  0000000000000000 0000 0000
-  0000002a
-  a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
+  5543 01 04 04 00 0004                 // type Heartbeat, flags Auth, body length 4 (the tag is not counted)
+  00000007 00000000 0000000000000000 0000 0000
+  0000002a                              // echo 42
+  a0a1a2a3a4a5a6a7a8a9aaabacadaeaf      // auth tag
 `;
 
 /** Every kind of valid datagram, for the truncation and mutation sweeps. */
@@ -539,8 +540,8 @@ describe('protocol/codec', () => {
       });
 
       it('measures the name limit in bytes, not characters', () => {
-        const elevenEmoji = new TextEncoder().encode('😀'.repeat(9)); // 9 characters, 36 bytes
-        assertCodedError(decodePacket(join(str8(elevenEmoji))), 'UDPCHAT_ERR_BAD_STRING');
+        const nineEmoji = new TextEncoder().encode('😀'.repeat(9)); // 9 characters, 36 bytes
+        assertCodedError(decodePacket(join(str8(nineEmoji))), 'UDPCHAT_ERR_BAD_STRING');
       });
 
       it('rejects a room longer than 32 bytes', () => {

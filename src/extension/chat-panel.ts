@@ -1,0 +1,189 @@
+/**
+ * The chat panel: a singleton webview panel (createOrShow / revive), its HTML with a nonce-locked CSP, and the
+ * ready handshake: nothing is posted before the webview says it is ready, and each `ready` (first load, reload,
+ * shown again after being hidden) is answered with the full state, so nothing is lost.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/protocol';
+import type { ChatSession } from './chat-session';
+import { Disposable } from './dispose';
+
+export interface PanelActions {
+  send(text: string): void;
+  retry(id: string): void;
+  openImage(id: string): void;
+  pickImage(): void;
+  join(): void;
+  leave(): void;
+}
+
+export interface PanelContext {
+  extensionUri: vscode.Uri;
+  session: ChatSession;
+  log: vscode.LogOutputChannel;
+  actions: PanelActions;
+}
+
+export class ChatPanel extends Disposable {
+  static readonly viewType = 'udpChat.chat';
+  static #current: ChatPanel | undefined;
+
+  readonly #panel: vscode.WebviewPanel;
+  readonly #context: PanelContext;
+  #ready = false;
+
+  static get current(): ChatPanel | undefined {
+    return ChatPanel.#current;
+  }
+
+  /** Shows the panel, creating it if needed. */
+  static createOrShow(context: PanelContext): ChatPanel {
+    if (ChatPanel.#current) {
+      ChatPanel.#current.#panel.reveal(undefined, false);
+      return ChatPanel.#current;
+    }
+    const panel = vscode.window.createWebviewPanel(ChatPanel.viewType, 'UDP Chat', vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    ChatPanel.#current = new ChatPanel(panel, context);
+    return ChatPanel.#current;
+  }
+
+  /** Adopts a panel VS Code restored after a reload of the window. */
+  static revive(panel: vscode.WebviewPanel, context: PanelContext): ChatPanel {
+    ChatPanel.#current?.dispose();
+    panel.webview.options = webviewOptions(context.extensionUri);
+    ChatPanel.#current = new ChatPanel(panel, context);
+    return ChatPanel.#current;
+  }
+
+  private constructor(panel: vscode.WebviewPanel, context: PanelContext) {
+    super();
+    this.#panel = panel;
+    this.#context = context;
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
+    // Assigned once: showing the panel again reloads the page itself, which then says `ready`.
+    panel.webview.html = this.#html();
+    this.register(panel.webview.onDidReceiveMessage(this.#webviewOnMessage));
+    this.register(panel.onDidChangeViewState(this.#panelOnDidChangeViewState));
+    this.register(panel.onDidDispose(this.#panelOnDidDispose));
+    context.session.on('post', this.#sessionOnPost);
+    this.register({ dispose: () => context.session.off('post', this.#sessionOnPost) });
+  }
+
+  get visible(): boolean {
+    return this.#panel.visible;
+  }
+
+  get active(): boolean {
+    return this.#panel.active;
+  }
+
+  reveal(): void {
+    this.#panel.reveal(undefined, false);
+  }
+
+  post(message: HostMessage): void {
+    // Before `ready` there is nobody to receive it; the state sent on `ready` includes it.
+    if (!this.#ready) return;
+    void this.#panel.webview.postMessage(message);
+  }
+
+  override dispose(): void {
+    if (ChatPanel.#current === this) ChatPanel.#current = undefined;
+    super.dispose();
+    this.#panel.dispose();
+  }
+
+  #sessionOnPost = (message: HostMessage): void => this.post(message);
+
+  #panelOnDidChangeViewState = (): void => {
+    // Without retainContextWhenHidden a hidden webview is torn down; it will say `ready` when shown again.
+    if (!this.#panel.visible) this.#ready = false;
+  };
+
+  #panelOnDidDispose = (): void => {
+    if (ChatPanel.#current === this) ChatPanel.#current = undefined;
+    super.dispose();
+  };
+
+  #webviewOnMessage = (message: unknown): void => {
+    if (!isWebviewMessage(message)) {
+      this.#context.log.warn(`ignored a malformed message from the chat panel: ${JSON.stringify(message)?.slice(0, 200)}`);
+      return;
+    }
+    this.#handle(message);
+  };
+
+  #handle(message: WebviewMessage): void {
+    const { actions, session } = this.#context;
+    switch (message.type) {
+      case 'ready':
+        this.#ready = true;
+        void this.#panel.webview.postMessage({ type: 'state', state: session.snapshot() } satisfies HostMessage);
+        return;
+      case 'send':
+        actions.send(message.text);
+        return;
+      case 'retry':
+        actions.retry(message.id);
+        return;
+      case 'openImage':
+        actions.openImage(message.id);
+        return;
+      case 'pickImage':
+        actions.pickImage();
+        return;
+      case 'join':
+        actions.join();
+        return;
+      case 'leave':
+        actions.leave();
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  #html(): string {
+    const webview = this.#panel.webview;
+    const nonce = randomBytes(16).toString('base64');
+    const dist = vscode.Uri.joinPath(this.#context.extensionUri, 'dist');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
+      `img-src ${webview.cspSource} data: blob:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${nonce}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
+<title>UDP Chat</title>
+</head>
+<body>
+<main id="app" aria-label="UDP Chat"></main>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableFindWidget: true,
+    retainContextWhenHidden: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')],
+  };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled panel message ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,336 @@
+/**
+ * What the extension does when a command runs: joining, sending images, hosting the relay. Owns the chat
+ * session, the hosted relay, the image compressor, the status bar and the panel, and disposes all of them.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { ChatClientError } from '../client/client';
+import { ImageCompressor, ImageError } from '../image';
+import { formatHostPort, parseHostPort } from '../protocol/address';
+import { checkName, checkRoom } from '../protocol/names';
+import { ChatPanel, type PanelActions } from './chat-panel';
+import { ChatSession, type JoinParameters } from './chat-session';
+import { COMMANDS, IMAGE_EXTENSIONS } from './commands';
+import { Disposable } from './dispose';
+import { isLocalHost, RelayHost, RelayHostError } from './relay-host';
+import { readSettings } from './settings';
+import { StatusBar } from './status-bar';
+
+/** Arguments that let scripts and tests run Join without prompts. */
+export interface JoinArguments {
+  name?: string;
+  relay?: string;
+  room?: string;
+}
+
+const LAST_NAME_KEY = 'udpChat.lastName';
+const LAST_RELAY_KEY = 'udpChat.lastRelay';
+/** How long (ms) Join waits for a local relay before offering to host one here. */
+const NO_ANSWER_MS = 1500;
+/** At most one new-message notification per this many ms; the rest are summed into it. */
+const NOTIFY_INTERVAL_MS = 5000;
+
+export class UdpChat extends Disposable {
+  readonly log: vscode.LogOutputChannel;
+  readonly session: ChatSession;
+  readonly relayHost: RelayHost;
+  readonly #context: vscode.ExtensionContext;
+  #compressor: ImageCompressor | undefined;
+  #lastNotifiedAt = 0;
+  #unnotified = 0;
+
+  constructor(context: vscode.ExtensionContext) {
+    super();
+    this.#context = context;
+    this.log = this.register(vscode.window.createOutputChannel('UDP Chat', { log: true }));
+    const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => this.log[level](message);
+    this.session = new ChatSession({
+      saveDir: () => readSettings().saveFolder || path.join(context.globalStorageUri.fsPath, 'images'),
+      compressor: () => (this.#compressor ??= new ImageCompressor({ workerPath: path.join(context.extensionPath, 'dist', 'image-worker.js') })),
+      imageOptions: () => readSettings().image,
+      log,
+    });
+    this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`));
+    this.register(new StatusBar(this.relayHost, this.session, () => readSettings().hostPort));
+    this.session.on('incoming', this.#sessionOnIncoming);
+    // Context keys for package.json `when` clauses (palette entries that only make sense in some states).
+    this.relayHost.on('changed', (relay) => void vscode.commands.executeCommand('setContext', 'udpChat.relayHosted', relay !== undefined));
+    this.session.on('connection', (state) => {
+      void vscode.commands.executeCommand('setContext', 'udpChat.joined', state !== 'disconnected' && state !== 'closed');
+    });
+
+    this.register(vscode.commands.registerCommand(COMMANDS.join, (args?: JoinArguments) => this.join(args)));
+    this.register(vscode.commands.registerCommand(COMMANDS.leave, () => this.session.leave()));
+    this.register(
+      vscode.commands.registerCommand(COMMANDS.sendImage, (uri?: vscode.Uri, selected?: vscode.Uri[]) => this.sendImage(uri, selected)),
+    );
+    this.register(vscode.commands.registerCommand(COMMANDS.hostRelay, () => this.hostRelay()));
+    this.register(vscode.commands.registerCommand(COMMANDS.stopRelay, () => this.relayHost.stop()));
+    this.register(vscode.commands.registerCommand(COMMANDS.openChat, () => this.openChat()));
+    this.register(vscode.commands.registerCommand(COMMANDS.relayActions, () => this.relayActions()));
+    this.register(vscode.commands.registerCommand(COMMANDS.copyRelayAddress, () => this.copyRelayAddress()));
+    this.register(vscode.commands.registerCommand(COMMANDS.showLog, () => this.log.show()));
+    this.register(
+      vscode.window.registerWebviewPanelSerializer(ChatPanel.viewType, {
+        deserializeWebviewPanel: async (panel) => {
+          ChatPanel.revive(panel, this.#panelContext());
+        },
+      }),
+    );
+  }
+
+  /** Stops everything: leaves the room, stops the relay, ends the image worker. */
+  async shutdown(): Promise<void> {
+    ChatPanel.current?.dispose();
+    await Promise.allSettled([this.session.dispose(), this.relayHost.stop(), this.#compressor?.dispose()]);
+    this.dispose();
+  }
+
+  // ---- commands ----------------------------------------------------------------------------------------------
+
+  openChat(): ChatPanel {
+    return ChatPanel.createOrShow(this.#panelContext());
+  }
+
+  /** Asks for a name and a relay (unless given), opens the panel and joins. Resolves true once ready. */
+  async join(args: JoinArguments = {}): Promise<boolean> {
+    const settings = readSettings();
+    const state = this.#context.globalState;
+    const name =
+      args.name ??
+      (await vscode.window.showInputBox({
+        title: 'UDP Chat: Join (1/2)',
+        prompt: 'Your name in the room',
+        value: settings.name || state.get<string>(LAST_NAME_KEY) || defaultUserName(),
+        ignoreFocusOut: true,
+        validateInput: (value) => {
+          const check = checkName(value);
+          return check.ok ? undefined : `A name ${check.reason.replace(/^a name /, '')}`;
+        },
+      }));
+    if (name === undefined) return false;
+    const relayText =
+      args.relay ??
+      (await vscode.window.showInputBox({
+        title: 'UDP Chat: Join (2/2)',
+        prompt: 'Relay address (HOST:PORT)',
+        value: state.get<string>(LAST_RELAY_KEY) || settings.relay,
+        ignoreFocusOut: true,
+        validateInput: (value) => {
+          const parsed = parseHostPort(value);
+          return parsed.ok ? undefined : parsed.reason;
+        },
+      }));
+    if (relayText === undefined) return false;
+    const relay = parseHostPort(relayText);
+    const checkedName = checkName(name);
+    const room = checkRoom(args.room ?? settings.room);
+    if (!relay.ok || !checkedName.ok || !room.ok) {
+      const reason = !relay.ok ? relay.reason : !checkedName.ok ? checkedName.reason : !room.ok ? room.reason : '';
+      void vscode.window.showErrorMessage(`UDP Chat: cannot join: ${reason}.`);
+      return false;
+    }
+    await state.update(LAST_NAME_KEY, checkedName.value);
+    await state.update(LAST_RELAY_KEY, formatHostPort(relay.host, relay.port));
+    this.openChat();
+    return this.#connect({ relayHost: relay.host, relayPort: relay.port, name: checkedName.value, room: room.value });
+  }
+
+  async #connect(params: JoinParameters): Promise<boolean> {
+    const joining = this.session.join(params);
+    let settled = false;
+    joining.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    if (isLocalHost(params.relayHost) && !this.relayHost.current) {
+      await Promise.race([joining.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, NO_ANSWER_MS))]);
+      if (!settled) void this.#offerToHost(params);
+    }
+    try {
+      await joining;
+      return true;
+    } catch (error) {
+      if (error instanceof ChatClientError) {
+        void vscode.window.showErrorMessage(`UDP Chat: could not join ${params.room}: ${error.message}`);
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  async #offerToHost(params: JoinParameters): Promise<void> {
+    const address = formatHostPort(params.relayHost, params.relayPort);
+    const choice = await vscode.window.showWarningMessage(
+      `No UDP Chat relay answers at ${address}. Host one here?`,
+      'Host Relay Here',
+      'Keep Trying',
+      'Cancel',
+    );
+    if (choice === 'Host Relay Here') {
+      await this.hostRelay(params.relayPort);
+    } else if (choice === 'Cancel' && this.session.connection !== 'connected') {
+      await this.session.leave();
+    }
+  }
+
+  /** Sends one or more image files (from the Explorer, or asks for them). */
+  async sendImage(uri?: vscode.Uri, selected?: vscode.Uri[]): Promise<string[]> {
+    let files = (selected && selected.length > 0 ? selected : uri ? [uri] : []).filter((file) => file.scheme === 'file');
+    if (files.length === 0) {
+      const picked = await vscode.window.showOpenDialog({
+        canSelectMany: true,
+        openLabel: 'Send',
+        title: 'UDP Chat: Send Image',
+        filters: { Images: [...IMAGE_EXTENSIONS] },
+      });
+      if (!picked) return [];
+      files = picked;
+    }
+    if (!this.session.joined) {
+      const choice = await vscode.window.showWarningMessage('Join a UDP Chat room before sending an image.', 'Join');
+      if (choice !== 'Join' || !(await this.join())) return [];
+    }
+    const ids: string[] = [];
+    for (const file of files) {
+      const id = await this.#sendOneImage(file.fsPath);
+      if (id) ids.push(id);
+    }
+    return ids;
+  }
+
+  async #sendOneImage(file: string): Promise<string | undefined> {
+    const label = path.basename(file);
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `UDP Chat: ${label}`, cancellable: false },
+      async (progress) => {
+        try {
+          const id = await this.session.sendImageFile(file, (stage) =>
+            progress.report({ message: stage === 'compressing' ? 'compressing…' : 'sending…' }),
+          );
+          let reported = 0;
+          const delivery = await this.session.waitForDelivery(id, (fraction) => {
+            const percent = Math.round(fraction * 100);
+            if (percent > reported) {
+              progress.report({ message: `sending… ${percent} %`, increment: percent - reported });
+              reported = percent;
+            }
+          });
+          if (delivery.state === 'failed') {
+            void vscode.window.showErrorMessage(`UDP Chat: ${label} was not delivered: ${delivery.reason ?? 'unknown reason'}.`);
+          }
+          return id;
+        } catch (error) {
+          const reason = error instanceof ImageError || error instanceof ChatClientError ? error.message : String(error);
+          this.log.error(`sending ${file}: ${reason}`);
+          void vscode.window.showErrorMessage(`UDP Chat: cannot send ${label}: ${reason}`);
+          return undefined;
+        }
+      },
+    );
+  }
+
+  /** Hosts the relay in this extension host. Resolves true when it is listening. */
+  async hostRelay(port?: number): Promise<boolean> {
+    const settings = readSettings();
+    try {
+      const relay = await this.relayHost.start({ host: settings.hostAddress, port: port ?? settings.hostPort, acceptLegacy: settings.acceptLegacy });
+      const address = this.relayHost.shareableAddress() ?? `port ${relay.port}`;
+      void vscode.window.showInformationMessage(`UDP Chat relay running. Others join with ${address}.`, 'Copy Address').then((choice) => {
+        if (choice === 'Copy Address') void this.copyRelayAddress();
+      });
+      return true;
+    } catch (error) {
+      const reason = error instanceof RelayHostError ? error.message : String(error);
+      this.log.error(reason);
+      void vscode.window.showErrorMessage(`UDP Chat: ${reason}`);
+      return false;
+    }
+  }
+
+  async relayActions(): Promise<void> {
+    const relay = this.relayHost.current;
+    if (!relay) {
+      await this.hostRelay();
+      return;
+    }
+    const address = this.relayHost.shareableAddress() ?? '';
+    const items: Array<vscode.QuickPickItem & { run: () => unknown }> = [
+      { label: '$(copy) Copy Address', description: address, run: () => this.copyRelayAddress() },
+      { label: '$(debug-stop) Stop Relay', description: `${relay.members} member(s) will be told`, run: () => this.relayHost.stop() },
+    ];
+    if (!this.session.joined) {
+      items.push({ label: '$(comment-discussion) Join This Relay', run: () => this.join({ relay: formatHostPort('127.0.0.1', relay.port) }) });
+    }
+    const picked = await vscode.window.showQuickPick(items, { title: `UDP Chat relay on port ${relay.port}` });
+    await picked?.run();
+  }
+
+  async copyRelayAddress(): Promise<void> {
+    const address = this.relayHost.shareableAddress();
+    if (!address) {
+      void vscode.window.showWarningMessage('UDP Chat: no relay is hosted here.');
+      return;
+    }
+    await vscode.env.clipboard.writeText(address);
+    void vscode.window.showInformationMessage(`Copied ${address}`);
+  }
+
+  // ---- panel and notifications -------------------------------------------------------------------------------
+
+  #panelContext() {
+    const actions: PanelActions = {
+      send: (text) => {
+        try {
+          this.session.sendText(text);
+        } catch (error) {
+          if (error instanceof ChatClientError && error.code === 'not-joined') {
+            void vscode.window.showWarningMessage('Join a UDP Chat room first.', 'Join').then((choice) => {
+              if (choice === 'Join') void this.join();
+            });
+          } else {
+            void vscode.window.showErrorMessage(`UDP Chat: ${(error as Error).message}`);
+          }
+        }
+      },
+      retry: (id) => {
+        this.session.retry(id);
+      },
+      openImage: (id) => {
+        const file = this.session.imageFile(id);
+        if (file) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
+        else void vscode.window.showWarningMessage('UDP Chat: that image is no longer available.');
+      },
+      pickImage: () => void this.sendImage(),
+      join: () => void this.join(),
+      leave: () => void this.session.leave(),
+    };
+    return { extensionUri: this.#context.extensionUri, session: this.session, log: this.log, actions };
+  }
+
+  #sessionOnIncoming = (from: string, preview: string): void => {
+    const mode = readSettings().notifications;
+    const panel = ChatPanel.current;
+    if (mode === 'never' || (mode === 'whenHidden' && panel?.visible)) return;
+    this.#unnotified++;
+    const now = Date.now();
+    if (now - this.#lastNotifiedAt < NOTIFY_INTERVAL_MS) return;
+    this.#lastNotifiedAt = now;
+    const more = this.#unnotified > 1 ? ` (+${this.#unnotified - 1} more)` : '';
+    this.#unnotified = 0;
+    const text = preview.length > 120 ? `${preview.slice(0, 117)}…` : preview;
+    void vscode.window.showInformationMessage(`${from}: ${text}${more}`, 'Open Chat').then((choice) => {
+      if (choice === 'Open Chat') this.openChat();
+    });
+  };
+}
+
+function defaultUserName(): string {
+  try {
+    const check = checkName(os.userInfo().username);
+    return check.ok ? check.value : '';
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,46 @@
+/** Typed access to the `udpChat.*` settings (declared in package.json `contributes.configuration`). */
+import * as vscode from 'vscode';
+import type { CompressOptions } from '../image';
+import { DEFAULT_COMPRESS_OPTIONS } from '../image';
+import { DEFAULT_PORT, DEFAULT_ROOM } from '../protocol/constants';
+
+export const SECTION = 'udpChat';
+
+export type NotifyOn = 'whenHidden' | 'always' | 'never';
+
+export interface Settings {
+  name: string;
+  relay: string;
+  room: string;
+  hostPort: number;
+  hostAddress: string;
+  acceptLegacy: boolean;
+  image: CompressOptions;
+  saveFolder: string;
+  notifications: NotifyOn;
+}
+
+function clampInt(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
+}
+
+export function readSettings(): Settings {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const notifications = config.get<string>('notifications', 'whenHidden');
+  return {
+    name: config.get<string>('name', '').trim(),
+    relay: config.get<string>('relay', `127.0.0.1:${DEFAULT_PORT}`).trim(),
+    room: config.get<string>('room', DEFAULT_ROOM).trim() || DEFAULT_ROOM,
+    hostPort: clampInt(config.get('hostPort'), 1, 65_535, DEFAULT_PORT),
+    hostAddress: config.get<string>('hostAddress', '0.0.0.0').trim() || '0.0.0.0',
+    acceptLegacy: config.get<boolean>('acceptLegacy', false),
+    image: {
+      maxWidth: clampInt(config.get('image.maxWidth'), 16, 8192, DEFAULT_COMPRESS_OPTIONS.maxWidth),
+      maxHeight: clampInt(config.get('image.maxHeight'), 16, 8192, DEFAULT_COMPRESS_OPTIONS.maxHeight),
+      quality: clampInt(config.get('image.quality'), 1, 100, DEFAULT_COMPRESS_OPTIONS.quality),
+      maxInputPixels: clampInt(config.get('image.maxMegapixels'), 1, 500, DEFAULT_COMPRESS_OPTIONS.maxInputPixels / 1e6) * 1e6,
+    },
+    saveFolder: config.get<string>('saveFolder', '').trim(),
+    notifications: notifications === 'always' || notifications === 'never' ? notifications : 'whenHidden',
+  };
+}

@@ -1,0 +1,86 @@
+/** Two status bar items: the relay hosted here (host / port and members), and the chat connection. */
+import * as vscode from 'vscode';
+import type { ConnectionState } from '../shared/protocol';
+import type { ChatSession } from './chat-session';
+import { Disposable } from './dispose';
+import type { HostedRelay, RelayHost } from './relay-host';
+import { COMMANDS } from './commands';
+
+export class StatusBar extends Disposable {
+  readonly #relayItem: vscode.StatusBarItem;
+  readonly #chatItem: vscode.StatusBarItem;
+  readonly #relayHost: RelayHost;
+  readonly #session: ChatSession;
+  readonly #hostPort: () => number;
+
+  constructor(relayHost: RelayHost, session: ChatSession, hostPort: () => number) {
+    super();
+    this.#relayHost = relayHost;
+    this.#session = session;
+    this.#hostPort = hostPort;
+    this.#relayItem = this.register(vscode.window.createStatusBarItem('udpChat.relay', vscode.StatusBarAlignment.Right, 100));
+    this.#relayItem.name = 'UDP Chat Relay';
+    this.#chatItem = this.register(vscode.window.createStatusBarItem('udpChat.connection', vscode.StatusBarAlignment.Right, 101));
+    this.#chatItem.name = 'UDP Chat Connection';
+    this.#chatItem.command = COMMANDS.openChat;
+    relayHost.on('changed', this.#relayHostOnChanged);
+    this.register({ dispose: () => relayHost.off('changed', this.#relayHostOnChanged) });
+    session.on('connection', this.#sessionOnConnection);
+    this.register({ dispose: () => session.off('connection', this.#sessionOnConnection) });
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('udpChat.hostPort')) this.#renderRelay(this.#relayHost.current);
+      }),
+    );
+    this.#renderRelay(relayHost.current);
+    this.#renderChat(session.connection, '');
+    this.#relayItem.show();
+  }
+
+  #relayHostOnChanged = (relay: HostedRelay | undefined): void => this.#renderRelay(relay);
+
+  #sessionOnConnection = (state: ConnectionState, detail: string): void => this.#renderChat(state, detail);
+
+  #renderRelay(relay: HostedRelay | undefined): void {
+    const item = this.#relayItem;
+    if (!relay) {
+      item.text = '$(radio-tower) Host UDP Chat relay';
+      item.tooltip = `Host a UDP Chat relay on this machine (port ${this.#hostPort()})`;
+      item.command = COMMANDS.hostRelay;
+      item.backgroundColor = undefined;
+      item.accessibilityInformation = { label: 'Host a UDP Chat relay', role: 'button' };
+      return;
+    }
+    const members = `${relay.members} member${relay.members === 1 ? '' : 's'}`;
+    item.text = `$(radio-tower) Relay :${relay.port} · ${members}`;
+    item.tooltip = `UDP Chat relay on ${this.#relayHost.shareableAddress() ?? `port ${relay.port}`} with ${members}. Click to copy its address or stop it.`;
+    item.command = COMMANDS.relayActions;
+    item.accessibilityInformation = { label: `UDP Chat relay hosted on port ${relay.port}, ${members}`, role: 'button' };
+  }
+
+  #renderChat(state: ConnectionState, detail: string): void {
+    const item = this.#chatItem;
+    const room = this.#session.parameters?.room ?? 'UDP Chat';
+    switch (state) {
+      case 'disconnected':
+      case 'closed':
+        item.hide();
+        return;
+      case 'connecting':
+        item.text = `$(sync~spin) ${room}: joining…`;
+        item.backgroundColor = undefined;
+        break;
+      case 'connected':
+        item.text = `$(comment-discussion) ${room}`;
+        item.backgroundColor = undefined;
+        break;
+      case 'reconnecting':
+        item.text = `$(sync~spin) ${room}: reconnecting…`;
+        item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+        break;
+    }
+    item.tooltip = `UDP Chat: ${state}${detail ? ` (${detail})` : ''}. Click to open the chat.`;
+    item.accessibilityInformation = { label: `UDP Chat ${state} ${detail}`, role: 'button' };
+    item.show();
+  }
+}

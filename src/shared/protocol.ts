@@ -1,0 +1,275 @@
+/**
+ * The typed protocol between the extension host and the chat panel's webview. Compiled into both sides: it
+ * imports nothing node-, DOM- or vscode-specific. Every message that crosses is checked by the guard of the side
+ * that receives it; a message that fails the guard is dropped and logged.
+ */
+
+export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type DeliveryState = 'queued' | 'sending' | 'delivered' | 'failed';
+
+export interface MemberView {
+  id: number;
+  name: string;
+  legacy: boolean;
+  self: boolean;
+}
+
+export interface ImageView {
+  /** A `data:` URI of the (compressed) JPEG or PNG, so the webview needs no file access. */
+  src: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+export interface DeliveryView {
+  state: DeliveryState;
+  /** 0..1 of the message acknowledged by the relay. */
+  progress: number;
+  reason?: string;
+}
+
+/** One line of the conversation. */
+export type EntryView =
+  | {
+      kind: 'text';
+      id: string;
+      from: string;
+      own: boolean;
+      text: string;
+      sentAt: number;
+      legacy: boolean;
+      encrypted: boolean;
+      delivery?: DeliveryView;
+    }
+  | {
+      kind: 'image';
+      id: string;
+      from: string;
+      own: boolean;
+      image: ImageView;
+      sentAt: number;
+      legacy: boolean;
+      encrypted: boolean;
+      delivery?: DeliveryView;
+    }
+  | { kind: 'system'; id: string; text: string; at: number; tone: 'info' | 'warning' | 'error' };
+
+/** Something on its way in or out that takes a while: compressing, sending or receiving an image. */
+export interface TransferView {
+  id: string;
+  direction: 'outgoing' | 'incoming';
+  label: string;
+  /** 0..1, or undefined while the amount is not known (compressing). */
+  progress: number | undefined;
+}
+
+export interface StatsView {
+  rttMs: number | undefined;
+  lossPercent: number;
+  retransmitted: number;
+  sent: number;
+}
+
+export interface ChatStateView {
+  connection: ConnectionState;
+  connectionDetail: string;
+  self: string | undefined;
+  room: string | undefined;
+  relay: string | undefined;
+  encrypted: boolean;
+  members: MemberView[];
+  entries: EntryView[];
+  transfers: TransferView[];
+  stats: StatsView | undefined;
+  maxTextBytes: number;
+}
+
+/** Host → webview. */
+export type HostMessage =
+  | { type: 'state'; state: ChatStateView }
+  | { type: 'entry'; entry: EntryView }
+  | { type: 'delivery'; id: string; delivery: DeliveryView }
+  | { type: 'members'; members: MemberView[] }
+  | { type: 'connection'; state: ConnectionState; detail: string }
+  | { type: 'transfer'; transfer: TransferView }
+  | { type: 'transferDone'; id: string }
+  | { type: 'stats'; stats: StatsView | undefined }
+  | { type: 'focusComposer' };
+
+/** Webview → host. */
+export type WebviewMessage =
+  | { type: 'ready' }
+  | { type: 'send'; text: string }
+  | { type: 'retry'; id: string }
+  | { type: 'openImage'; id: string }
+  | { type: 'pickImage' }
+  | { type: 'join' }
+  | { type: 'leave' };
+
+// ---- guards ---------------------------------------------------------------------------------------------------
+
+type Unknown = Record<string, unknown>;
+
+function isObject(value: unknown): value is Unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isString(value: unknown, maxLength = 1 << 20): value is string {
+  return typeof value === 'string' && value.length <= maxLength;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isBoolean(value: unknown): value is boolean {
+  return typeof value === 'boolean';
+}
+
+const CONNECTION_STATES: readonly string[] = ['disconnected', 'connecting', 'connected', 'reconnecting', 'closed'];
+const DELIVERY_STATES: readonly string[] = ['queued', 'sending', 'delivered', 'failed'];
+/** Message ids are 16 hex digits; system entries use short words and digits. */
+const ID_PATTERN = /^[0-9a-z-]{1,40}$/i;
+/** Longest text the webview may ask to send, in UTF-16 units; the host checks the byte limit precisely. */
+export const MAX_COMPOSER_CHARS = 64 * 1024;
+
+export function isWebviewMessage(value: unknown): value is WebviewMessage {
+  if (!isObject(value) || !isString(value.type, 32)) return false;
+  const type = value.type as WebviewMessage['type'];
+  switch (type) {
+    case 'ready':
+    case 'pickImage':
+    case 'join':
+    case 'leave':
+      return true;
+    case 'send':
+      return isString(value.text, MAX_COMPOSER_CHARS);
+    case 'retry':
+    case 'openImage':
+      return isString(value.id, 40) && ID_PATTERN.test(value.id);
+    default:
+      return assertNeverType(type);
+  }
+}
+
+function isDelivery(value: unknown): value is DeliveryView {
+  return (
+    isObject(value) &&
+    isString(value.state) &&
+    DELIVERY_STATES.includes(value.state) &&
+    isFiniteNumber(value.progress) &&
+    (value.reason === undefined || isString(value.reason, 2000))
+  );
+}
+
+function isMember(value: unknown): value is MemberView {
+  return isObject(value) && isFiniteNumber(value.id) && isString(value.name, 256) && isBoolean(value.legacy) && isBoolean(value.self);
+}
+
+function isImage(value: unknown): value is ImageView {
+  return (
+    isObject(value) &&
+    isString(value.src, 64 << 20) &&
+    /^data:image\/(jpeg|png);base64,/.test(value.src) &&
+    isFiniteNumber(value.width) &&
+    isFiniteNumber(value.height) &&
+    isFiniteNumber(value.bytes)
+  );
+}
+
+export function isEntry(value: unknown): value is EntryView {
+  if (!isObject(value) || !isString(value.id, 40)) return false;
+  switch (value.kind) {
+    case 'system':
+      return isString(value.text) && isFiniteNumber(value.at) && (value.tone === 'info' || value.tone === 'warning' || value.tone === 'error');
+    case 'text':
+    case 'image': {
+      const common =
+        isString(value.from, 256) &&
+        isBoolean(value.own) &&
+        isFiniteNumber(value.sentAt) &&
+        isBoolean(value.legacy) &&
+        isBoolean(value.encrypted) &&
+        (value.delivery === undefined || isDelivery(value.delivery));
+      return common && (value.kind === 'text' ? isString(value.text) : isImage(value.image));
+    }
+    default:
+      return false;
+  }
+}
+
+function isTransfer(value: unknown): value is TransferView {
+  return (
+    isObject(value) &&
+    isString(value.id, 64) &&
+    (value.direction === 'outgoing' || value.direction === 'incoming') &&
+    isString(value.label, 1000) &&
+    (value.progress === undefined || isFiniteNumber(value.progress))
+  );
+}
+
+function isStats(value: unknown): value is StatsView {
+  return (
+    isObject(value) &&
+    (value.rttMs === undefined || isFiniteNumber(value.rttMs)) &&
+    isFiniteNumber(value.lossPercent) &&
+    isFiniteNumber(value.retransmitted) &&
+    isFiniteNumber(value.sent)
+  );
+}
+
+function isArrayOf<T>(value: unknown, guard: (item: unknown) => item is T): value is T[] {
+  return Array.isArray(value) && value.every(guard);
+}
+
+function isChatState(value: unknown): value is ChatStateView {
+  return (
+    isObject(value) &&
+    isString(value.connection) &&
+    CONNECTION_STATES.includes(value.connection) &&
+    isString(value.connectionDetail, 2000) &&
+    (value.self === undefined || isString(value.self, 256)) &&
+    (value.room === undefined || isString(value.room, 256)) &&
+    (value.relay === undefined || isString(value.relay, 300)) &&
+    isBoolean(value.encrypted) &&
+    isArrayOf(value.members, isMember) &&
+    isArrayOf(value.entries, isEntry) &&
+    isArrayOf(value.transfers, isTransfer) &&
+    (value.stats === undefined || isStats(value.stats)) &&
+    isFiniteNumber(value.maxTextBytes)
+  );
+}
+
+export function isHostMessage(value: unknown): value is HostMessage {
+  if (!isObject(value) || !isString(value.type, 32)) return false;
+  const type = value.type as HostMessage['type'];
+  switch (type) {
+    case 'state':
+      return isChatState(value.state);
+    case 'entry':
+      return isEntry(value.entry);
+    case 'delivery':
+      return isString(value.id, 40) && isDelivery(value.delivery);
+    case 'members':
+      return isArrayOf(value.members, isMember);
+    case 'connection':
+      return isString(value.state) && CONNECTION_STATES.includes(value.state) && isString(value.detail, 2000);
+    case 'transfer':
+      return isTransfer(value.transfer);
+    case 'transferDone':
+      return isString(value.id, 64);
+    case 'stats':
+      return value.stats === undefined || isStats(value.stats);
+    case 'focusComposer':
+      return true;
+    default:
+      return assertNeverType(type);
+  }
+}
+
+/** Exhaustiveness for the guards: a new message type without a case fails to compile. */
+function assertNeverType(type: never): false {
+  void type;
+  return false;
+}

@@ -1,0 +1,119 @@
+/**
+ * The only module that touches `@vscode/webview-ui-toolkit`. The toolkit is deprecated upstream, so the rest of the
+ * webview sees plain `HTMLElement`s made by the helpers below; swapping the toolkit means rewriting this file only.
+ *
+ * Registered components: `<vscode-button>` and `<vscode-text-area>`. Both render under the panel's strict CSP
+ * (their styles go in through adoptedStyleSheets); the page's `<meta property="csp-nonce">` lets FAST's
+ * focus-visible probe run, so the focus ring shows for keyboard focus only. Not used on purpose: `<vscode-badge>`
+ * (inline style placeholder blocked by CSP) and the determinate `<vscode-progress-ring>` (inline stroke styles).
+ */
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeTextArea } from '@vscode/webview-ui-toolkit';
+
+let registered = false;
+
+export function registerToolkit(): void {
+  if (registered) return;
+  registered = true;
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeTextArea());
+}
+
+export type ButtonAppearance = 'primary' | 'secondary';
+
+export interface ButtonOptions {
+  id?: string;
+  className?: string;
+  label: string;
+  appearance?: ButtonAppearance;
+  /** Tooltip, also the accessible description of what the button does. */
+  title?: string;
+  /** An icon before the label (an `<svg>` from icons.ts); purely decorative. */
+  icon?: SVGElement;
+  onClick: () => void;
+}
+
+export interface ToolkitButton {
+  readonly element: HTMLElement;
+  setLabel(label: string): void;
+  setDisabled(disabled: boolean): void;
+}
+
+export function createButton(options: ButtonOptions): ToolkitButton {
+  const element = document.createElement('vscode-button');
+  if (options.id !== undefined) element.id = options.id;
+  if (options.className !== undefined) element.className = options.className;
+  element.setAttribute('appearance', options.appearance ?? 'primary');
+  if (options.title !== undefined) element.title = options.title;
+  if (options.icon !== undefined) {
+    options.icon.setAttribute('slot', 'start');
+    element.append(options.icon);
+  }
+  const label = document.createElement('span');
+  label.textContent = options.label;
+  element.append(label);
+  element.addEventListener('click', function buttonOnClick() {
+    if (!element.hasAttribute('disabled')) options.onClick();
+  });
+  return {
+    element,
+    setLabel(text: string) {
+      label.textContent = text;
+    },
+    setDisabled(disabled: boolean) {
+      element.toggleAttribute('disabled', disabled);
+    },
+  };
+}
+
+export interface TextAreaOptions {
+  id: string;
+  /** Accessible name; not shown (the placeholder says what to type). */
+  label: string;
+  placeholder: string;
+  rows: number;
+}
+
+/** A multi-line text input; `element` is what goes into the page and receives keydown/input events. */
+export interface ToolkitTextArea {
+  readonly element: HTMLElement;
+  value: string;
+  setRows(rows: number): void;
+  setPlaceholder(text: string): void;
+  focus(): void;
+  /** Call once the element is in the document: the toolkit overwrites `aria-label` when it connects. */
+  mounted(): void;
+}
+
+interface FastTextArea extends HTMLElement {
+  value: string;
+  placeholder: string;
+  rows: number;
+}
+
+export function createTextArea(options: TextAreaOptions): ToolkitTextArea {
+  const element = document.createElement('vscode-text-area') as FastTextArea;
+  element.id = options.id;
+  element.setAttribute('rows', String(options.rows));
+  element.setAttribute('resize', 'none');
+  element.setAttribute('placeholder', options.placeholder);
+  return {
+    element,
+    get value() {
+      return element.value ?? '';
+    },
+    set value(text: string) {
+      element.value = text;
+    },
+    setRows(rows: number) {
+      if (element.getAttribute('rows') !== String(rows)) element.setAttribute('rows', String(rows));
+    },
+    setPlaceholder(text: string) {
+      element.setAttribute('placeholder', text);
+    },
+    focus() {
+      element.focus();
+    },
+    mounted() {
+      element.setAttribute('aria-label', options.label);
+    },
+  };
+}
