@@ -2,7 +2,7 @@
 //   dist/extension.js     the VS Code extension host entry (node, cjs, `vscode` external)
 //   dist/cli.js           the `udp-chat` command (node, cjs)
 //   dist/image-worker.js  the jimp worker thread used by both
-//   dist/webview.js       the chat panel (browser, iife)
+//   dist/webview.js       the chat panel (browser, iife) and dist/webview.css, its styles
 //   dist/bench/*.js       benchmarks (node)
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
@@ -69,8 +69,7 @@ if (exists('webview/main.ts')) {
     minify: production,
     logLevel: 'warning',
     entryPoints: { webview: 'webview/main.ts' },
-    outdir: 'dist',
-    loader: { '.css': 'text' },
+    outdir: 'dist', // webview/main.ts imports styles.css: esbuild writes it to dist/webview.css
   });
 }
 const benchDir = path.join(root, 'bench');

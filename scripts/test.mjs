@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The one test command: builds, then runs every suite and prints "N passed, M failed" per suite and in total.
-// Usage: node scripts/test.mjs [suite ...]   (suites: unit, net; default: all)
-import { spawnSync } from 'node:child_process';
+// Usage: node scripts/test.mjs [suite ...]   (suites: unit, net, integration, ui; default: all)
+// integration and ui run the extension in a real VS Code (code-server + headless chromium): before the first of
+// them, scripts/e2e-setup.mjs installs that toolchain into .e2e/ (about 2 minutes once, then a no-op).
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,10 +13,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mochaBin = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
 const reporter = path.join(root, 'scripts', 'mocha-reporter.cjs');
 
-/** Each suite: the mocha spec glob and a per-test timeout (ms) that fits what its tests do. */
+/**
+ * Each suite: the command that runs it. Mocha suites get a spec glob and a per-test timeout (ms) that fits what
+ * their tests do; e2e suites have their own runner, which prints its summary line and writes the result file.
+ */
 const SUITES = {
   unit: { spec: 'test/unit/**/*.test.ts', timeoutMs: 20_000 },
   net: { spec: 'test/net/**/*.test.ts', timeoutMs: 60_000 },
+  integration: { runner: 'test/e2e/runIntegration.mjs', e2e: true },
+  ui: { runner: 'test/e2e/runUi.mjs', e2e: true },
 };
 
 const requested = process.argv.slice(2);
@@ -33,6 +40,39 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
+/** The running child, so that a signal to this process reaches it (and this process waits for its clean-up). */
+let current;
+let interrupted;
+function processOnSignal(signal) {
+  interrupted = signal;
+  if (current && current.exitCode === null && current.signalCode === null) current.kill(signal);
+  else process.exit(signal === 'SIGINT' ? 130 : 143);
+}
+process.on('SIGINT', () => processOnSignal('SIGINT'));
+process.on('SIGTERM', () => processOnSignal('SIGTERM'));
+
+function run(args, env) {
+  return new Promise((resolve) => {
+    current = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+    current.on('close', (code, signal) => resolve(code ?? signal));
+  });
+}
+
+/** Installs the e2e toolchain once; undefined when it is ready, else why not. */
+let e2eSetup;
+async function ensureE2eToolchain() {
+  e2eSetup ??= run([path.join(root, 'scripts', 'e2e-setup.mjs')]).then((code) =>
+    code === 0 ? undefined : `scripts/e2e-setup.mjs failed (exit ${code})`,
+  );
+  return e2eSetup;
+}
+
+/** Why an e2e suite will skip (its runner says the same); then there is no need for the toolchain. */
+async function e2eSkipReason(name) {
+  const { skipReason } = await import('../test/e2e/config.mjs');
+  return skipReason(name);
+}
+
 let passed = 0;
 let failed = 0;
 const started = Date.now();
@@ -41,23 +81,37 @@ for (const name of names) {
   const resultFile = path.join(os.tmpdir(), `udpchat-test-${process.pid}-${name}.json`);
   fs.rmSync(resultFile, { force: true });
   const t0 = Date.now();
-  const run = spawnSync(
-    process.execPath,
-    [mochaBin, '--import=tsx', '--reporter', reporter, '--timeout', String(suite.timeoutMs), '--exit', suite.spec],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, UDPCHAT_TEST_SUITE: name, UDPCHAT_TEST_RESULT: resultFile } },
-  );
+  const env = { UDPCHAT_TEST_SUITE: name, UDPCHAT_TEST_RESULT: resultFile };
+  let exit;
+  if (suite.e2e) {
+    const setupFailure = (await e2eSkipReason(name)) ? undefined : await ensureE2eToolchain();
+    if (setupFailure) {
+      console.log(`${name}: ${setupFailure}`);
+      console.log(`${name}: 0 passed, 1 failed`);
+      fs.writeFileSync(resultFile, JSON.stringify({ suite: name, passes: 0, failures: 1 }));
+    } else {
+      exit = await run([path.join(root, suite.runner)], env);
+    }
+  } else {
+    exit = await run(
+      [mochaBin, '--import=tsx', '--reporter', reporter, '--timeout', String(suite.timeoutMs), '--exit', suite.spec],
+      env,
+    );
+  }
   let result;
   try {
     result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
   } catch {
     result = { passes: 0, failures: 1 };
-    console.log(`${name}: the suite ended without a result (exit ${run.status ?? run.signal}); counted as 1 failure`);
+    console.log(`${name}: the suite ended without a result (exit ${exit}); counted as 1 failure`);
   }
   fs.rmSync(resultFile, { force: true });
   passed += result.passes;
   failed += result.failures;
   console.log(`[${name}] ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (interrupted) break;
 }
 console.log(`all suites in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`${passed} passed, ${failed} failed`);
+if (interrupted) process.exit(interrupted === 'SIGINT' ? 130 : 143);
 process.exit(failed > 0 ? 1 : 0);

@@ -66,7 +66,11 @@ export async function saveReceivedImage(directory: string, image: ReceivedImageF
     throw new SaveImageError('too-many-pixels', `the image from ${image.from} has more than ${maxPixels} pixels; it was not saved`);
   }
   const folder = path.resolve(directory);
-  await fs.mkdir(folder, { recursive: true });
+  try {
+    await fs.mkdir(folder, { recursive: true });
+  } catch (error) {
+    throw new SaveImageError('write-failed', `could not save the image from ${image.from}: ${(error as Error).message}`);
+  }
   const extension = probe.format === 'png' ? 'png' : 'jpg';
   const idPart = image.id.replace(/[^0-9a-f]/gi, '').slice(0, 16) || 'image';
   const base = `${timestampPart(image.sentAt)}-${sanitizeForFileName(image.from)}-${idPart}`;

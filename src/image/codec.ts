@@ -69,7 +69,18 @@ export interface ImageCodec {
 export async function loadImageCodec(): Promise<ImageCodec> {
   const factory = requireVipsFactory();
   // The HEIF/JXL side modules are several MB each and read formats we do not accept: do not load them.
-  const vips = await factory({ dynamicLibraries: [] });
+  const vips = await factory({
+    dynamicLibraries: [],
+    // libvips warns on stderr about every damaged file, and hostile input is expected here: the reply says what
+    // happened, so the extension host's log is not filled with it.
+    print: ignoreOutput,
+    printErr: ignoreOutput,
+    preRun: [
+      (module: { ENV: Record<string, string> }) => {
+        module.ENV.VIPS_WARNING = '0'; // libvips' switch that drops its warnings, including those from its threads
+      },
+    ],
+  });
   // libvips caches operations and their pixel buffers for reuse; each job here is one-off, so it would only grow.
   vips.Cache.max(0);
   vips.concurrency(VIPS_CONCURRENCY);
@@ -187,6 +198,8 @@ function vipsEncodeJpeg(vips: Vips, bitmap: Bitmap, options: JpegEncodeOptions):
     for (const image of owned) image.delete();
   }
 }
+
+function ignoreOutput(): void {}
 
 /** A Buffer view on the same memory, as jimp's bitmaps require; no copy. */
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -146,8 +146,8 @@ function probeJpeg(b: Uint8Array): ImageProbeDetails | undefined {
     const length = u16(b, at, false); // includes its own two bytes
     if (length < 2) return undefined;
     if (isStartOfFrame(marker)) {
-      // precision(1) height(2) width(2) components(1)
-      if (length < 8) return undefined;
+      // precision(1) height(2) width(2) components(1), then 3 bytes per component; the whole segment must be there.
+      if (length < 8 || at + length > b.length) return undefined;
       const height = u16(b, at + 3, false);
       const width = u16(b, at + 5, false);
       const components = u8(b, at + 7);
@@ -298,10 +298,11 @@ const BMP_INFO_HEADER_SIZES = new Set([16, 40, 52, 56, 64, 108, 124]);
 
 function probeBmp(b: Uint8Array): ImageProbeDetails | undefined {
   const dibSize = u32(b, 14, true);
+  // The whole DIB header must be there: the decoder reads all of it.
   if (dibSize === BMP_CORE_HEADER_BYTES) {
-    return b.length >= 22 ? simple('bmp', u16(b, 18, true), u16(b, 20, true)) : undefined;
+    return b.length >= 14 + dibSize ? simple('bmp', u16(b, 18, true), u16(b, 20, true)) : undefined;
   }
-  if (!BMP_INFO_HEADER_SIZES.has(dibSize) || b.length < 26) return undefined;
+  if (!BMP_INFO_HEADER_SIZES.has(dibSize) || b.length < 14 + dibSize) return undefined;
   const width = u32(b, 18, true) | 0; // signed
   const height = u32(b, 22, true) | 0; // signed: negative means rows run top-down
   if (height === -0x8000_0000) return undefined;

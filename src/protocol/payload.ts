@@ -3,7 +3,7 @@
  * Pure; `decodePayload` never throws.
  */
 import { ByteReader, ByteWriter, DecodeFailure, decodeUtf8 } from './bytes';
-import { catchDecode, MAX_ERROR_TEXT_BYTES, type Decoded } from './codec';
+import { catchDecode, MAX_ERROR_TEXT_BYTES, truncateUtf8, type Decoded } from './codec';
 import { MAX_NAME_BYTES } from './constants';
 import { PacketType, assertNever, type MessageType } from './types';
 
@@ -74,7 +74,8 @@ export function encodePayload(payload: MessagePayload): Uint8Array {
       writer.u8(payload.reason);
       break;
     case PacketType.Notice:
-      writer.u16(payload.code).str16(payload.message);
+      // Cut like an Error's text: receivers refuse notices longer than MAX_ERROR_TEXT_BYTES.
+      writer.u16(payload.code).str16(truncateUtf8(payload.message, MAX_ERROR_TEXT_BYTES));
       break;
     case PacketType.Text:
       writer.timestamp(payload.sentAt).str8(payload.sender).bytes(new TextEncoder().encode(payload.text));

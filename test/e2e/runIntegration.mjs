@@ -75,14 +75,10 @@ process.on('SIGTERM', () => processOnTerminate('SIGTERM'));
 process.on('SIGHUP', () => processOnTerminate('SIGTERM'));
 process.on('SIGINT', () => processOnTerminate('SIGINT'));
 
-const skip = skipReason();
+const skip = skipReason(SUITE);
 if (skip) finish({ passes: 0, failures: 0, pending: 0, skipped: skip }, 0);
 
 const testFiles = findTestFiles(integration.testsDir, integration.testFile);
-if (testFiles.length === 0) {
-  console.log(`${SUITE}: no test files matching ${integration.testFile} in ${integration.testsDir}`);
-  finish({ passes: 0, failures: 1, pending: 0 }, 1);
-}
 
 const runDir = makeRunDir('integration-tests');
 const bundled = await bundleTests(testFiles, path.join(runDir, 'tests'));

@@ -24,7 +24,7 @@ function writeResult(result) {
   }
 }
 
-const skip = skipReason();
+const skip = skipReason(SUITE);
 if (skip) {
   console.log(`${SUITE}: skipped: ${skip}`);
   writeResult({ passes: 0, failures: 0, pending: 0, skipped: skip });
@@ -37,48 +37,50 @@ fs.rmSync(artifactsDir, { recursive: true, force: true });
 let page;
 const collector = workbench.createCollector({ suite: SUITE, artifactsDir, page: () => page });
 
-if (testFiles.length === 0) {
-  collector.fail('find UI tests', `no files matching ${ui.testFile} in ${ui.testsDir}`);
-} else {
-  if (testFiles.some((file) => /\.m?ts$/.test(file))) await import('tsx/esm/api').then((tsx) => tsx.register());
-  const runDir = makeRunDir('ui');
-  let server;
-  let browser;
-  try {
-    const t0 = Date.now();
-    server = await startCodeServer({
-      runDir,
-      extensions: [{ folder: extensionPath }],
-      workspace: prepareWorkspace(path.join(runDir, 'ws')),
+if (testFiles.some((file) => /\.m?ts$/.test(file))) await import('tsx/esm/api').then((tsx) => tsx.register());
+const runDir = makeRunDir('ui');
+let server;
+let browser;
+try {
+  const t0 = Date.now();
+  server = await startCodeServer({
+    runDir,
+    extensions: [{ folder: extensionPath }],
+    workspace: prepareWorkspace(path.join(runDir, 'ws')),
+  });
+  browser = await workbench.launchBrowser();
+  console.log(`${SUITE}: code-server on ${server.baseUrl} and chromium up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  for (const file of testFiles) {
+    const name = path.relative(ui.testsDir, file);
+    console.log(`${SUITE}: ${name}`);
+    const loaded = await collector.step(`${name}: workbench loads`, async () => {
+      page = await workbench.openWorkbench(browser, server.url);
     });
-    browser = await workbench.launchBrowser();
-    console.log(`${SUITE}: code-server on ${server.baseUrl} and chromium up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    for (const file of testFiles) {
-      const name = path.relative(ui.testsDir, file);
-      console.log(`${SUITE}: ${name}`);
-      const loaded = await collector.step(`${name}: workbench loads`, async () => {
-        page = await workbench.openWorkbench(browser, server.url);
+    if (!loaded) continue;
+    try {
+      const { default: test } = await import(pathToFileURL(file).href);
+      if (typeof test !== 'function') throw new Error('the module has no default export function');
+      let timer;
+      const timedOut = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`still running after ${ui.fileTimeoutMs} ms`)), ui.fileTimeoutMs);
       });
-      if (!loaded) continue;
-      try {
-        const { default: test } = await import(pathToFileURL(file).href);
-        if (typeof test !== 'function') throw new Error('the module has no default export function');
-        await test({ page, step: collector.step, server, browser, workbench });
-      } catch (error) {
-        collector.fail(`${name}`, error);
-      }
-      await page.close().catch(() => {});
-      page = undefined;
+      await Promise.race([test({ page, step: collector.step, server, browser, workbench }), timedOut]).finally(() =>
+        clearTimeout(timer),
+      );
+    } catch (error) {
+      collector.fail(`${name}`, error);
     }
-  } catch (error) {
-    collector.fail('start code-server and chromium', error);
-  } finally {
-    await workbench.closeBrowser(browser);
-    await server?.stop();
+    await page.close().catch(() => {});
+    page = undefined;
   }
-  if (collector.failed === 0) fs.rmSync(runDir, { recursive: true, force: true });
-  else console.log(`${SUITE}: code-server log and user data kept in ${runDir}; screenshots in ${artifactsDir}`);
+} catch (error) {
+  collector.fail('start code-server and chromium', error);
+} finally {
+  await workbench.closeBrowser(browser);
+  await server?.stop();
 }
+if (collector.failed === 0) fs.rmSync(runDir, { recursive: true, force: true });
+else console.log(`${SUITE}: code-server log and user data kept in ${runDir}; screenshots in ${artifactsDir}`);
 
 writeResult(collector.summary());
 process.exit(collector.failed > 0 ? 1 : 0);

@@ -27,6 +27,7 @@ export const QUIET_SETTINGS = Object.freeze({
   'workbench.enableExperiments': false,
   'workbench.tips.enabled': false,
   'chat.disableAIFeatures': true,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden', // the empty chat side bar
   // run folders sit inside the repo's git tree: no "open the parent repository?" prompt
   'git.openRepositoryInParentFolders': 'never',
   'git.autoRepositoryDetection': false,
@@ -39,6 +40,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** pid -> name of every process group this process started and has not yet seen stopped. */
 const liveGroups = new Map();
+/** pid -> the watchdog shell that kills that group should this process die without cleaning up. */
+const watchdogs = new Map();
 /** Async cleanups (close a browser, stop a server) run on SIGINT/SIGTERM/SIGHUP before exiting. */
 const cleanups = new Set();
 let handlersInstalled = false;
@@ -79,6 +82,7 @@ function signalGroup(pid, signal) {
  */
 export async function killProcessGroup(pid, { graceMs = STOP_GRACE_MS } = {}) {
   if (!pid) return;
+  dismissWatchdog(pid);
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && (groupAlive(pid) || isAlive(pid))) await sleep(POLL_MS);
@@ -89,11 +93,36 @@ export async function killProcessGroup(pid, { graceMs = STOP_GRACE_MS } = {}) {
   liveGroups.delete(pid);
 }
 
-/** Remembers a process group so that 'exit' and signal handlers kill it if nobody stopped it first. */
+/**
+ * Remembers a process group so that 'exit' and signal handlers kill it if nobody stopped it first, and starts a
+ * watchdog for the case no handler runs (this process SIGKILLed): a shell reading a pipe from this process, which
+ * sees end-of-file when this process dies however it dies, and then kills the group.
+ */
 export function trackProcessGroup(pid, name) {
   liveGroups.set(pid, name);
   installExitHandlers();
+  const watchdog = spawn(
+    'sh',
+    ['-c', 'while read -r _; do :; done; kill -TERM -- "-$1" 2>/dev/null; sleep 3; kill -KILL -- "-$1" 2>/dev/null', 'sh', String(pid)],
+    { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
+  );
+  watchdog.unref();
+  watchdog.stdin.unref?.();
+  watchdog.stdin.on('error', () => {});
+  watchdogs.set(pid, watchdog);
   return () => killProcessGroup(pid);
+}
+
+/** Ends a group's watchdog without letting it fire (the group is being stopped by us, or is gone). */
+function dismissWatchdog(pid) {
+  const watchdog = watchdogs.get(pid);
+  if (!watchdog) return;
+  watchdogs.delete(pid);
+  try {
+    watchdog.kill('SIGKILL');
+  } catch {
+    /* gone */
+  }
 }
 
 /** Registers an async cleanup run before exiting on a signal; returns its unregister function. */
@@ -105,7 +134,10 @@ export function onSignalCleanup(fn) {
 
 function processOnExit() {
   // 'exit' handlers cannot wait: SIGKILL whatever is still running.
-  for (const pid of liveGroups.keys()) signalGroup(pid, 'SIGKILL');
+  for (const pid of liveGroups.keys()) {
+    dismissWatchdog(pid);
+    signalGroup(pid, 'SIGKILL');
+  }
 }
 
 let exiting = false;
@@ -169,6 +201,14 @@ export function freePort() {
   });
 }
 
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** A fresh run folder under .e2e/runs (git-ignored); kept after a failure for its logs. */
 export function makeRunDir(kind) {
   const base = path.join(E2E_HOME, 'runs');
@@ -228,12 +268,23 @@ function runtimeDependencies(folder) {
   return found;
 }
 
+/** Whether .vscodeignore leaves node_modules out of the package (a bundled extension: vsce would not ship them). */
+function ignoresNodeModules(folder) {
+  const file = path.join(folder, '.vscodeignore');
+  if (!fs.existsSync(file)) return false;
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .some((line) => /^\/?node_modules(\/\*\*)?\/?\s*$/.test(line.trim()));
+}
+
 /**
  * Installs an extension folder the way the Marketplace would leave it: a copy named PUBLISHER.NAME-VERSION in
- * extensionsDir, with package.json's "files" (or the usual built folders) and, unless dependencies is false, its
- * runtime dependencies under node_modules. Returns the installed folder.
+ * extensionsDir, with its entry points, package.json's "files" (or the usual built folders) and its runtime
+ * dependencies under node_modules (unless dependencies is false; by default, unless .vscodeignore leaves out
+ * node_modules). Returns the installed folder.
  */
-export function installExtensionFolder(folder, extensionsDir, { dependencies = true } = {}) {
+export function installExtensionFolder(folder, extensionsDir, { dependencies = !ignoresNodeModules(folder) } = {}) {
   const pkg = readPackageJson(folder);
   const target = path.join(extensionsDir, `${pkg.publisher}.${pkg.name}-${pkg.version}`);
   fs.rmSync(target, { recursive: true, force: true });
@@ -300,7 +351,7 @@ function checkInstalled() {
  * @param {string} [options.runDir]      folder for data/, exts/, xdg-*, ws/, code-server.log (default: new under .e2e/runs)
  * @param {number} [options.port]        default: a free port
  * @param {Array<string | {folder: string, dependencies?: boolean} | {vsix: string}>} [options.extensions]
- *        extension folders to copy in (a string is a folder, or a .vsix file)
+ *        extensions to install first: a folder is copied (see installExtensionFolder), a .vsix installed
  * @param {string} [options.workspace]   folder the workbench URL opens (default: runDir/ws, created empty)
  * @param {object} [options.settings]    user settings merged over QUIET_SETTINGS
  * @param {boolean} [options.smokeTestDriver]  start with --vscode-option enable-smoke-test-driver (integration runs)
@@ -308,7 +359,8 @@ function checkInstalled() {
  * @param {string} [options.userDataDir] default runDir/data
  * @param {string} [options.extensionsDir] default runDir/exts
  * @returns {Promise<{url: string, baseUrl: string, port: number, pid: number, runDir: string, workspace: string,
- *   userDataDir: string, extensionsDir: string, logFile: string, stop: () => Promise<void>}>}
+ *   userDataDir: string, extensionsDir: string, logFile: string, exited: Promise<number | string>,
+ *   stop: () => Promise<void>}>}
  */
 export async function startCodeServer(options = {}) {
   checkInstalled();
@@ -322,9 +374,12 @@ export async function startCodeServer(options = {}) {
   for (const extension of options.extensions ?? []) {
     const spec = typeof extension === 'string' ? extension : (extension.folder ?? extension.vsix);
     if (spec.endsWith('.vsix')) installVsix(spec, { extensionsDir, userDataDir, runDir });
-    else installExtensionFolder(spec, extensionsDir, { dependencies: extension.dependencies ?? true });
+    else installExtensionFolder(spec, extensionsDir, { dependencies: extension.dependencies });
   }
 
+  if (options.port !== undefined && !(await portIsFree(options.port))) {
+    throw new Error(`port ${options.port} on 127.0.0.1 is in use (an earlier code-server?); choose another one`);
+  }
   const port = options.port ?? (await freePort());
   const logFile = path.join(runDir, 'code-server.log');
   const log = fs.openSync(logFile, 'a');
@@ -347,6 +402,7 @@ export async function startCodeServer(options = {}) {
     detached: true,
   });
   fs.closeSync(log);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   const stopGroup = trackProcessGroup(child.pid, `code-server:${port}`);
   let stopped;
   const stop = () => (stopped ??= stopGroup());
@@ -368,6 +424,8 @@ export async function startCodeServer(options = {}) {
     userDataDir,
     extensionsDir,
     logFile,
+    /** Resolves with the exit code (or signal) when code-server ends, for whatever reason. */
+    exited,
     stop,
   };
 }

@@ -10,6 +10,7 @@ import { ARTIFACTS, CHROMIUM, CHROMIUM_INSTALL_HINT, requireTool } from './toolc
 const WORKBENCH_TIMEOUT_MS = 60_000; // loads in 2.5-3.5 s; generous for a loaded 2-core CI machine
 const UI_TIMEOUT_MS = 15_000; // one palette row, menu entry or webview element to appear
 const MENU_SETTLE_MS = 300; // VS Code menus ignore a click that comes right after they open
+const PALETTE_RETRY_MS = 1_500; // the palette filters at once; no row by then means the command is not there yet
 const BROWSER_CLOSE_MS = 10_000;
 
 export const CHROMIUM_ARGS = Object.freeze([
@@ -72,21 +73,31 @@ export async function waitForWorkbench(page, timeoutMs = WORKBENCH_TIMEOUT_MS) {
   await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: timeoutMs });
 }
 
-/** Runs a command by its palette title ("UDP Chat: Join") through F1. */
+/**
+ * Runs a command by its palette title ("UDP Chat: Join") through F1. Right after the workbench loads, an extension's
+ * commands are not registered yet and an open palette does not refresh: reopen it until the title shows.
+ */
 export async function runCommand(page, title, { timeoutMs = UI_TIMEOUT_MS } = {}) {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
+  const deadline = Date.now() + timeoutMs;
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.fill(`>${title}`);
   const rows = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
-  await rows.first().waitFor({ timeout: timeoutMs });
+  for (;;) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: Math.max(deadline - Date.now(), 1_000) });
+    await input.fill(`>${title}`);
+    const shown = await rows
+      .first()
+      .waitFor({ timeout: PALETTE_RETRY_MS })
+      .then(() => true, () => false);
+    if (shown) break;
+    if (Date.now() > deadline) throw new Error(`the command palette has no "${title}"`);
+  }
   // "UDP Chat: Join" must not run "UDP Chat: Join Room": pick the row whose label is the title itself
   const labels = await rows.locator('.label-name').allTextContents();
   const exact = labels.findIndex((label) => label.replace(/\s+/g, ' ').trim() === title);
   if (exact >= 0) await rows.nth(exact).click();
   else await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs }).catch(() => {});
 }
 
 /**
@@ -96,6 +107,15 @@ export async function answerQuickInput(page, text, { prompt, timeoutMs = UI_TIME
   const widget = page.locator('.quick-input-widget');
   await widget.waitFor({ state: 'visible', timeout: timeoutMs });
   if (prompt) await widget.getByText(prompt).first().waitFor({ timeout: timeoutMs });
+  // right after runCommand the palette itself may still be up: wait for the prompt's own input
+  await page.waitForFunction(
+    () => {
+      const input = document.querySelector('.quick-input-widget input');
+      return input && input.offsetParent !== null && !input.value.startsWith('>');
+    },
+    undefined,
+    { timeout: timeoutMs },
+  );
   const input = widget.locator('input').first();
   await input.fill(text);
   await input.press('Enter');

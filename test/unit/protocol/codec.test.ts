@@ -13,7 +13,7 @@ import {
   truncateUtf8,
 } from '../../../src/protocol/codec';
 import { AUTH_TAG_BYTES, HEADER_BYTES, MAX_DATAGRAM_BYTES } from '../../../src/protocol/constants';
-import { ExtensionTag, Flag, PacketType, type ControlPacket, type Packet } from '../../../src/protocol/types';
+import { ExtensionTag, Flag, PacketType, type ControlPacket, type JoinBody, type JoinPacket, type Packet } from '../../../src/protocol/types';
 import { controlPacketArb, encodePacket, fragmentPacket } from '../../support/arbitraries';
 import { assertBytes, assertCodedError, checkDecodeResult, concat, fromHex, toHex } from '../../support/bytes';
 
@@ -108,16 +108,14 @@ const JOIN_FIXTURE_HEX = `
   02 0004 deadbeef                      // extension 2 (Cookie), 4 bytes
 `;
 
-const JOIN_FIXTURE_PACKET: ControlPacket = {
-  ...control(PacketType.Join, 0),
-  body: {
-    clientNonce: fromHex('0102030405060708'),
-    resumeToken: fromHex('101112131415161718191a1b1c1d1e1f'),
-    name: 'ann',
-    room: 'general',
-    extensions: new Map([[ExtensionTag.Cookie, fromHex('deadbeef')]]),
-  },
+const JOIN_FIXTURE_BODY: JoinBody = {
+  clientNonce: fromHex('0102030405060708'),
+  resumeToken: fromHex('101112131415161718191a1b1c1d1e1f'),
+  name: 'ann',
+  room: 'general',
+  extensions: new Map([[ExtensionTag.Cookie, fromHex('deadbeef')]]),
 };
+const JOIN_FIXTURE_PACKET: JoinPacket = { ...control(PacketType.Join, 0), body: JOIN_FIXTURE_BODY };
 
 /** A Heartbeat with Flag.Auth: the 16-byte tag follows the body and is not counted in the body length. */
 const AUTH_HEARTBEAT_HEX = `
@@ -132,14 +130,14 @@ const VALID: Record<string, Packet> = {
   'Join with extensions': {
     ...JOIN_FIXTURE_PACKET,
     body: {
-      ...(JOIN_FIXTURE_PACKET.body as object),
+      ...JOIN_FIXTURE_BODY,
       extensions: new Map([
         [ExtensionTag.HopPublicKey, new Uint8Array(32).fill(0x11)],
         [ExtensionTag.Cookie, fromHex('c0c0')],
         [200, new Uint8Array(0)],
       ]),
     },
-  } as ControlPacket,
+  },
   'Join with an auth tag': { ...JOIN_FIXTURE_PACKET, flags: Flag.Auth, authTag: new Uint8Array(16).fill(0xab) },
   Challenge: { ...control(PacketType.Challenge), body: { clientNonce: fromHex('0102030405060708'), cookie: new Uint8Array(24).fill(0xcc) } },
   Welcome: {
@@ -520,7 +518,7 @@ describe('protocol/codec', () => {
 
     describe('strings and extensions', () => {
       /** A Join body with the given raw name and room bytes and extension bytes. */
-      const join = (name: Uint8Array, room = fromHex('01 72'), extensions = new Uint8Array(0)): Uint8Array =>
+      const join = (name: Uint8Array, room: Uint8Array = fromHex('01 72'), extensions: Uint8Array = new Uint8Array(0)): Uint8Array =>
         raw({ type: PacketType.Join }, concat(new Uint8Array(24), name, room, extensions));
       const str8 = (bytes: Uint8Array): Uint8Array => concat(Uint8Array.of(bytes.length), bytes);
 

@@ -1,0 +1,389 @@
+/**
+ * The conversation: a `role="log"` list of entries that grows one element at a time. A full `state` snapshot
+ * rebuilds it; every later entry/delivery touches only its own element. At most MAX_RENDERED_ENTRIES stay in the
+ * DOM (the oldest go first). Follows the newest message while the reader is at the bottom; when they have
+ * scrolled up, new messages raise a "new messages" button instead of moving the text under their eyes.
+ */
+import type { DeliveryView, EntryView } from '../src/shared/protocol';
+import { append, h, icon, replaceChildren, srOnly, type Child } from './dom';
+import { dayKey, formatBytes, formatDay, formatFullDate, formatPercent, formatTime, isoDate } from './format';
+
+/** Entries kept in the DOM; older ones are dropped from the view (the host keeps the history). */
+export const MAX_RENDERED_ENTRIES = 1000;
+/** Messages of one sender closer together than this share one name/time header. */
+const GROUP_GAP_MS = 5 * 60_000;
+/** Distance from the bottom (px) still counted as "at the bottom": a pixel or two of rounding must not unstick. */
+const STICK_THRESHOLD_PX = 32;
+/** Largest box an inline image is shown in (CSS px); narrower panels shrink it further, keeping the aspect. */
+const IMAGE_BOX = { width: 360, height: 280 } as const;
+
+type MessageEntry = Extract<EntryView, { kind: 'text' | 'image' }>;
+
+interface Rendered {
+  entry: EntryView;
+  element: HTMLElement;
+  /** The delivery status element of an own message. */
+  delivery: HTMLElement | undefined;
+}
+
+export interface ConversationActions {
+  retry(id: string): void;
+  openImage(id: string): void;
+  /** The scroll position changed (to persist it). */
+  scrolled(fromBottom: number): void;
+}
+
+export class Conversation {
+  readonly element: HTMLElement;
+  readonly #log: HTMLDivElement;
+  readonly #jump: HTMLButtonElement;
+  readonly #jumpLabel: HTMLSpanElement;
+  readonly #actions: ConversationActions;
+  readonly #records = new Map<string, Rendered>();
+  #roomEncrypted = false;
+  #stick = true;
+  #unread = 0;
+  #scrollQueued = false;
+
+  constructor(actions: ConversationActions) {
+    this.#actions = actions;
+    this.#log = h('div', {
+      class: 'log',
+      attrs: { id: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', tabindex: 0 },
+    });
+    this.#jumpLabel = h('span', {}, ['New messages']);
+    this.#jump = h('button', { class: 'jump-latest', attrs: { type: 'button', hidden: true, id: 'jump-latest' } }, [
+      this.#jumpLabel,
+      icon('arrowDown'),
+    ]);
+    this.#jump.addEventListener('click', () => {
+      this.scrollToBottom();
+      this.#log.focus({ preventScroll: true });
+    });
+    this.#log.addEventListener('scroll', () => this.#logOnScroll(), { passive: true });
+    this.#log.addEventListener('click', (event) => this.#logOnClick(event));
+    // Keep the newest message in view when the panel or an image changes size.
+    new ResizeObserver(() => {
+      if (this.#stick) this.scrollToBottom();
+    }).observe(this.#log);
+    this.#log.addEventListener('load', () => this.#stick && this.scrollToBottom(), true);
+    this.element = h('div', { class: 'conversation__scroller' }, [this.#log, this.#jump]);
+  }
+
+  get isEmpty(): boolean {
+    return this.#records.size === 0;
+  }
+
+  get fromBottom(): number {
+    const log = this.#log;
+    return Math.max(0, log.scrollHeight - log.scrollTop - log.clientHeight);
+  }
+
+  /** Rebuilds everything from a snapshot, keeping the reader's distance from the bottom. */
+  reset(entries: readonly EntryView[], roomEncrypted: boolean, fromBottom = this.#stick ? 0 : this.fromBottom): void {
+    this.#roomEncrypted = roomEncrypted;
+    this.#records.clear();
+    const shown = entries.slice(-MAX_RENDERED_ENTRIES);
+    const fragment = document.createDocumentFragment();
+    let previous: EntryView | undefined;
+    for (const entry of shown) {
+      if (this.#records.has(entry.id)) continue; // a duplicate id in a snapshot: first one wins
+      if (previous === undefined || dayKey(timeOf(previous)) !== dayKey(timeOf(entry))) fragment.append(dayDivider(timeOf(entry)));
+      const rendered = this.#render(entry, continues(previous, entry));
+      this.#records.set(entry.id, rendered);
+      fragment.append(rendered.element);
+      previous = entry;
+    }
+    // A snapshot is not news: keep screen readers from reading a thousand messages out.
+    this.#log.setAttribute('aria-live', 'off');
+    replaceChildren(this.#log, [fragment]);
+    requestAnimationFrame(() => this.#log.setAttribute('aria-live', 'polite'));
+    this.#unread = 0;
+    this.#updateJump();
+    this.#restore(fromBottom);
+  }
+
+  /** Appends a new entry, or replaces the one with the same id in place. */
+  add(entry: EntryView): void {
+    const existing = this.#records.get(entry.id);
+    if (existing !== undefined) {
+      const continued = existing.element.classList.contains('entry--continued');
+      const rendered = this.#render(entry, continued);
+      existing.element.replaceWith(rendered.element);
+      this.#records.set(entry.id, rendered);
+      return;
+    }
+    const wasAtBottom = this.#stick;
+    const previous = this.#lastEntry();
+    if (previous === undefined || dayKey(timeOf(previous)) !== dayKey(timeOf(entry))) this.#log.append(dayDivider(timeOf(entry)));
+    const rendered = this.#render(entry, continues(previous, entry));
+    this.#records.set(entry.id, rendered);
+    this.#log.append(rendered.element);
+    this.#trim();
+    const own = entry.kind !== 'system' && entry.own;
+    if (wasAtBottom || own) {
+      this.scrollToBottom();
+    } else {
+      this.#unread++;
+      this.#updateJump();
+    }
+  }
+
+  setDelivery(id: string, delivery: DeliveryView): void {
+    const record = this.#records.get(id);
+    if (record === undefined || record.entry.kind === 'system' || record.delivery === undefined) return;
+    record.entry = { ...record.entry, delivery };
+    renderDelivery(record.delivery, record.entry, delivery);
+  }
+
+  setRoomEncrypted(encrypted: boolean): void {
+    this.#roomEncrypted = encrypted;
+  }
+
+  scrollToBottom(): void {
+    this.#stick = true;
+    this.#log.scrollTop = this.#log.scrollHeight;
+    this.#unread = 0;
+    this.#updateJump();
+  }
+
+  focus(): void {
+    this.#log.focus();
+  }
+
+  #restore(fromBottom: number): void {
+    if (fromBottom <= STICK_THRESHOLD_PX) {
+      this.scrollToBottom();
+      return;
+    }
+    this.#stick = false;
+    this.#log.scrollTop = Math.max(0, this.#log.scrollHeight - this.#log.clientHeight - fromBottom);
+  }
+
+  #lastEntry(): EntryView | undefined {
+    const last = this.#log.lastElementChild;
+    if (!(last instanceof HTMLElement) || last.dataset.entryId === undefined) return undefined;
+    return this.#records.get(last.dataset.entryId)?.entry;
+  }
+
+  #trim(): void {
+    if (this.#records.size <= MAX_RENDERED_ENTRIES) return;
+    const heightBefore = this.#log.scrollHeight;
+    while (this.#records.size > MAX_RENDERED_ENTRIES) {
+      const [oldestId, oldest] = this.#records.entries().next().value as [string, Rendered];
+      while (this.#log.firstChild !== null && this.#log.firstChild !== oldest.element) this.#log.firstChild.remove();
+      oldest.element.remove();
+      this.#records.delete(oldestId);
+    }
+    // The new head lost its day divider (if it shared the day) or its group's header.
+    const head = this.#log.firstElementChild;
+    if (head instanceof HTMLElement && head.dataset.entryId !== undefined) {
+      const record = this.#records.get(head.dataset.entryId);
+      if (record !== undefined) {
+        head.before(dayDivider(timeOf(record.entry)));
+        setContinued(head, false);
+      }
+    }
+    if (!this.#stick) this.#log.scrollTop -= heightBefore - this.#log.scrollHeight;
+  }
+
+  #render(entry: EntryView, continued: boolean): Rendered {
+    if (entry.kind === 'system') return { entry, element: renderSystem(entry), delivery: undefined };
+    return renderMessage(entry, continued, this.#roomEncrypted);
+  }
+
+  #logOnScroll(): void {
+    this.#stick = this.fromBottom <= STICK_THRESHOLD_PX;
+    if (this.#stick && this.#unread > 0) {
+      this.#unread = 0;
+      this.#updateJump();
+    }
+    if (this.#scrollQueued) return;
+    this.#scrollQueued = true;
+    requestAnimationFrame(() => {
+      this.#scrollQueued = false;
+      this.#actions.scrolled(this.#stick ? 0 : Math.round(this.fromBottom));
+    });
+  }
+
+  #logOnClick(event: MouseEvent): void {
+    const target = event.target;
+    if (!(target instanceof Element)) return;
+    const control = target.closest('.entry__retry, .entry__image-button');
+    const entry = control?.closest<HTMLElement>('.entry');
+    const id = entry?.dataset.entryId;
+    if (control === null || control === undefined || id === undefined) return;
+    if (control.classList.contains('entry__retry')) this.#actions.retry(id);
+    else this.#actions.openImage(id);
+  }
+
+  #updateJump(): void {
+    this.#jump.hidden = this.#unread === 0;
+    this.#jumpLabel.textContent = this.#unread === 1 ? '1 new message' : `${this.#unread} new messages`;
+  }
+}
+
+// ---- rendering one entry ---------------------------------------------------------------------------------------
+
+function timeOf(entry: EntryView): number {
+  return entry.kind === 'system' ? entry.at : entry.sentAt;
+}
+
+/** Whether `entry` joins the group of `previous` (same sender, same day, within a few minutes). */
+function continues(previous: EntryView | undefined, entry: EntryView): boolean {
+  if (previous === undefined || previous.kind === 'system' || entry.kind === 'system') return false;
+  return (
+    previous.from === entry.from &&
+    previous.own === entry.own &&
+    entry.sentAt - previous.sentAt < GROUP_GAP_MS &&
+    entry.sentAt >= previous.sentAt &&
+    dayKey(previous.sentAt) === dayKey(entry.sentAt)
+  );
+}
+
+function setContinued(element: HTMLElement, continued: boolean): void {
+  element.classList.toggle('entry--continued', continued);
+}
+
+function dayDivider(ms: number): HTMLElement {
+  return h('div', { class: 'log__day' }, [h('span', {}, [formatDay(ms)])]);
+}
+
+function timeElement(ms: number): HTMLTimeElement {
+  return h('time', { class: 'entry__time', attrs: { datetime: isoDate(ms), title: formatFullDate(ms) } }, [formatTime(ms)]);
+}
+
+function renderSystem(entry: Extract<EntryView, { kind: 'system' }>): HTMLElement {
+  return h('div', { class: `entry entry--system entry--${entry.tone}`, attrs: { 'data-entry-id': entry.id } }, [
+    entry.tone === 'info' ? null : icon('warning', 'icon entry__icon'),
+    h('span', { class: 'entry__text' }, [entry.text]),
+    timeElement(entry.at),
+  ]);
+}
+
+function renderMessage(entry: MessageEntry, continued: boolean, roomEncrypted: boolean): Rendered {
+  const classes = ['entry', `entry--${entry.kind}`];
+  if (entry.own) classes.push('entry--own');
+  if (continued) classes.push('entry--continued');
+  const header = h('div', { class: 'entry__header' }, [
+    h('span', { class: 'entry__from', attrs: { title: entry.own ? entry.from : undefined } }, [entry.own ? 'You' : entry.from]),
+    entry.legacy
+      ? h('span', { class: 'tag', attrs: { title: 'Sent from a classic client: plain text, no delivery acknowledgements' } }, ['legacy'])
+      : null,
+    roomEncrypted && !entry.encrypted
+      ? h('span', { class: 'tag tag--warning', attrs: { title: 'This message was not end-to-end encrypted' } }, ['unencrypted'])
+      : null,
+    timeElement(entry.sentAt),
+  ]);
+  const bubble = h('div', { class: 'entry__bubble', attrs: { title: formatFullDate(entry.sentAt) } });
+  if (entry.kind === 'text') bubble.append(renderText(entry.text));
+  else append(bubble, renderImage(entry));
+  let delivery: HTMLElement | undefined;
+  if (entry.own) {
+    delivery = h('span', { class: 'entry__delivery' });
+    if (entry.delivery !== undefined) renderDelivery(delivery, entry, entry.delivery);
+  }
+  const element = h('div', { class: classes.join(' '), attrs: { 'data-entry-id': entry.id } }, [
+    header,
+    h('div', { class: 'entry__row' }, [bubble, delivery]),
+  ]);
+  return { entry, element, delivery };
+}
+
+/** Link text must look like a web address and parse as http(s); everything else stays text. */
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?'")\]}]+$/;
+
+function renderText(text: string): HTMLElement {
+  const body = h('div', { class: 'entry__text' });
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const start = match.index;
+    let url = match[0];
+    const trailing = TRAILING_PUNCTUATION.exec(url);
+    if (trailing !== null) url = url.slice(0, url.length - trailing[0].length);
+    const href = safeHref(url);
+    if (href === undefined) continue;
+    if (start > last) body.append(document.createTextNode(text.slice(last, start)));
+    body.append(h('a', { class: 'entry__link', attrs: { href, title: href } }, [url]));
+    last = start + url.length;
+  }
+  if (last < text.length) body.append(document.createTextNode(text.slice(last)));
+  return body;
+}
+
+function safeHref(candidate: string): string | undefined {
+  try {
+    const url = new URL(candidate);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function renderImage(entry: Extract<EntryView, { kind: 'image' }>): Child[] {
+  const { width, height, bytes, src } = entry.image;
+  const dims = `${Math.round(width)}×${Math.round(height)}`;
+  const scale = width > 0 && height > 0 ? Math.min(1, IMAGE_BOX.width / width, IMAGE_BOX.height / height) : 1;
+  const shownWidth = Math.max(1, Math.round(width * scale));
+  const shownHeight = Math.max(1, Math.round(height * scale));
+  const image = h('img', {
+    class: 'entry__image',
+    attrs: { alt: `Image from ${entry.from}, ${dims}`, width: shownWidth, height: shownHeight, decoding: 'async', draggable: 'false' },
+  });
+  // Only data: URIs pass the protocol guard; set as a property, never through markup.
+  image.src = src;
+  const button = h('button', { class: 'entry__image-button', attrs: { type: 'button', title: 'Open full size in an editor tab' } }, [image]);
+  return [button, h('div', { class: 'entry__caption' }, [`${dims} · ${formatBytes(bytes)}`])];
+}
+
+function renderDelivery(target: HTMLElement, entry: MessageEntry, delivery: DeliveryView): void {
+  target.className = `entry__delivery entry__delivery--${delivery.state}`;
+  target.removeAttribute('title');
+  let children: Child[];
+  switch (delivery.state) {
+    case 'queued':
+      target.title = 'Waiting for the connection; it will be sent automatically';
+      children = ['queued'];
+      break;
+    case 'sending':
+      children =
+        entry.kind === 'image'
+          ? [
+              h('progress', {
+                class: 'entry__progress',
+                attrs: { max: 1, value: clamp01(delivery.progress), 'aria-label': 'Sending image' },
+              }),
+              h('span', {}, [`sending… ${formatPercent(delivery.progress)}`]),
+            ]
+          : ['sending…'];
+      break;
+    case 'delivered':
+      target.title = 'Delivered to the relay';
+      children = [h('span', { attrs: { 'aria-hidden': 'true' } }, ['✓']), srOnly('delivered')];
+      break;
+    case 'failed': {
+      const reason = delivery.reason ?? 'unknown error';
+      target.title = reason;
+      children = [
+        icon('warning', 'icon entry__icon'),
+        h('span', {}, ['failed']),
+        srOnly(`: ${reason}`),
+        ' — ',
+        h('button', { class: 'entry__retry', attrs: { type: 'button', title: `Send again (${reason})` } }, ['Retry']),
+      ];
+      break;
+    }
+    default:
+      children = assertNever(delivery.state);
+  }
+  replaceChildren(target, children);
+}
+
+function clamp01(value: number): number {
+  return Math.min(1, Math.max(0, value));
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected value ${String(value)}`);
+}
