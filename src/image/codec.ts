@@ -3,9 +3,9 @@
  * loads ~5 MB of WebAssembly and libvips starts its own pthread workers.
  *
  * Why: jimp's pure-JS JPEG decoder needs ~700 ms and ~400 MB for a 12 MP photo. libjpeg can decode straight to 1/2,
- * 1/4 or 1/8 size in the DCT domain ("shrink-on-load"), which skips most of the work and memory; the JPEG encoder is
- * mozjpeg with 4:2:0 chroma, trellis quantisation and the ImageMagick quantisation table, ~0.55x the bytes of jimp's at the same
- * quality. PNG, GIF, BMP and TIFF keep jimp's own JS decoders.
+ * 1/4 or 1/8 size in the DCT domain ("shrink-on-load"), which skips most of the work and memory. The JPEG encoder
+ * is mozjpeg with 4:2:0 chroma, trellis quantisation and the ImageMagick quantisation table: ~0.55x the bytes of
+ * jimp's at the same quality. PNG, GIF, BMP and TIFF keep jimp's own JS decoders.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,13 +18,12 @@ import type { JpegShrink } from './options';
 type Vips = Awaited<ReturnType<typeof VipsFactory>>;
 type VipsImage = InstanceType<Vips['Image']>;
 
-/** The emscripten glue and its WebAssembly, copied next to the worker bundle by esbuild.mjs. */
-export const VIPS_GLUE_FILE = 'vips-node.js';
-export const VIPS_WASM_FILE = 'vips.wasm';
+/** The emscripten glue, copied with its vips.wasm next to the worker bundle by esbuild.mjs. */
+const VIPS_GLUE_FILE = 'vips-node.js';
 
 /**
- * Threads libvips may use. Shrink-on-load decoding is sequential anyway; 2 lets colour conversion overlap it on the
- * 2-core machines we target without oversubscribing the extension host.
+ * Threads in libvips' pool. Shrink-on-load decoding is sequential anyway; more threads than the 2 cores of the
+ * machines we target would only compete with the extension host.
  */
 const VIPS_CONCURRENCY = 2;
 
@@ -101,12 +100,12 @@ export async function loadImageCodec(): Promise<ImageCodec> {
   return codec;
 }
 
-/** Size of the warm-up image: big enough to get the hot loops optimised, small enough to cost a few ms. */
-const WARM_UP_WIDTH_PX = 512;
-const WARM_UP_HEIGHT_PX = 384;
+/** The warm-up image: what a 12 MP photo becomes after shrink-on-load, so V8 optimises the loops for that shape. */
+const WARM_UP_WIDTH_PX = 1000;
+const WARM_UP_HEIGHT_PX = 750;
 
 /**
- * Runs one small image through every stage so that libvips starts its pthread workers and V8 compiles the codec's
+ * Runs one image through every stage so that libvips starts its pthread workers and V8 compiles the codec's
  * WebAssembly and optimises jimp's resize loops now, at worker start, instead of adding most of a second to the
  * user's first photo (measured: first 12 MP image 1.2 s without this, ~0.2 s with it).
  */
@@ -116,8 +115,8 @@ async function warmUp(codec: ImageCodec): Promise<void> {
   const data = Buffer.alloc(width * height * 4);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7919) >>> 3; // texture, so the entropy coder has work
   const jpeg = codec.encodeJpeg({ data, width, height }, { quality: 50 });
-  const image = codec.fromBitmap(codec.decodeJpeg(jpeg, { shrink: 2, autorotate: true }));
-  image.resize({ w: Math.round(width / 3), h: Math.round(height / 3) });
+  const image = codec.fromBitmap(codec.decodeJpeg(jpeg, { shrink: 1, autorotate: true }));
+  image.resize({ w: Math.round(width * 0.64), h: Math.round(height * 0.64) });
   await image.getBuffer('image/jpeg', { quality: 50 });
 }
 

@@ -6,9 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { imageErrorFor, ImageError, UNNAMED_SUBJECT, type ImageProblem } from './errors';
+import { checkHeader, imageErrorFor, ImageError, UNNAMED_SUBJECT, type ImageProblem } from './errors';
 import { resolveCompressOptions, type CompressedImage, type CompressOptions } from './options';
-import { probeImageDetails, sniffImageFormat } from './probe';
 import { ownsWholeBuffer, type WorkerJob, type WorkerReply } from './protocol';
 
 export interface ImageCompressorOptions {
@@ -23,6 +22,8 @@ export interface ImageCompressorOptions {
   resourceLimits?: ResourceLimits;
   /** Larger inputs are refused before they are read, in bytes. */
   maxFileBytes?: number;
+  /** A worker idle this long is stopped to give its memory back; the next image starts a new one, in ms. */
+  idleShutdownMs?: number;
 }
 
 /**
@@ -32,6 +33,11 @@ export interface ImageCompressorOptions {
 export const DEFAULT_JOB_TIMEOUT_MS = 30_000;
 /** A 48 MP JPEG at high quality is ~25 MB and a 50 MP 8-bit RGBA PNG at worst ~200 MB; 100 MB covers real photos. */
 export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
+/**
+ * A warm worker holds ~200-300 MB (libvips' WebAssembly memory never shrinks) and restarting costs ~1 s, once per
+ * burst of images: after two idle minutes the memory matters more to the editor than that second does.
+ */
+export const DEFAULT_IDLE_SHUTDOWN_MS = 120_000;
 /**
  * jimp's decoders keep pixels in Buffers outside the V8 heap, and libvips in WebAssembly memory; the heap itself needs
  * little. These limits stop runaway JS allocation (a parser building huge arrays) without refusing real images.
@@ -72,7 +78,9 @@ export class ImageCompressor {
   readonly #jobTimeoutMs: number;
   readonly #resourceLimits: ResourceLimits;
   readonly #maxFileBytes: number;
+  readonly #idleShutdownMs: number;
   #worker: Worker | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
   /** Why the current worker is going away, reported to the job it takes down. */
   #workerFailure: string | undefined;
   /** Workers told to terminate (timeout, dispose) whose exit has not been seen yet. */
@@ -87,6 +95,7 @@ export class ImageCompressor {
     this.#jobTimeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
     this.#resourceLimits = { ...DEFAULT_WORKER_RESOURCE_LIMITS, ...options.resourceLimits };
     this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+    this.#idleShutdownMs = options.idleShutdownMs ?? DEFAULT_IDLE_SHUTDOWN_MS;
     if (!(this.#jobTimeoutMs > 0)) throw new RangeError(`jobTimeoutMs must be positive, not ${this.#jobTimeoutMs}`);
     if (!(this.#maxFileBytes > 0)) throw new RangeError(`maxFileBytes must be positive, not ${this.#maxFileBytes}`);
   }
@@ -110,6 +119,7 @@ export class ImageCompressor {
   /** Fails queued and running jobs, terminates the worker and waits for it to exit: no thread or timer remains. */
   async dispose(): Promise<void> {
     this.#disposed = true;
+    clearTimeout(this.#idleTimer);
     const stopped: ImageProblem = { code: 'worker-failed', reason: 'image compression was shut down' };
     for (const job of this.#queue.splice(0)) job.reject(imageErrorFor(job.subject, stopped));
     const running = this.#running;
@@ -164,15 +174,8 @@ export class ImageCompressor {
     if (bytes.byteLength > this.#maxFileBytes) {
       return { code: 'file-too-large', bytes: bytes.byteLength, limit: this.#maxFileBytes };
     }
-    const probe = probeImageDetails(bytes);
-    if (!probe) {
-      const format = sniffImageFormat(bytes);
-      return format ? { code: 'corrupt', format, reason: 'its header is unreadable' } : { code: 'unsupported-format' };
-    }
-    if (probe.decodedPixels > options.maxInputPixels) {
-      return { code: 'too-many-pixels', ...probe, limit: options.maxInputPixels };
-    }
-    return undefined;
+    const header = checkHeader(bytes, options.maxInputPixels);
+    return header.ok ? undefined : header.problem;
   }
 
   /** Starts the next queued job if the worker is free. */
@@ -180,10 +183,19 @@ export class ImageCompressor {
     if (this.#running || this.#disposed) return;
     const job = this.#queue.shift();
     if (!job) {
-      // Idle: the worker stays warm for the next image but must not hold the process open.
-      this.#worker?.unref();
+      // Idle: the worker stays warm for the next image but must not hold the process open, nor its memory forever.
+      const idle = this.#worker;
+      if (idle) {
+        idle.unref();
+        clearTimeout(this.#idleTimer);
+        this.#idleTimer = setTimeout(() => {
+          if (this.#worker === idle && !this.#running) this.#terminate(idle);
+        }, this.#idleShutdownMs);
+        this.#idleTimer.unref();
+      }
       return;
     }
+    clearTimeout(this.#idleTimer);
     let worker: Worker;
     try {
       worker = this.#ensureWorker();
@@ -196,13 +208,20 @@ export class ImageCompressor {
     const timer = setTimeout(() => this.#onTimeout(job), this.#jobTimeoutMs);
     this.#running = { job, worker, timer };
     const message: WorkerJob = { id: job.id, bytes: job.bytes, options: job.options };
-    try {
-      worker.postMessage(message, ownsWholeBuffer(job.bytes) ? [job.bytes.buffer as ArrayBuffer] : []);
-    } catch {
-      // Node marks some buffers (its pool, for one) untransferable: send a copy instead.
-      worker.postMessage(message);
-    }
     job.bytes = new Uint8Array(0); // the job no longer needs the input; do not keep a big buffer alive
+    try {
+      try {
+        worker.postMessage(message, ownsWholeBuffer(message.bytes) ? [message.bytes.buffer as ArrayBuffer] : []);
+      } catch {
+        // Node marks some buffers (its pool, for one) untransferable: send a copy instead.
+        worker.postMessage(message);
+      }
+    } catch (error) {
+      clearTimeout(timer);
+      this.#running = undefined;
+      job.reject(imageErrorFor(job.subject, { code: 'worker-failed', reason: describeError(error) }, error));
+      this.#pump();
+    }
   }
 
   #ensureWorker(): Worker {

@@ -2,7 +2,7 @@
  * The one error type image compression rejects with. `code` is for programs; `message` is a sentence a user can read
  * and is shown as is, so it names the file and says what to do about it where there is something to do.
  */
-import type { ImageFileFormat } from './probe';
+import { probeImageDetails, sniffImageFormat, type ImageFileFormat, type ImageProbeDetails } from './probe';
 
 export type ImageErrorCode =
   | 'unreadable'
@@ -51,6 +51,29 @@ export type ImageProblem =
   | { code: 'file-too-large'; bytes: number; limit: number }
   | { code: 'worker-failed'; reason: string }
   | { code: 'timeout'; afterMs: number };
+
+/**
+ * The checks made from the header alone, before any decoder runs: a known format, a readable header, and no more
+ * pixels than allowed. Both threads make them: the main thread to refuse early, the worker because it decodes.
+ */
+export function checkHeader(
+  bytes: Uint8Array,
+  maxInputPixels: number,
+): { ok: true; probe: ImageProbeDetails } | { ok: false; problem: ImageProblem } {
+  const probe = probeImageDetails(bytes);
+  if (!probe) {
+    const format = sniffImageFormat(bytes);
+    const problem: ImageProblem = format
+      ? { code: 'corrupt', format, reason: 'its header is unreadable' }
+      : { code: 'unsupported-format' };
+    return { ok: false, problem };
+  }
+  if (probe.decodedPixels > maxInputPixels) {
+    const { width, height, decodedPixels } = probe;
+    return { ok: false, problem: { code: 'too-many-pixels', width, height, decodedPixels, limit: maxInputPixels } };
+  }
+  return { ok: true, probe };
+}
 
 export function imageErrorFor(subject: string, problem: ImageProblem, cause?: unknown): ImageError {
   return new ImageError(problem.code, describeProblem(subject, problem), cause === undefined ? undefined : { cause });

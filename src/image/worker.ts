@@ -3,9 +3,11 @@
  * dist/image-worker.js; ImageCompressor starts it with resourceLimits and a per-job timeout, and replaces it if it
  * dies. Everything that can fail on hostile input is answered with a reply, never an uncaught exception.
  */
+import fs from 'node:fs';
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { loadImageCodec, type CodecImage, type ImageCodec } from './codec';
-import type { ImageProblem } from './errors';
+import { checkHeader, type ImageProblem } from './errors';
 import {
   chooseJpegShrink,
   fitWithin,
@@ -14,14 +16,21 @@ import {
   type CompressOptions,
   type Size,
 } from './options';
-import { probeImageDetails, sniffImageFormat } from './probe';
 import { ownsWholeBuffer, type WorkerJob, type WorkerReply } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('src/image/worker.ts runs only as a worker thread (see ImageCompressor)');
 
+/**
+ * Niceness of this thread and of libvips' threads, which inherit it: when cores are scarce the editor's (or CLI's)
+ * main thread runs first and an image takes a little longer, rather than the UI stalling while an image compresses.
+ */
+const WORKER_NICENESS = 10;
+lowerThreadPriority();
+
 // Started at once so that libvips' ~100 ms start-up overlaps the first job's trip here.
 const codecReady = loadImageCodec();
+codecReady.catch(() => undefined); // a start-up failure is reported to each job (runJob), not as an uncaught error
 port.on('message', portOnMessage);
 
 async function portOnMessage(job: WorkerJob): Promise<void> {
@@ -31,8 +40,16 @@ async function portOnMessage(job: WorkerJob): Promise<void> {
 }
 
 async function runJob(job: WorkerJob): Promise<WorkerReply> {
+  let codec: ImageCodec;
   try {
-    const result = await compress(await codecReady, job.bytes, job.options);
+    codec = await codecReady;
+  } catch (error) {
+    // Where WebAssembly threads are unavailable, every image fails with this rather than the host crashing.
+    const reason = `the image codec (libvips WebAssembly) could not start: ${messageOf(error)}`;
+    return { id: job.id, ok: false, problem: { code: 'worker-failed', reason } };
+  }
+  try {
+    const result = await compress(codec, job.bytes, job.options);
     return 'code' in result ? { id: job.id, ok: false, problem: result } : { id: job.id, ok: true, image: result };
   } catch (error) {
     return { id: job.id, ok: false, problem: { code: 'worker-failed', reason: `internal error: ${messageOf(error)}` } };
@@ -45,14 +62,9 @@ async function compress(
   options: CompressOptions,
 ): Promise<CompressedImage | ImageProblem> {
   // Checked again here even though the main thread did: this is where decoding happens.
-  const probe = probeImageDetails(bytes);
-  if (!probe) {
-    const format = sniffImageFormat(bytes);
-    return format ? { code: 'corrupt', format, reason: 'its header is unreadable' } : { code: 'unsupported-format' };
-  }
-  if (probe.decodedPixels > options.maxInputPixels) {
-    return { code: 'too-many-pixels', ...probe, limit: options.maxInputPixels };
-  }
+  const header = checkHeader(bytes, options.maxInputPixels);
+  if (!header.ok) return header.problem;
+  const probe = header.probe;
 
   let image: CodecImage;
   let source: Size;
@@ -91,6 +103,16 @@ async function compress(
     sourceHeight: source.height,
     sourceFormat: probe.format,
   };
+}
+
+/** Linux keeps a nice value per thread; elsewhere (or if refused) the worker keeps normal priority. */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop()); // "<pid>/task/<tid>"
+    if (Number.isSafeInteger(tid) && tid > 0) os.setPriority(tid, WORKER_NICENESS);
+  } catch {
+    // Not Linux, or not allowed: normal priority is fine.
+  }
 }
 
 function messageOf(error: unknown): string {

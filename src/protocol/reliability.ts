@@ -11,8 +11,10 @@
  * out for `timeThreshold` round trips while a later one was acknowledged; only lost datagrams are resent. A
  * retransmission keeps its sequence number but gets a new transmission number (QUIC's packet number), and loss
  * detection compares transmission numbers, so repeated selective acks cannot resend a datagram twice in one round
- * trip. A retransmission timer (RFC 6298 estimator, exponential backoff) resends the oldest datagrams when the tail
- * is lost, and probes a peer that advertises a zero window.
+ * trip. Two cautions keep reordering from causing storms: an ack for a resent datagram counts as evidence only for
+ * its first copy (it may be that copy, arriving late), and an ack cut to its MAX_ACK_RANGES lowest runs says nothing
+ * about seqs above its last range. A retransmission timer (RFC 6298 estimator plus the peer's ack delay, exponential
+ * backoff) resends the oldest datagrams when the tail is lost, and probes a peer that advertises a zero window.
  *
  * Receiver: delivers in order, exactly once; buffers out-of-order datagrams within its window; acknowledges
  * cumulatively plus up to MAX_ACK_RANGES selective ranges; delays acks (every `ackEveryPackets` datagrams or after
@@ -164,9 +166,13 @@ interface Outstanding<T> extends Queued<T> {
   seq: number;
   firstSentAt: number;
   lastSentAt: number;
-  /** Number of the latest transmission, counted over all transmissions (QUIC's packet number). */
+  /** Number of the first transmission, counted over all transmissions (QUIC's packet number). */
+  firstTransmission: number;
+  /** Number of the latest transmission. */
   lastTransmission: number;
   transmissions: number;
+  /** The latest copy went out on the retransmission timer, so the earlier ones were out for a whole RTO. */
+  lastSentByTimer: boolean;
 }
 
 /** A run of sequence numbers received above the cumulative point. */
@@ -207,6 +213,14 @@ class Fifo<V> implements Iterable<V> {
 
 function isSequenceNumber(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_SEQUENCE;
+}
+
+/** The highest seq an ack gives the full picture of: all of them unless it was cut to MAX_ACK_RANGES runs. */
+function describedUpTo(ack: AckBody): number {
+  if (ack.ranges.length < MAX_ACK_RANGES) return MAX_SEQUENCE;
+  let highest = ack.cumulative;
+  for (const range of ack.ranges.slice(0, MAX_ACK_RANGES)) highest = Math.max(highest, range.last);
+  return highest;
 }
 
 function validateTuning(tuning: ReliabilityTuning): void {
@@ -257,6 +271,11 @@ export class ReliableChannel<T> {
   #peerCumulative = 0;
   /** The latest transmission known to have arrived: the reference point of loss detection. */
   #largestAckedTransmission = 0;
+  /**
+   * Seqs up to here were described by the latest ack: anything of them still in flight was missing. An ack cut to
+   * its MAX_ACK_RANGES lowest runs says nothing above its last range, and silence is not evidence of loss there.
+   */
+  #describedUpTo = 0;
   #smoothedRtt: number | undefined;
   #rttVariance: number | undefined;
   #latestRtt: number | undefined;
@@ -410,10 +429,12 @@ export class ReliableChannel<T> {
     const acknowledged = this.#removeAcknowledged(ack);
     let progress = acknowledged.length > 0;
     if (ack.cumulative >= this.#peerCumulative) {
+      // The newest news: believe its window and its picture of what is missing (older acks may be reordered).
       const wasClosed = this.#peerWindow === 0;
       this.#peerCumulative = ack.cumulative;
       this.#peerWindow = Math.max(0, Math.floor(ack.window));
       if (wasClosed && this.#peerWindow > 0) progress = true;
+      this.#describedUpTo = describedUpTo(ack);
     }
     if (acknowledged.length > 0) this.#learnFromAcknowledged(acknowledged, ack.delayMs, now);
     if (progress) this.#backoff = 0;
@@ -486,13 +507,16 @@ export class ReliableChannel<T> {
     if (!queued) return false;
     this.#queuedCount--;
     this.#queuedBytes -= queued.bytes;
+    const transmission = ++this.#transmissionCount;
     const entry: Outstanding<T> = {
       ...queued,
       seq: this.#nextSeq++,
       firstSentAt: now,
       lastSentAt: now,
-      lastTransmission: ++this.#transmissionCount,
+      firstTransmission: transmission,
+      lastTransmission: transmission,
       transmissions: 1,
+      lastSentByTimer: false,
     };
     this.#inFlight.set(entry.seq, entry);
     this.#sent++;
@@ -500,8 +524,9 @@ export class ReliableChannel<T> {
     return true;
   }
 
-  #retransmit(entry: Outstanding<T>, now: number): void {
+  #retransmit(entry: Outstanding<T>, now: number, byTimer: boolean): void {
     entry.lastSentAt = now;
+    entry.lastSentByTimer = byTimer;
     entry.lastTransmission = ++this.#transmissionCount;
     entry.transmissions++;
     this.#sent++;
@@ -562,13 +587,21 @@ export class ReliableChannel<T> {
     const largest = acknowledged[acknowledged.length - 1] as Outstanding<T>;
     if (largest.transmissions === 1) this.#sampleRtt(now - largest.firstSentAt, ackDelayMs);
     for (const entry of acknowledged) {
-      // For a resent datagram we cannot tell which copy arrived. An ack sooner than any round trip seen cannot be
-      // for the latest copy, so it moves nothing; otherwise assume the latest copy (at worst a spurious resend).
-      const unambiguous = entry.transmissions === 1 || now - entry.lastSentAt >= (this.#minRtt ?? 0);
-      if (unambiguous && entry.lastTransmission > this.#largestAckedTransmission) {
-        this.#largestAckedTransmission = entry.lastTransmission;
-      }
+      const arrived = this.#arrivedTransmission(entry, now);
+      if (arrived > this.#largestAckedTransmission) this.#largestAckedTransmission = arrived;
     }
+  }
+
+  /**
+   * Which transmission of a datagram the ack is for, as far as loss detection may assume. For a resent datagram we
+   * cannot tell which copy arrived, and overestimating would declare everything sent in between lost. So: the first
+   * copy (a safe lower bound), unless the latest went out on the timer, when the earlier ones were out for a whole
+   * RTO and are most likely gone, and the ack came at least a round trip after it.
+   */
+  #arrivedTransmission(entry: Outstanding<T>, now: number): number {
+    if (entry.transmissions === 1) return entry.lastTransmission;
+    if (entry.lastSentByTimer && now - entry.lastSentAt >= (this.#minRtt ?? 0)) return entry.lastTransmission;
+    return entry.firstTransmission;
   }
 
   /** RFC 6298 smoothing of an RTT sample, with the peer's ack delay removed as in RFC 9002 §5.3. */
@@ -602,16 +635,18 @@ export class ReliableChannel<T> {
     const lost: Outstanding<T>[] = [];
     for (const entry of this.#inFlight.values()) {
       // Only a datagram transmitted before one that arrived can be lost; a resent one waits for fresh evidence.
+      if (entry.seq > this.#describedUpTo) break;
       if (entry.lastTransmission >= this.#largestAckedTransmission) continue;
       const overtaken = this.#largestAckedTransmission - entry.lastTransmission >= tuning.packetThreshold;
-      if (overtaken || now - entry.lastSentAt >= lossDelay) {
+      // Compare against the very deadline nextWakeup() reports, so a poll at that time always finds it due.
+      const deadline = entry.lastSentAt + lossDelay;
+      if (overtaken || now >= deadline) {
         lost.push(entry);
-      } else {
-        const deadline = entry.lastSentAt + lossDelay;
-        if (this.#lossDeadline === undefined || deadline < this.#lossDeadline) this.#lossDeadline = deadline;
+      } else if (this.#lossDeadline === undefined || deadline < this.#lossDeadline) {
+        this.#lossDeadline = deadline;
       }
     }
-    for (const entry of lost) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now);
+    for (const entry of lost) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, false);
   }
 
   /** The tail was lost (no ack came to reveal it) or the peer's window is shut: resend the oldest, back off. */
@@ -621,7 +656,7 @@ export class ReliableChannel<T> {
       // A zero window admits one probe; otherwise a small burst, never the whole window.
       const burst = this.#peerWindow === 0 ? 1 : this.#tuning.rtoBurstPackets;
       const oldest = [...this.#inFlight.values()].slice(0, burst);
-      for (const entry of oldest) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now);
+      for (const entry of oldest) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, true);
     } else if (this.#peerWindow === 0) {
       // Nothing in flight to resend: one new item probes the window (its ack carries the reopened window).
       this.#enterWindow(now);

@@ -91,6 +91,11 @@ const ERROR_REPLIES_PER_SECOND = 4;
 const ERROR_REPLY_BURST = 8;
 /** Distinct addresses whose error-reply budget is remembered at once. */
 const MAX_TRACKED_ADDRESSES = 10_000;
+/**
+ * Bytes waiting per member before it is dropped as unable to keep up: three maximal images plus chat. The
+ * channel's own default (64 MiB) is per peer, which across a full room would be gigabytes.
+ */
+const MEMBER_QUEUE_BYTES = 32 * 1024 * 1024;
 /** How long (ms) a half-forwarded message is remembered when its sender stops sending fragments. */
 const FORWARD_STALE_MS = 30_000;
 
@@ -423,7 +428,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
           this.#sendRaw(encodeControl({ ...controlHeader(PacketType.Ack, member.id), body: ack }), member.host, member.port);
         },
         deliver: (fragment) => this.#onMemberFragment(session, fragment),
-        tuning: this.#tuning,
+        tuning: { maxQueuedBytes: MEMBER_QUEUE_BYTES, ...this.#tuning },
       },
       now,
     );

@@ -53,7 +53,7 @@ export function findTestFiles(dir, pattern) {
 export function skipReason(suite) {
   const pkg = JSON.parse(fs.readFileSync(path.join(extensionPath, 'package.json'), 'utf8'));
   const main = path.join(extensionPath, pkg.main ?? 'dist/extension.js');
-  if (!fs.existsSync(main)) return `${path.relative(REPO_ROOT, main) || main} does not exist yet (no extension to test)`;
+  if (!fs.existsSync(main)) return `${path.relative(REPO_ROOT, main) || main} does not exist yet (nothing to test)`;
   const { testsDir, testFile } = suite === 'ui' ? ui : integration;
   if (findTestFiles(testsDir, testFile).length === 0) {
     return `no test files matching ${testFile} in ${path.relative(REPO_ROOT, testsDir) || testsDir} yet`;

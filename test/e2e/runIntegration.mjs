@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The integration suite: the extension's mocha tests run inside a real VS Code extension host, through the standard
 // @vscode/test-electron entry point runTests(). Here "VS Code" is test/e2e/bin/code-shim (code-server + headless
-// chromium); on a desktop, UDPCHAT_E2E_VSCODE=download makes runTests download VS Code instead, and
+// chromium); on a desktop, UDPCHAT_E2E_VSCODE=download makes runTests download VS Code instead (into
+// .e2e/vscode-download; UDPCHAT_E2E_VSCODE_VERSION picks the release, default stable), and
 // UDPCHAT_E2E_VSCODE=/path/to/code uses an installed one.
 // What it tests comes from test/e2e/config.mjs. Prints "integration: N passed, M failed" and, when
 // UDPCHAT_TEST_RESULT names a file, writes { suite, passes, failures, pending } there (scripts/test.mjs reads it).
@@ -9,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { childPids, killProcessGroup, makeRunDir } from './harness/code-server.mjs';
-import { REPO_ROOT, requireTool } from './harness/toolchain.mjs';
+import { E2E_HOME, REPO_ROOT, requireTool } from './harness/toolchain.mjs';
 import { extensionPath, findTestFiles, integration, prepareWorkspace, skipReason } from './config.mjs';
 
 const SUITE = 'integration';
@@ -90,6 +91,9 @@ let exitCode;
 try {
   exitCode = await runTests({
     vscodeExecutablePath: vscodeExecutable(),
+    // used only with UDPCHAT_E2E_VSCODE=download: where the download is kept, and which release
+    cachePath: path.join(E2E_HOME, 'vscode-download'),
+    version: process.env.UDPCHAT_E2E_VSCODE_VERSION || 'stable',
     extensionDevelopmentPath: extensionPath,
     extensionTestsPath: HOST_MOCHA,
     launchArgs: [

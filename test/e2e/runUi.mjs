@@ -49,7 +49,8 @@ try {
     workspace: prepareWorkspace(path.join(runDir, 'ws')),
   });
   browser = await workbench.launchBrowser();
-  console.log(`${SUITE}: code-server on ${server.baseUrl} and chromium up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+  console.log(`${SUITE}: code-server on ${server.baseUrl} and chromium up in ${seconds} s`);
   for (const file of testFiles) {
     const name = path.relative(ui.testsDir, file);
     console.log(`${SUITE}: ${name}`);

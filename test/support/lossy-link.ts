@@ -58,6 +58,7 @@ export class LossyLink<M> {
   readonly #deliver: (message: M, now: number) => void;
   readonly #heap: Arrival<M>[] = [];
   #order = 0;
+  #lastInOrderArrival = 0;
   sent = 0;
   lost = 0;
 
@@ -81,7 +82,14 @@ export class LossyLink<M> {
     const copies = this.#random() * 100 < duplicatePercent ? 2 : 1;
     for (let copy = 0; copy < copies; copy++) {
       let at = now + delayMs + this.#random() * jitterMs;
-      if (this.#random() * 100 < reorderPercent) at += 1 + this.#random() * (2 * delayMs + 2 * jitterMs + 5);
+      if (this.#random() * 100 < reorderPercent) {
+        // Held back past datagrams sent after it.
+        at += 1 + this.#random() * (2 * delayMs + 2 * jitterMs + 5);
+      } else {
+        // Like a real path, jitter alone does not reorder: a datagram never overtakes one sent before it.
+        at = Math.max(at, this.#lastInOrderArrival);
+        this.#lastInOrderArrival = at;
+      }
       this.#push({ at, order: this.#order++, message });
     }
   }

@@ -82,7 +82,6 @@ function signalGroup(pid, signal) {
  */
 export async function killProcessGroup(pid, { graceMs = STOP_GRACE_MS } = {}) {
   if (!pid) return;
-  dismissWatchdog(pid);
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && (groupAlive(pid) || isAlive(pid))) await sleep(POLL_MS);
@@ -90,8 +89,13 @@ export async function killProcessGroup(pid, { graceMs = STOP_GRACE_MS } = {}) {
     signalGroup(pid, 'SIGKILL');
     for (let i = 0; i < 20 && groupAlive(pid); i++) await sleep(POLL_MS);
   }
+  dismissWatchdog(pid); // only now: should this process die half-way, the watchdog still finishes the job
   liveGroups.delete(pid);
 }
+
+// Waits for end-of-file on stdin, then stops group $1 (dash's kill takes no "--": "-PGID" follows the signal).
+const WATCHDOG_SCRIPT =
+  'while read -r _; do :; done; kill -TERM "-$1" 2>/dev/null; sleep 3; kill -KILL "-$1" 2>/dev/null';
 
 /**
  * Remembers a process group so that 'exit' and signal handlers kill it if nobody stopped it first, and starts a
@@ -103,7 +107,7 @@ export function trackProcessGroup(pid, name) {
   installExitHandlers();
   const watchdog = spawn(
     'sh',
-    ['-c', 'while read -r _; do :; done; kill -TERM -- "-$1" 2>/dev/null; sleep 3; kill -KILL -- "-$1" 2>/dev/null', 'sh', String(pid)],
+    ['-c', WATCHDOG_SCRIPT, 'sh', String(pid)],
     { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
   );
   watchdog.unref();
@@ -209,10 +213,22 @@ function portIsFree(port) {
   });
 }
 
+const KEPT_RUNS = 10; // failed runs keep their folder for the logs; only the newest few
+
 /** A fresh run folder under .e2e/runs (git-ignored); kept after a failure for its logs. */
 export function makeRunDir(kind) {
   const base = path.join(E2E_HOME, 'runs');
   fs.mkdirSync(base, { recursive: true });
+  const runs = [];
+  for (const name of fs.readdirSync(base)) {
+    try {
+      runs.push({ dir: path.join(base, name), mtime: fs.statSync(path.join(base, name)).mtimeMs });
+    } catch {
+      /* removed by a run finishing at the same time */
+    }
+  }
+  runs.sort((a, b) => b.mtime - a.mtime);
+  for (const { dir } of runs.slice(KEPT_RUNS)) fs.rmSync(dir, { recursive: true, force: true });
   return fs.mkdtempSync(path.join(base, `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}-`));
 }
 
@@ -348,7 +364,8 @@ function checkInstalled() {
 /**
  * Starts code-server on 127.0.0.1 and waits for /healthz.
  * @param {object} [options]
- * @param {string} [options.runDir]      folder for data/, exts/, xdg-*, ws/, code-server.log (default: new under .e2e/runs)
+ * @param {string} [options.runDir]      folder for data/, exts/, xdg-*, ws/, code-server.log
+ *                                       (default: a new one under .e2e/runs)
  * @param {number} [options.port]        default: a free port
  * @param {Array<string | {folder: string, dependencies?: boolean} | {vsix: string}>} [options.extensions]
  *        extensions to install first: a folder is copied (see installExtensionFolder), a .vsix installed
@@ -447,7 +464,10 @@ async function waitForHealth(baseUrl, child, timeoutMs, logFile) {
   throw new Error(`code-server did not answer ${baseUrl}/healthz within ${timeoutMs} ms; see ${logFile}`);
 }
 
-/** The workbench URL for a folder, optionally with a payload (e.g. extensionDevelopmentPath; needs the smoke-test driver). */
+/**
+ * The workbench URL for a folder, optionally with a payload (e.g. extensionDevelopmentPath, which needs the
+ * smoke-test driver).
+ */
 export function workbenchUrl(server, folder = server.workspace, payload) {
   let url = `${server.baseUrl}/?folder=${encodeURIComponent(path.resolve(folder))}`;
   if (payload) url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;

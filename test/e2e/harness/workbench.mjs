@@ -5,12 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { childPids, killProcessGroup, onSignalCleanup, trackProcessGroup } from './code-server.mjs';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_INSTALL_HINT, requireTool } from './toolchain.mjs';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_INSTALL_HINT, E2E_HOME, requireTool } from './toolchain.mjs';
 
 const WORKBENCH_TIMEOUT_MS = 60_000; // loads in 2.5-3.5 s; generous for a loaded 2-core CI machine
 const UI_TIMEOUT_MS = 15_000; // one palette row, menu entry or webview element to appear
 const MENU_SETTLE_MS = 300; // VS Code menus ignore a click that comes right after they open
-const PALETTE_RETRY_MS = 1_500; // the palette filters at once; no row by then means the command is not there yet
+const PALETTE_RETRY_MS = 1_500; // the palette opens and filters at once; anything slower is worth a retry
 const BROWSER_CLOSE_MS = 10_000;
 
 export const CHROMIUM_ARGS = Object.freeze([
@@ -24,6 +24,7 @@ export const CHROMIUM_ARGS = Object.freeze([
 ]);
 
 const CHROMIUM_CMDLINE = /chrom/i;
+const CHROMIUM_HOME = path.join(E2E_HOME, 'chromium');
 
 /**
  * Launches headless Debian chromium. Its process group is tracked: closeBrowser(), a signal or the end of this
@@ -38,6 +39,8 @@ export async function launchBrowser({ headless = true, args = [] } = {}) {
     executablePath: CHROMIUM,
     headless,
     args: [...CHROMIUM_ARGS, ...args],
+    // crash reports and caches go under .e2e/, not $HOME
+    env: { ...process.env, XDG_CONFIG_HOME: CHROMIUM_HOME, XDG_CACHE_HOME: CHROMIUM_HOME },
     // our own handlers close the browser and code-server together (code-server.mjs)
     handleSIGINT: false,
     handleSIGTERM: false,
@@ -74,30 +77,33 @@ export async function waitForWorkbench(page, timeoutMs = WORKBENCH_TIMEOUT_MS) {
 }
 
 /**
- * Runs a command by its palette title ("UDP Chat: Join") through F1. Right after the workbench loads, an extension's
- * commands are not registered yet and an open palette does not refresh: reopen it until the title shows.
+ * Runs a command by its palette title ("UDP Chat: Join") through F1. Retries until timeoutMs: right after the
+ * workbench loads an extension's commands are not registered yet (and an open palette does not refresh), and a view
+ * that takes focus a moment later (an output channel, a webview) closes the palette under our hands.
  */
 export async function runCommand(page, title, { timeoutMs = UI_TIMEOUT_MS } = {}) {
   const deadline = Date.now() + timeoutMs;
   const input = page.locator('.quick-input-widget input');
   const rows = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
   for (;;) {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: Math.max(deadline - Date.now(), 1_000) });
-    await input.fill(`>${title}`);
-    const shown = await rows
-      .first()
-      .waitFor({ timeout: PALETTE_RETRY_MS })
-      .then(() => true, () => false);
-    if (shown) break;
-    if (Date.now() > deadline) throw new Error(`the command palette has no "${title}"`);
+    try {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: PALETTE_RETRY_MS });
+      await input.fill(`>${title}`, { timeout: PALETTE_RETRY_MS });
+      await rows.first().waitFor({ timeout: PALETTE_RETRY_MS });
+      // "UDP Chat: Join" must not run "UDP Chat: Join Room": pick the row whose label is the title itself
+      const labels = await rows.locator('.label-name').allTextContents();
+      const exact = labels.findIndex((label) => label.replace(/\s+/g, ' ').trim() === title);
+      if (exact >= 0) await rows.nth(exact).click({ timeout: PALETTE_RETRY_MS });
+      else await input.press('Enter', { timeout: PALETTE_RETRY_MS });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new Error(`the command palette did not run "${title}": ${String(error.message).split('\n')[0]}`);
+      }
+    }
   }
-  // "UDP Chat: Join" must not run "UDP Chat: Join Room": pick the row whose label is the title itself
-  const labels = await rows.locator('.label-name').allTextContents();
-  const exact = labels.findIndex((label) => label.replace(/\s+/g, ' ').trim() === title);
-  if (exact >= 0) await rows.nth(exact).click();
-  else await page.keyboard.press('Enter');
 }
 
 /**
@@ -117,8 +123,8 @@ export async function answerQuickInput(page, text, { prompt, timeoutMs = UI_TIME
     { timeout: timeoutMs },
   );
   const input = widget.locator('input').first();
-  await input.fill(text);
-  await input.press('Enter');
+  await input.fill(text, { timeout: timeoutMs });
+  await input.press('Enter', { timeout: timeoutMs });
 }
 
 /** Picks an item of an open showQuickPick by its label. */
@@ -145,15 +151,18 @@ export async function findInWebview(page, selector, { timeoutMs = UI_TIMEOUT_MS,
         /* the frame was detached while we looked */
       }
     }
-    if (Date.now() > deadline) throw new Error(`no webview frame has ${selector}${hasText ? ` with "${hasText}"` : ''}`);
+    if (Date.now() > deadline) {
+      throw new Error(`no webview frame has ${selector}${hasText ? ` with "${hasText}"` : ''}`);
+    }
     await sleep(200);
   }
 }
 
 /** Waits until a webview element's text satisfies `accept` (a string prefix, RegExp or predicate); returns it. */
 export async function webviewText(page, selector, accept = () => true, { timeoutMs = UI_TIMEOUT_MS } = {}) {
-  const test =
-    typeof accept === 'string' ? (t) => t.startsWith(accept) : accept instanceof RegExp ? (t) => accept.test(t) : accept;
+  let test = accept;
+  if (typeof accept === 'string') test = (text) => text.startsWith(accept);
+  else if (accept instanceof RegExp) test = (text) => accept.test(text);
   const deadline = Date.now() + timeoutMs;
   let last;
   for (;;) {

@@ -178,6 +178,18 @@ describe('ImageCompressor', function () {
       await idle.dispose();
     });
 
+    it('refuses a GIF whose first frame is far larger than its small screen', async () => {
+      // A 10x10 screen, then a 30000x30000 frame: omggif would allocate the frame's size.
+      const gif = Uint8Array.from([
+        ...Buffer.from('GIF89a', 'latin1'), 10, 0, 10, 0, 0, 0, 0,
+        0x2c, 0, 0, 0, 0, 0x30, 0x75, 0x30, 0x75, 0, 2, 2, 0x4c, 0x01, 0, 0x3b,
+      ]);
+      const idle = new ImageCompressor({ workerPath: NO_WORKER });
+      const error = await rejectsWith(idle.compressBytes(gif), 'too-many-pixels');
+      assert.match(error.message, /10x10 across its pages\/frames is 900 megapixels/);
+      await idle.dispose();
+    });
+
     it('honours maxInputPixels', async () => {
       const png = await encode(photoLike(200, 200), JimpMime.png);
       await rejectsWith(compressor.compressBytes(png.slice(), { maxInputPixels: 39_999 }), 'too-many-pixels');
@@ -304,6 +316,20 @@ describe('ImageCompressor', function () {
       assert.equal(threadCount(), threadsBefore, 'threads left behind');
       assert.equal(timers(), timersBefore, `timers left behind: ${process.getActiveResourcesInfo().join(', ')}`);
       await rejectsWith(own.compressBytes(await encode(photoLike(8, 8), JimpMime.png)), 'worker-failed');
+    });
+
+    it('stops a worker that has been idle for idleShutdownMs and starts a new one when needed', async function () {
+      if (!fs.existsSync('/proc/self/task')) this.skip();
+      const input = await encode(photoLike(64, 64), JimpMime.png);
+      const threadsBefore = threadCount();
+      const own = new ImageCompressor({ workerPath: FAKE_WORKER, idleShutdownMs: 200 });
+      await own.compressBytes(input.slice());
+      assert.ok(threadCount() > threadsBefore, 'a worker thread was running');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal(threadCount(), threadsBefore, 'the idle worker was stopped');
+      const out = await own.compressBytes(input.slice());
+      assert.equal(out.width, 1); // the fake worker's answer, from a new worker
+      await own.dispose();
     });
 
     it('fails jobs still queued when it is called', async () => {

@@ -425,6 +425,31 @@ describe('ReliableChannel', () => {
       channel.receiveAck(ackOf(0, [[2, 8]]), 22);
       assert.deepEqual(retransmittedSeqs(), [1, 1]);
     });
+    it('does not count a late first copy of a resent datagram as evidence against datagrams sent before the resend', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      sendMany(channel, 10, 0);
+      channel.receiveAck(ackOf(0, [[2, 5]]), 10);
+      assert.deepEqual(retransmittedSeqs(), [1]);
+      // The ack covering seq 1 may be for its delayed first copy, so 6-10 (sent before the resend) are not lost.
+      channel.receiveAck(ackOf(5), 12);
+      assert.deepEqual(retransmittedSeqs(), [1]);
+      assert.equal(channel.nextWakeup(), 12 + channel.stats.rtoMs, 'only the retransmission timer is pending');
+    });
+
+    it('declares nothing lost above the last range of an ack cut to 32 ranges', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('first', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1), 10); // min rtt 10, rto 100
+      sendMany(channel, 100, 10); // seqs 2-101
+      channel.poll(110); // the timer resends seqs 2 and 3: now the latest transmissions
+      const ranges: [number, number][] = [];
+      for (let seq = 5; ranges.length < MAX_ACK_RANGES; seq += 2) ranges.push([seq, seq]); // 5, 7, ... 67
+      channel.receiveAck(ackOf(3, ranges), 125); // for the timer's copies: it came a round trip after them
+      const lost = retransmittedSeqs().slice(2);
+      const expected: number[] = [];
+      for (let seq = 4; seq <= 66; seq += 2) expected.push(seq);
+      assert.deepEqual(lost, expected, 'the holes the ack shows; 68-101 are simply not described');
+    });
   });
 
   describe('retransmission timer', () => {
