@@ -288,10 +288,12 @@ function runtimeDependencies(folder) {
 function ignoresNodeModules(folder) {
   const file = path.join(folder, '.vscodeignore');
   if (!fs.existsSync(file)) return false;
-  return fs
+  const lines = fs
     .readFileSync(file, 'utf8')
     .split('\n')
-    .some((line) => /^\/?node_modules(\/\*\*)?\/?\s*$/.test(line.trim()));
+    .map((line) => line.trim());
+  const excluded = lines.some((line) => line === '**' || /^\/?node_modules(\/\*\*)?\/?$/.test(line));
+  return excluded && !lines.some((line) => /^!\/?node_modules/.test(line));
 }
 
 /**
