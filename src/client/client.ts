@@ -136,6 +136,8 @@ export interface ChatClientOptions {
   relayPort: number;
   name: string;
   room?: string;
+  /** The room passphrase: messages and images are sealed end to end with a key derived from it. */
+  passphrase?: string;
   /** Local address to bind; default all interfaces of the relay's address family. */
   bindAddress?: string;
   /** First delay (ms) between join attempts; doubles up to `maxJoinRetryMs`. */

@@ -28,6 +28,8 @@ export interface JoinParameters {
   relayPort: number;
   name: string;
   room: string;
+  /** Empty or undefined: an open, unencrypted room. */
+  passphrase?: string;
 }
 
 export interface ChatSessionOptions {
@@ -69,6 +71,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   #client: ChatClient | undefined;
   #params: JoinParameters | undefined;
   #connection: ConnectionState = 'disconnected';
+  #encrypted = false;
   #connectionDetail = 'not joined';
   #statsTimer: NodeJS.Timeout | undefined;
   #systemCounter = 0;
@@ -103,11 +106,13 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       relayPort: params.relayPort,
       name: params.name,
       room: params.room,
+      passphrase: params.passphrase || undefined,
       log: (level, message) => this.#options.log(level, message),
       ...this.#options.clientOptions,
     });
     this.#client = client;
-    this.#params = { ...params, name: client.name, room: client.room };
+    this.#params = { relayHost: params.relayHost, relayPort: params.relayPort, name: client.name, room: client.room };
+    this.#encrypted = Boolean(params.passphrase);
     this.#wire(client);
     this.#setConnection('connecting', `joining ${client.room} at ${formatHostPort(params.relayHost, params.relayPort)}`);
     this.#postState();
@@ -151,7 +156,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       text,
       sentAt: Date.now(),
       legacy: false,
-      encrypted: false,
+      encrypted: this.#encrypted,
       delivery: { state: client.state === 'connected' ? 'sending' : 'queued', progress: 0 },
     });
     return id;
@@ -181,7 +186,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
         image: { src: dataUri(image.data, 'image/jpeg'), width: image.width, height: image.height, bytes: image.data.length },
         sentAt: Date.now(),
         legacy: false,
-        encrypted: false,
+        encrypted: this.#encrypted,
         delivery: { state: client.state === 'connected' ? 'sending' : 'queued', progress: 0 },
       });
       return id;
@@ -233,7 +238,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       self: client?.name ?? this.#params?.name,
       room: client?.room ?? this.#params?.room,
       relay: this.#params ? formatHostPort(this.#params.relayHost, this.#params.relayPort) : undefined,
-      encrypted: false,
+      encrypted: this.#encrypted,
       members: this.#members(),
       entries: [...this.#entries],
       transfers: [...this.#transfers.values()],

@@ -22,6 +22,8 @@ export interface JoinArguments {
   name?: string;
   relay?: string;
   room?: string;
+  /** The room passphrase; '' joins an open (unencrypted) room. Undefined: the stored one, else asked. */
+  passphrase?: string;
 }
 
 const LAST_NAME_KEY = 'udpChat.lastName';
@@ -131,13 +133,28 @@ export class UdpChat extends Disposable {
       void vscode.window.showErrorMessage(`UDP Chat: cannot join: ${reason}.`);
       return false;
     }
+    const secretKey = passphraseSecretKey(relay.host, relay.port, room.value);
+    const stored = await this.#context.secrets.get(secretKey);
+    const passphrase =
+      args.passphrase ??
+      stored ??
+      (await vscode.window.showInputBox({
+        title: `UDP Chat: Join ${room.value} (3/3)`,
+        prompt: `Passphrase of room "${room.value}": the room is end-to-end encrypted with it. Leave empty for an open, unencrypted room.`,
+        password: true,
+        ignoreFocusOut: true,
+      }));
+    if (passphrase === undefined) return false;
     await state.update(LAST_NAME_KEY, checkedName.value);
     await state.update(LAST_RELAY_KEY, formatHostPort(relay.host, relay.port));
+    // Kept in the OS keychain through SecretStorage, never in settings; an empty one means an open room.
+    if (passphrase) await this.#context.secrets.store(secretKey, passphrase);
     this.openChat();
-    return this.#connect({ relayHost: relay.host, relayPort: relay.port, name: checkedName.value, room: room.value });
+    const params = { relayHost: relay.host, relayPort: relay.port, name: checkedName.value, room: room.value, passphrase };
+    return this.#connect(params, secretKey);
   }
 
-  async #connect(params: JoinParameters): Promise<boolean> {
+  async #connect(params: JoinParameters, secretKey: string): Promise<boolean> {
     const joining = this.session.join(params);
     let settled = false;
     joining.then(
@@ -152,11 +169,17 @@ export class UdpChat extends Disposable {
       await joining;
       return true;
     } catch (error) {
-      if (error instanceof ChatClientError) {
-        void vscode.window.showErrorMessage(`UDP Chat: could not join ${params.room}: ${error.message}`);
+      if (!(error instanceof ChatClientError)) throw error;
+      if (error.code === 'wrong-passphrase' || error.code === 'passphrase-required') {
+        // A stored passphrase that no longer fits must not be tried again silently.
+        await this.#context.secrets.delete(secretKey);
+        void vscode.window.showErrorMessage(`UDP Chat: ${error.message}`, 'Join Again').then((choice) => {
+          if (choice === 'Join Again') void this.join({ name: params.name, relay: formatHostPort(params.relayHost, params.relayPort), room: params.room });
+        });
         return false;
       }
-      throw error;
+      void vscode.window.showErrorMessage(`UDP Chat: could not join ${params.room}: ${error.message}`);
+      return false;
     }
   }
 
@@ -324,6 +347,11 @@ export class UdpChat extends Disposable {
       if (choice === 'Open Chat') this.openChat();
     });
   };
+}
+
+/** SecretStorage key of a room's passphrase: per relay and room, so different teams' rooms never mix. */
+function passphraseSecretKey(host: string, port: number, room: string): string {
+  return `udpChat.passphrase/${formatHostPort(host, port)}/${room}`;
 }
 
 function defaultUserName(): string {
