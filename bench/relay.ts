@@ -9,7 +9,9 @@
  * its real work), but keep no UI state.
  *
  * Prints deliveries/s of both, their ratio, loss %, p50/p99/max latency and the server's CPU use.
- * Usage: node dist/bench/relay.js [--seconds 5] [--receivers 100] [--rate 1000] [--passphrase-file F]
+ * With --encrypted the room is sealed with a passphrase: the sender seals every text end to end and every member
+ * proves the room key when it joins (the relay's work per datagram is the same hop authentication either way).
+ * Usage: node dist/bench/relay.js [--seconds 5] [--receivers 100] [--rate 1000] [--encrypted]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -21,8 +23,10 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../src/client/client';
 import { controlHeader, decodePacket, encodeControl } from '../src/protocol/codec';
+import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeys } from '../src/protocol/hop-auth';
 import { ReliableChannel } from '../src/protocol/reliability';
-import { PacketType, type MessageType } from '../src/protocol/types';
+import { deriveRoomKeys, signJoinProof, type RoomKeys } from '../src/protocol/room-crypto';
+import { ExtensionTag, Flag, PacketType, type MessageType } from '../src/protocol/types';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,8 +34,12 @@ const { values: args } = parseArgs({
     receivers: { type: 'string', default: '100' },
     rate: { type: 'string', default: '1000' },
     serve: { type: 'string' },
+    encrypted: { type: 'boolean', default: false },
   },
 });
+
+/** The passphrase of the bench room when run with --encrypted. */
+const BENCH_PASSPHRASE = 'bench passphrase';
 
 /** Text size of each message, as the issue specifies (bytes of UTF-8). */
 const TEXT_BYTES = 200;
@@ -197,43 +205,55 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
 class ProtocolReceiver {
   readonly #socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
   #memberId = 0;
+  #keys: HopKeys | undefined;
   #channel: ReliableChannel<Fragment> | undefined;
   #nextHeartbeatAt = 0;
 
   constructor(
     readonly relayPort: number,
+    readonly roomKeys: RoomKeys | undefined,
     readonly onText: (id: bigint) => void,
   ) {}
 
   async join(name: string): Promise<void> {
     await new Promise<void>((resolve) => this.#socket.bind(0, '127.0.0.1', resolve));
     const clientNonce = randomBytes(8);
-    const join = encodeControl({
-      ...controlHeader(PacketType.Join, 0),
-      body: { clientNonce, resumeToken: randomBytes(16), name, room: 'bench', extensions: new Map() },
-    });
+    const hop = createHopKeyPair();
+    const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, hop.publicKey]]);
+    if (this.roomKeys) {
+      extensions.set(ExtensionTag.RoomKey, this.roomKeys.verifyKey);
+      extensions.set(ExtensionTag.RoomProof, signJoinProof(this.roomKeys, clientNonce, hop.publicKey, name));
+    }
+    const join = encodeControl({ ...controlHeader(PacketType.Join, 0), body: { clientNonce, name, room: 'bench', extensions } });
     const welcomed = new Promise<void>((resolve) => {
       this.#socket.on('message', (datagram) => {
         const decoded = decodePacket(datagram);
         if (!decoded.ok) return;
         const packet = decoded.value;
         const now = performance.now();
-        switch (packet.type) {
-          case PacketType.Welcome:
-            if (this.#channel) return;
-            this.#memberId = packet.memberId;
-            this.#channel = new ReliableChannel<Fragment>(
-              {
-                transmit: () => {},
-                transmitAck: (ack) => this.#send(encodeControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack })),
-                deliver: (fragment) => {
-                  if (fragment.type === PacketType.Text) this.onText(fragment.messageId);
-                },
+        if (packet.type === PacketType.Welcome) {
+          if (this.#channel) return;
+          const relayKey = packet.body.extensions.get(ExtensionTag.HopPublicKey);
+          const keys = relayKey ? deriveHopKeys(hop.privateKey, relayKey, clientNonce) : undefined;
+          if (!keys || !verifyDatagram(datagram, keys.downstream)) return;
+          this.#keys = keys;
+          this.#memberId = packet.memberId;
+          this.#channel = new ReliableChannel<Fragment>(
+            {
+              transmit: () => {},
+              transmitAck: (ack) => this.#sendControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack }),
+              deliver: (fragment) => {
+                if (fragment.type === PacketType.Text) this.onText(fragment.messageId);
               },
-              now,
-            );
-            resolve();
-            return;
+            },
+            now,
+          );
+          this.#heartbeat(now);
+          resolve();
+          return;
+        }
+        if (!this.#keys || !verifyDatagram(datagram, this.#keys.downstream)) return;
+        switch (packet.type) {
           case PacketType.Ack:
           case PacketType.HeartbeatAck:
           case PacketType.Error:
@@ -246,8 +266,8 @@ class ProtocolReceiver {
         }
       });
     });
-    const retry = setInterval(() => this.#send(join), 200);
-    this.#send(join);
+    const retry = setInterval(() => this.#socket.send(join, this.relayPort, '127.0.0.1'), 200);
+    this.#socket.send(join, this.relayPort, '127.0.0.1');
     await welcomed;
     clearInterval(retry);
   }
@@ -258,14 +278,17 @@ class ProtocolReceiver {
     if (!channel) return;
     const due = channel.nextWakeup();
     if (due !== undefined && due <= now) channel.poll(now);
-    if (now >= this.#nextHeartbeatAt) {
-      this.#send(encodeControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: 0 } }));
-      this.#nextHeartbeatAt = now + 2000;
-    }
+    if (now >= this.#nextHeartbeatAt) this.#heartbeat(now);
   }
 
-  #send(datagram: Uint8Array): void {
-    this.#socket.send(datagram, this.relayPort, '127.0.0.1');
+  #heartbeat(now: number): void {
+    this.#sendControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: 0 } });
+    this.#nextHeartbeatAt = now + 2000;
+  }
+
+  #sendControl(packet: Parameters<typeof encodeControl>[0]): void {
+    if (!this.#keys) return;
+    this.#socket.send(signDatagram(encodeControl({ ...packet, flags: Flag.Auth }), this.#keys.upstream), this.relayPort, '127.0.0.1');
   }
 
   close(): void {
@@ -280,9 +303,10 @@ async function runUdpChat(receiverCount: number, rate: number, seconds: number):
   const receivers: ProtocolReceiver[] = [];
   let ticker: NodeJS.Timeout | undefined;
   let sender: ChatClient | undefined;
+  const roomKeys = args.encrypted ? await deriveRoomKeys(BENCH_PASSPHRASE, 'bench') : undefined;
   try {
     for (let i = 0; i < receiverCount; i++) {
-      const receiver = new ProtocolReceiver(port, (id) => recorder.delivered(id, performance.now()));
+      const receiver = new ProtocolReceiver(port, roomKeys, (id) => recorder.delivered(id, performance.now()));
       await receiver.join(`receiver-${i}`);
       receivers.push(receiver);
     }
@@ -290,11 +314,17 @@ async function runUdpChat(receiverCount: number, rate: number, seconds: number):
       const now = performance.now();
       for (const receiver of receivers) receiver.tick(now);
     }, 2);
-    sender = new ChatClient({ relayHost: '127.0.0.1', relayPort: port, name: 'sender', room: 'bench' });
+    sender = new ChatClient({
+      relayHost: '127.0.0.1',
+      relayPort: port,
+      name: 'sender',
+      room: 'bench',
+      passphrase: args.encrypted ? BENCH_PASSPHRASE : undefined,
+    });
     await sender.connect();
     const text = 'x'.repeat(TEXT_BYTES);
     const client = sender;
-    return await measure('UDP Chat relay', child, recorder, rate, seconds, () => {
+    return await measure(args.encrypted ? 'UDP Chat relay, sealed' : 'UDP Chat relay', child, recorder, rate, seconds, () => {
       const id = BigInt(`0x${client.sendText(text)}`);
       recorder.sent(id, performance.now());
     }, receiverCount);
@@ -342,7 +372,10 @@ async function main(): Promise<void> {
   const receiverCount = Number(args.receivers);
   const rate = Number(args.rate);
   const seconds = Number(args.seconds);
-  console.log(`bench:relay — ${receiverCount} receivers, ${rate} messages/s of ${TEXT_BYTES}-byte text, ${seconds} s measured after ${WARMUP_MS} ms warm-up`);
+  console.log(
+    `bench:relay — ${receiverCount} receivers, ${rate} messages/s of ${TEXT_BYTES}-byte text, ${seconds} s measured after ${WARMUP_MS} ms warm-up` +
+      (args.encrypted ? ', room sealed with a passphrase' : ''),
+  );
   const naive = await runNaive(receiverCount, rate, seconds);
   const ours = await runUdpChat(receiverCount, rate, seconds);
   const row = (result: Result): string =>

@@ -14,7 +14,6 @@ import {
   encodeControl,
   hasMagic,
   patchSequence,
-  RESUME_TOKEN_BYTES,
   writeHeader,
 } from '../protocol/codec';
 import {
@@ -31,6 +30,7 @@ import { decodePayload, encodePayload, type ImageFormat, type MemberInfo, type M
 import { ReliableChannel, type ChannelStats, type Priority, type ReliabilityTuning } from '../protocol/reliability';
 import {
   ErrorCode,
+  ExtensionTag,
   Flag,
   LeaveReason,
   MemberFlag,
@@ -41,6 +41,9 @@ import {
   type MessageType,
   type WelcomeBody,
 } from '../protocol/types';
+import { createHopKeyPair, deriveHopKeys, signDatagram, tagOfParts, verifyDatagram, type HopKeyPair, type HopKeys } from '../protocol/hop-auth';
+import { ContentOpener, ContentSealer, deriveRoomKeys, signJoinProof } from '../protocol/room-crypto';
+import { nameKey } from '../protocol/names';
 import { DeadlineTimer } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 
@@ -188,6 +191,13 @@ const LEAVE_ACK_WAIT_MS = 1000;
 const PROGRESS_STEPS = 20;
 /** Payload bytes a text or image carries besides its content; see the relay's equivalent. */
 const PAYLOAD_OVERHEAD_BYTES = 128;
+/**
+ * After an unauthenticated "unknown session" (anyone can forge one), how long (ms) the client waits for any
+ * authenticated answer to the heartbeat it sends at once, before it believes the relay restarted and rejoins.
+ */
+const UNKNOWN_SESSION_CONFIRM_MS = 300;
+/** "Wrong passphrase" is reported at most once per this many ms, however many messages fail to open. */
+const WRONG_KEY_REPORT_INTERVAL_MS = 10_000;
 
 export class ChatClientError extends Error {
   constructor(
@@ -205,7 +215,6 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #log: NonNullable<ChatClientOptions['log']>;
   readonly #now = (): number => performance.now();
   readonly #ids = new MessageIdSource(randomInt(0, 2 ** 32));
-  readonly #resumeToken = randomBytes(RESUME_TOKEN_BYTES);
   readonly #timer: DeadlineTimer;
   readonly #members = new Map<number, ChatMember>();
   readonly #outbox = new Map<bigint, Outgoing>();
@@ -228,6 +237,16 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #readyOnce = false;
   #leaving: { resolve: () => void } | undefined;
   #leaveTicket: number | undefined;
+  /** This join attempt's key pair; the Welcome's key completes the exchange. */
+  #hopKeyPair: HopKeyPair = createHopKeyPair();
+  /** The current session's keys (kept while rejoining: a join signed with them takes the old session over). */
+  #hopKeys: HopKeys | undefined;
+  #sealer: ContentSealer | undefined;
+  #opener: ContentOpener | undefined;
+  #proofKeys: Awaited<ReturnType<typeof deriveRoomKeys>> | undefined;
+  /** When an unauthenticated "unknown session" arrived, until an authenticated datagram disproves it. */
+  #unknownSessionAt: number | undefined;
+  #lastWrongKeyReportAt = -Infinity;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -265,6 +284,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.#socket ? this.#socket.address().port : 0;
   }
 
+  /** True when the room is sealed with a passphrase (end-to-end encrypted). */
+  get encrypted(): boolean {
+    return this.#sealer !== undefined;
+  }
+
   get members(): ChatMember[] {
     return [...this.#members.values()];
   }
@@ -289,6 +313,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   async connect(): Promise<ReadyInfo> {
     if (this.#socket) throw new ChatClientError('already-connected', 'connect() was called twice');
+    if (this.#options.passphrase) {
+      // scrypt runs on the thread pool; the keys never leave this process.
+      const keys = await deriveRoomKeys(this.#options.passphrase, this.#room);
+      this.#proofKeys = keys;
+      this.#sealer = new ContentSealer(keys);
+      this.#opener = new ContentOpener(keys);
+    }
     // IPv4 first: "localhost" may resolve to ::1 while the relay listens on 0.0.0.0.
     const resolved = await lookup(this.#options.relayHost, { family: 4 }).catch(() => lookup(this.#options.relayHost));
     this.#relayAddress = resolved.address;
@@ -398,10 +429,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #queue(payload: Extract<MessagePayload, { type: typeof PacketType.Text | typeof PacketType.Image }>): string {
     if (this.#state === 'closed') throw new ChatClientError('closed', 'the chat client is closed');
     const id = this.#ids.next();
+    const plain = encodePayload(payload);
+    // Sealed once: a resend after a rejoin carries the same sealed bytes, which receivers recognise as a repeat.
+    const sealed = this.#sealer ? this.#sealer.seal(payload.type, id, plain) : plain;
     const outgoing: Outgoing = {
       id,
       type: payload.type,
-      fragments: this.#fragmentsOf(payload.type, encodePayload(payload), id),
+      fragments: this.#fragmentsOf(payload.type, sealed, id, this.#sealer ? Flag.Encrypted : 0),
       waiting: new Set(),
       acknowledged: 0,
       state: 'queued',
@@ -417,11 +451,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return formatMessageId(id);
   }
 
-  #fragmentsOf(type: MessageType, payload: Uint8Array, messageId: bigint): Fragment[] {
+  #fragmentsOf(type: MessageType, payload: Uint8Array, messageId: bigint, extraFlags = 0): Fragment[] {
     const chunks = splitPayload(payload, MAX_FRAGMENT_BYTES);
     return chunks.map((chunk, index) => ({
       type,
-      flags: Flag.Reliable,
+      flags: Flag.Reliable | extraFlags,
       memberId: 0, // filled in at transmission: the member id changes when the relay restarts
       messageId,
       fragmentIndex: index,
@@ -491,6 +525,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       if (outgoing.state === 'sending') outgoing.state = 'queued';
     }
     this.#joinNonce = randomBytes(CLIENT_NONCE_BYTES);
+    this.#hopKeyPair = createHopKeyPair();
+    this.#unknownSessionAt = undefined;
     this.#joinRetryMs = this.#options.joinRetryMs ?? DEFAULT_JOIN_RETRY_MS;
     this.#setState(state, detail);
     this.#sendJoin(this.#now());
@@ -498,19 +534,32 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   #sendJoin(now: number): void {
-    this.#send(
-      encodeControl({
-        ...controlHeader(PacketType.Join, 0),
-        body: { clientNonce: this.#joinNonce, resumeToken: this.#resumeToken, name: this.#name, room: this.#room, extensions: new Map() },
-      }),
-    );
+    const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, this.#hopKeyPair.publicKey]]);
+    if (this.#proofKeys) {
+      extensions.set(ExtensionTag.RoomKey, this.#proofKeys.verifyKey);
+      extensions.set(ExtensionTag.RoomProof, signJoinProof(this.#proofKeys, this.#joinNonce, this.#hopKeyPair.publicKey, this.#name));
+    }
+    const body = { clientNonce: this.#joinNonce, name: this.#name, room: this.#room, extensions };
+    // Signed with the previous session's key, the join may take that session over (same member, nothing lost).
+    const previous = this.#hopKeys;
+    const datagram = previous
+      ? signDatagram(encodeControl({ ...controlHeader(PacketType.Join, this.#memberId), flags: Flag.Auth, body }), previous.upstream)
+      : encodeControl({ ...controlHeader(PacketType.Join, 0), body });
+    this.#send(datagram);
     this.#nextJoinAt = now + this.#joinRetryMs;
     this.#joinRetryMs = Math.min(this.#joinRetryMs * 2, this.#options.maxJoinRetryMs ?? DEFAULT_MAX_JOIN_RETRY_MS);
   }
 
-  #onWelcome(memberId: number, body: WelcomeBody, now: number): void {
+  #onWelcome(datagram: Uint8Array, memberId: number, body: WelcomeBody, now: number): void {
     // A channel exists once a welcome was taken; a repeated welcome for the same join changes nothing.
     if (this.#channel || !sameBytes(body.clientNonce, this.#joinNonce)) return;
+    const relayKey = body.extensions.get(ExtensionTag.HopPublicKey);
+    const keys = relayKey ? deriveHopKeys(this.#hopKeyPair.privateKey, relayKey, this.#joinNonce) : undefined;
+    if (!keys || !verifyDatagram(datagram, keys.downstream)) {
+      this.#log('warn', 'dropped a Welcome that is not signed with the key it announces');
+      return;
+    }
+    this.#hopKeys = keys;
     this.#welcome = body;
     this.#memberId = memberId;
     this.#lastHeardAt = now;
@@ -519,7 +568,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#channel = new ReliableChannel<Fragment>(
       {
         transmit: (seq, fragment) => this.#transmitFragment(seq, fragment),
-        transmitAck: (ack) => this.#send(encodeControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack })),
+        transmitAck: (ack) => this.#sendControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack }),
         deliver: (fragment) => this.#onFragment(fragment),
         acknowledged: (ticket) => this.#channelOnAcknowledged(ticket),
         tuning: this.#options.reliability,
@@ -527,14 +576,30 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       now,
     );
     this.#log('info', `joined ${this.#room} as ${this.#name} (member ${memberId})`);
+    // The relay admits us to the room once we prove we got the Welcome: an authenticated datagram, at once.
+    this.#sendHeartbeat(now);
     this.#schedule();
   }
 
   #transmitFragment(seq: number, fragment: Fragment): void {
+    const keys = this.#hopKeys;
+    if (!keys) return;
     const head = Buffer.allocUnsafe(HEADER_BYTES);
-    writeHeader(head, 0, { ...fragment, memberId: this.#memberId, seq: 0 }, fragment.chunk.length);
+    writeHeader(head, 0, { ...fragment, flags: fragment.flags | Flag.Auth, memberId: this.#memberId, seq: 0 }, fragment.chunk.length);
     patchSequence(head, seq);
-    this.#send([head, fragment.chunk]);
+    this.#send([head, fragment.chunk, tagOfParts([head, fragment.chunk], keys.upstream)]);
+  }
+
+  /** Encodes, signs and sends a control datagram of the current session. */
+  #sendControl(packet: Parameters<typeof encodeControl>[0]): void {
+    const keys = this.#hopKeys;
+    if (!keys) return;
+    this.#send(signDatagram(encodeControl({ ...packet, flags: Flag.Auth }), keys.upstream));
+  }
+
+  #sendHeartbeat(now: number): void {
+    this.#sendControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: Math.floor(now) >>> 0 } });
+    this.#nextHeartbeatAt = now + (this.#welcome?.heartbeatIntervalMs ?? 2000);
   }
 
   /** The member list completes a join: the client is ready, and what waited in the outbox goes out. */
@@ -589,12 +654,22 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     const packet = decoded.value;
     const now = this.#now();
+    if (packet.type === PacketType.Welcome) {
+      this.#onWelcome(datagram, packet.memberId, packet.body, now);
+      this.#schedule();
+      return;
+    }
+    // Everything else of a session must carry the session's tag; only an Error may come unsigned (below).
+    // (The header's member id names a message's origin, not us: the key is what binds it to our session.)
+    const authentic = this.#hopKeys !== undefined && verifyDatagram(datagram, this.#hopKeys.downstream);
+    if (!authentic && packet.type !== PacketType.Error) {
+      this.#log('debug', `dropped an unauthenticated datagram of type ${packet.type}`);
+      return;
+    }
+    if (authentic) this.#unknownSessionAt = undefined;
     switch (packet.type) {
-      case PacketType.Welcome:
-        this.#onWelcome(packet.memberId, packet.body, now);
-        break;
       case PacketType.Error:
-        this.#onError(packet.body);
+        this.#onError(packet.body, authentic, now);
         break;
       case PacketType.HeartbeatAck:
         if (packet.memberId !== this.#memberId) return;
@@ -617,7 +692,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
           packet.seq,
           {
             type: packet.type,
-            flags: packet.flags,
+            flags: packet.flags & ~Flag.Auth,
             memberId: packet.memberId,
             messageId: packet.messageId,
             fragmentIndex: packet.fragmentIndex,
@@ -630,19 +705,26 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#schedule();
   }
 
-  #onError(body: ErrorBody): void {
+  #onError(body: ErrorBody, authentic: boolean, now: number): void {
     const forThisJoin = sameBytes(body.clientNonce, this.#joinNonce);
+    const inSession = this.#channel !== undefined && this.#state !== 'closed';
     switch (body.code) {
-      case ErrorCode.UnknownSession:
       case ErrorCode.ShuttingDown:
-        if (this.#state === 'connected' || (this.#channel && this.#state !== 'closed')) {
-          this.#startJoining('reconnecting', body.code === ErrorCode.ShuttingDown ? 'the relay shut down' : 'the relay restarted');
+        // Only the relay we have a session with may send us away.
+        if (authentic && inSession) this.#startJoining('reconnecting', 'the relay shut down');
+        return;
+      case ErrorCode.UnknownSession:
+        // A relay that restarted cannot sign this, so anyone could send it: ask the relay before believing it.
+        if (inSession && this.#unknownSessionAt === undefined) {
+          this.#unknownSessionAt = now;
+          this.#sendHeartbeat(now);
         }
         return;
       case ErrorCode.RateLimited:
-        this.emit('error', { code: errorCodeName(body.code), message: body.message, fatal: false });
+        if (authentic) this.emit('error', { code: errorCodeName(body.code), message: body.message, fatal: false });
         return;
       default:
+        // Join refusals answer our join's random nonce: only someone who saw the join can forge one.
         if (!forThisJoin || this.#state === 'connected') return;
         // The relay refused to let us in: nothing retrying can fix (name taken, room full, bad version, ...).
         this.emit('error', { code: errorCodeName(body.code), message: body.message, fatal: true });
@@ -697,7 +779,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     });
   }
 
-  #onMessage(fragment: Fragment, bytes: Uint8Array): void {
+  #onMessage(fragment: Fragment, sealedOrPlain: Uint8Array): void {
+    let bytes = sealedOrPlain;
+    if (fragment.type === PacketType.Text || fragment.type === PacketType.Image) {
+      const opened = this.#open(fragment, sealedOrPlain);
+      if (!opened) return;
+      bytes = opened;
+    }
     const decoded = decodePayload(fragment.type, bytes);
     if (!decoded.ok) {
       this.#log('warn', `dropped a malformed ${fragment.type} payload: ${decoded.error.message}`);
@@ -738,7 +826,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         if (this.#seen.has(fragment.messageId)) return;
         this.#remember(fragment.messageId);
         const origin = this.#members.get(fragment.memberId);
-        // The relay binds member ids to names; prefer its binding over what the payload claims.
+        if (origin && !origin.legacy && nameKey(origin.name) !== nameKey(payload.sender)) {
+          // The (sealed) sender name and the relay's binding disagree: someone is impersonating someone.
+          this.#log('warn', `dropped a message from member ${fragment.memberId} (${origin.name}) that claims to be from ${payload.sender}`);
+          return;
+        }
         const from = origin?.name ?? payload.sender;
         const common = {
           id: formatMessageId(fragment.messageId),
@@ -755,6 +847,31 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       case PacketType.Leave:
         return;
     }
+  }
+
+  /** The plaintext of a text or image payload: opened when sealed; undefined (and reported) when refused. */
+  #open(fragment: Fragment, payload: Uint8Array): Uint8Array | undefined {
+    const sealed = (fragment.flags & Flag.Encrypted) !== 0;
+    if (!this.#opener) {
+      if (sealed) this.#reportUnreadable(`a message in room "${this.#room}" is end-to-end encrypted; join with its passphrase to read it`);
+      return sealed ? undefined : payload;
+    }
+    if (!sealed) {
+      this.#log('warn', 'dropped an unencrypted message in an encrypted room');
+      return undefined;
+    }
+    const opened = this.#opener.open(fragment.type, fragment.messageId, payload);
+    if (opened.ok) return opened.plaintext;
+    if (opened.reason === 'replayed') this.#log('debug', 'dropped a replayed sealed message');
+    else this.#reportUnreadable(`wrong passphrase for room "${this.#room}": a message could not be decrypted`);
+    return undefined;
+  }
+
+  #reportUnreadable(message: string): void {
+    const now = this.#now();
+    if (now - this.#lastWrongKeyReportAt < WRONG_KEY_REPORT_INTERVAL_MS) return;
+    this.#lastWrongKeyReportAt = now;
+    this.emit('error', { code: 'wrong-passphrase', message, fatal: false });
   }
 
   #remember(id: bigint): void {
@@ -787,10 +904,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         this.#startJoining('reconnecting', 'the relay stopped answering');
         return;
       }
-      if (now >= this.#nextHeartbeatAt) {
-        this.#send(encodeControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: Math.floor(now) >>> 0 } }));
-        this.#nextHeartbeatAt = now + this.#welcome.heartbeatIntervalMs;
+      if (this.#unknownSessionAt !== undefined && now - this.#unknownSessionAt >= UNKNOWN_SESSION_CONFIRM_MS) {
+        this.#startJoining('reconnecting', 'the relay restarted');
+        return;
       }
+      if (now >= this.#nextHeartbeatAt) this.#sendHeartbeat(now);
       const due = channel.nextWakeup();
       if (due !== undefined && due <= now) channel.poll(now);
     }
@@ -812,6 +930,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (!this.#channel || !this.#welcome) consider(this.#nextJoinAt);
     else {
       consider(this.#nextHeartbeatAt);
+      if (this.#unknownSessionAt !== undefined) consider(this.#unknownSessionAt + UNKNOWN_SESSION_CONFIRM_MS);
       consider(this.#lastHeardAt + (this.#options.relayTimeoutMs ?? this.#welcome.heartbeatIntervalMs * 3));
       consider(this.#channel.nextWakeup());
     }

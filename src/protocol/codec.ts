@@ -28,7 +28,6 @@ import {
 } from './types';
 
 export const CLIENT_NONCE_BYTES = 8;
-export const RESUME_TOKEN_BYTES = 16;
 /** Longest cookie a relay may hand out in a Challenge, in bytes. */
 export const MAX_COOKIE_BYTES = 64;
 /** Longest human-readable text in an Error datagram, in UTF-8 bytes. */
@@ -146,11 +145,10 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
   switch (type) {
     case PacketType.Join: {
       const clientNonce = reader.bytes(CLIENT_NONCE_BYTES, 'client nonce');
-      const resumeToken = reader.bytes(RESUME_TOKEN_BYTES, 'resume token');
       const name = reader.str8(MAX_NAME_BYTES, 'name');
       const room = reader.str8(MAX_ROOM_BYTES, 'room');
       const extensions = readExtensions(reader);
-      return { ...header, type, body: { clientNonce, resumeToken, name, room, extensions } };
+      return { ...header, type, body: { clientNonce, name, room, extensions } };
     }
     case PacketType.Challenge: {
       const clientNonce = reader.bytes(CLIENT_NONCE_BYTES, 'client nonce');
@@ -284,7 +282,7 @@ export function encodeControlBody(packet: ControlPacket): Uint8Array {
   switch (packet.type) {
     case PacketType.Join: {
       const { body } = packet;
-      writer.bytes(body.clientNonce).bytes(body.resumeToken).str8(body.name).str8(body.room);
+      writer.bytes(body.clientNonce).str8(body.name).str8(body.room);
       writeExtensions(writer, body.extensions);
       break;
     }

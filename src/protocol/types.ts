@@ -176,19 +176,17 @@ export type Extensions = ReadonlyMap<number, Uint8Array>;
 export const ExtensionTag = {
   /** Join/Welcome: the sender's X25519 public key for the hop key exchange. */
   HopPublicKey: 1,
-  /** Join: the relay's cookie, echoed from a Challenge. */
+  /** Join: a cookie echoed from a Challenge (reserved; this version sends no Challenge). */
   Cookie: 2,
-  /** Join: the room's public verification key; Welcome: the key the room is bound to. */
+  /** Join: the room's public verification key, derived from the passphrase (sealed rooms only). */
   RoomKey: 3,
-  /** Join: a signature proving possession of the room key. */
+  /** Join: an Ed25519 signature proving possession of the room key, bound to this join's nonce and hop key. */
   RoomProof: 4,
 } as const;
 
 export interface JoinBody {
   /** Random per join attempt; echoed in the Welcome or Error that answers it. */
   clientNonce: Uint8Array;
-  /** Random per client process: a rejoin carrying it replaces the client's own stale session. */
-  resumeToken: Uint8Array;
   name: string;
   room: string;
   extensions: Extensions;

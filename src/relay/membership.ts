@@ -15,8 +15,6 @@ export interface Member {
   port: number;
   /** MemberFlag bits. */
   readonly flags: number;
-  /** The client process's resume token: a join carrying it may take over this member's session. */
-  readonly resumeToken: Uint8Array | undefined;
   /** The client nonce of the join that created the current session; a repeated join is answered again. */
   clientNonce: Uint8Array | undefined;
   /** Increases whenever a new session takes over the member (new channel, new keys). */
@@ -41,7 +39,11 @@ export interface JoinRequest {
   port: number;
   flags: number;
   clientNonce?: Uint8Array;
-  resumeToken?: Uint8Array;
+  /**
+   * The member whose session this join proved it owns (its tag verified with that session's key): such a join
+   * takes the session over, e.g. after the client changed networks.
+   */
+  resumeOf?: number;
 }
 
 export type JoinOutcome =
@@ -115,7 +117,7 @@ export class MembershipTable {
     }
     const roomMembers = this.#rooms.get(request.room);
     const holder = roomMembers?.get(key);
-    const resumable = holder && sameBytes(holder.resumeToken, request.resumeToken) && (holder.flags & MemberFlag.Legacy) === 0;
+    const resumable = holder !== undefined && request.resumeOf === holder.id && (holder.flags & MemberFlag.Legacy) === 0;
     // A holder at this very address is about to be displaced like any other member there, so its name is free.
     if (holder && !resumable && holder !== atAddress) {
       return { kind: 'refused', code: ErrorCode.NameTaken, message: `the name "${holder.name}" is taken in room "${request.room}"` };
@@ -150,7 +152,6 @@ export class MembershipTable {
       host: request.host,
       port: request.port,
       flags: request.flags,
-      resumeToken: request.resumeToken,
       clientNonce: request.clientNonce,
       session: 1,
       joinedAt: now,

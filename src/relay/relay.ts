@@ -49,6 +49,7 @@ import {
 } from '../protocol/codec';
 import {
   ErrorCode,
+  ExtensionTag,
   Flag,
   LeaveReason,
   MemberFlag,
@@ -60,10 +61,13 @@ import {
   type Packet,
 } from '../protocol/types';
 import { probeImage } from '../image/probe';
+import { createHopKeyPair, deriveHopKeys, signDatagram, tagOfParts, verifyDatagram, type HopKeys } from '../protocol/hop-auth';
+import { verifyJoinProof } from '../protocol/room-crypto';
+import type { UnacknowledgedItem } from '../protocol/reliability';
 import { DeadlineTimer } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 import { addressKey, MembershipTable, type Member, type MembershipLimits } from './membership';
-import { KeyedRateLimiter } from './rate-limit';
+import { KeyedRateLimiter, TokenBucket } from './rate-limit';
 
 export interface RelayLimits extends MembershipLimits {
   maxTextBytes: number;
@@ -98,6 +102,30 @@ const MAX_TRACKED_ADDRESSES = 10_000;
 const MEMBER_QUEUE_BYTES = 32 * 1024 * 1024;
 /** How long (ms) a half-forwarded message is remembered when its sender stops sending fragments. */
 const FORWARD_STALE_MS = 30_000;
+/** Messages one member may have half-forwarded at once; more is not a chat, it is an attack on memory. */
+const MAX_INBOUND_PER_MEMBER = 64;
+/**
+ * A joined member must prove, with its first authenticated datagram, that it got the Welcome (so its address is
+ * real) within this long (ms); until then it is not announced and nothing else is sent to it.
+ */
+const VALIDATION_TIMEOUT_MS = 5000;
+/** Members joined but not yet validated, at most: a flood of forged joins cannot fill the rooms. */
+const MAX_UNVALIDATED = 256;
+/**
+ * Datagrams per second (and burst) one source address may send before it has a session: joins and garbage. A
+ * client needs a handful; a flood from one address is cut off here before it costs any decoding.
+ */
+const UNAUTHENTICATED_PER_ADDRESS_RATE = 50;
+const UNAUTHENTICATED_PER_ADDRESS_BURST = 100;
+/** All unauthenticated datagrams together, per second (and burst): bounds the work a spoofed flood can cause. */
+const UNAUTHENTICATED_TOTAL_RATE = 5000;
+const UNAUTHENTICATED_TOTAL_BURST = 10_000;
+/**
+ * Authenticated datagrams per second (and burst) per member: a 10 MB image in about a second, far above chat.
+ * Beyond it datagrams are dropped unacknowledged, so the sender's reliability layer slows down and resends.
+ */
+const MEMBER_DATAGRAM_RATE = 10_000;
+const MEMBER_DATAGRAM_BURST = 10_000;
 
 export type RelayLogLevel = 'debug' | 'info' | 'warn';
 export type RelayLogger = (level: RelayLogLevel, message: string) => void;
@@ -144,12 +172,46 @@ export interface Fragment {
 
 interface Session {
   member: Member;
-  /** Undefined for legacy members, which speak plaintext without acknowledgements. */
+  /** The session's hop keys; undefined for legacy members, which speak plaintext. */
+  keys: HopKeys | undefined;
+  /** True once the member has sent an authenticated datagram (proving it received the Welcome). */
+  validated: boolean;
+  /** True once the room has been told this member joined. */
+  announced: boolean;
+  openedAt: number;
+  /** Created on validation. Undefined for legacy members, which have no acknowledgements. */
   channel: ReliableChannel<Fragment> | undefined;
+  /** What a previous session of the same member had not delivered: sent once this one is validated. */
+  carriedOver: UnacknowledgedItem<Fragment>[];
   /** The Welcome datagram, kept to answer a repeated Join identically. */
   welcome: Uint8Array | undefined;
   /** Messages this member is sending, by message id, while their fragments pass through. */
   inbound: Map<bigint, InboundMessage>;
+  /** Caps the datagrams this member makes the relay handle. */
+  rate: TokenBucket;
+}
+
+function newSession(member: Member, keys: HopKeys | undefined, now: number): Session {
+  return {
+    member,
+    keys,
+    validated: keys === undefined,
+    announced: false,
+    openedAt: now,
+    channel: undefined,
+    carriedOver: [],
+    welcome: undefined,
+    inbound: new Map(),
+    rate: new TokenBucket(MEMBER_DATAGRAM_RATE, MEMBER_DATAGRAM_BURST, now),
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}
+
+function isLegacy(member: Member): boolean {
+  return (member.flags & MemberFlag.Legacy) !== 0;
 }
 
 interface InboundMessage {
@@ -171,6 +233,10 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #sessions = new Map<number, Session>();
   readonly #ids = new MessageIdSource(randomInt(0, 2 ** 32));
   readonly #errorReplies = new KeyedRateLimiter(ERROR_REPLIES_PER_SECOND, ERROR_REPLY_BURST, MAX_TRACKED_ADDRESSES);
+  readonly #unauthenticatedPerAddress = new KeyedRateLimiter(UNAUTHENTICATED_PER_ADDRESS_RATE, UNAUTHENTICATED_PER_ADDRESS_BURST, MAX_TRACKED_ADDRESSES);
+  readonly #unauthenticatedTotal: TokenBucket;
+  /** Each room's verifier: the public key its passphrase derives (sealed rooms), or null (open rooms). */
+  readonly #roomKeys = new Map<string, Uint8Array | null>();
   readonly #timer: DeadlineTimer;
   readonly #counters: RelayCounters = {};
   readonly #now = (): number => performance.now();
@@ -187,6 +253,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#log = options.log ?? (() => {});
     this.#membership = new MembershipTable(this.#limits, () => randomInt(1, 2 ** 32));
     this.#timer = new DeadlineTimer(this.#onTimer, this.#now);
+    this.#unauthenticatedTotal = new TokenBucket(UNAUTHENTICATED_TOTAL_RATE, UNAUTHENTICATED_TOTAL_BURST, this.#now());
     socket.on('message', this.#socketOnMessage);
     socket.on('error', this.#socketOnError);
   }
@@ -241,8 +308,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
         sendGoodbye(new TextEncoder().encode('* the relay is shutting down'), member);
         continue;
       }
-      const goodbye = this.#errorDatagram(ErrorCode.ShuttingDown, 'the relay is shutting down', new Uint8Array(CLIENT_NONCE_BYTES));
-      // Twice: it is not acknowledged, and members reconnect sooner when they hear it.
+      if (!session.keys) continue;
+      // Signed, so nobody else can send members away; twice, as it is not acknowledged.
+      const goodbye = this.#errorDatagram(ErrorCode.ShuttingDown, 'the relay is shutting down', new Uint8Array(CLIENT_NONCE_BYTES), session);
       sendGoodbye(goodbye, member);
       sendGoodbye(goodbye, member);
     }
@@ -287,6 +355,17 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #handleDatagram(datagram: Uint8Array, host: string, port: number): void {
     const now = this.#now();
     this.#count('datagrams-in');
+    const session = this.#authenticatedSession(datagram, host, port);
+    if (!session) {
+      // No session vouches for it: it pays from the small unauthenticated budgets before any decoding.
+      if (!this.#unauthenticatedTotal.take(now) || !this.#unauthenticatedPerAddress.allow(addressKey(host, port), now)) {
+        this.#count('drop-rate-limited');
+        return;
+      }
+    } else if (!session.rate.take(now)) {
+      this.#count('drop-member-rate-limited');
+      return;
+    }
     if (!hasMagic(datagram)) {
       if (this.#acceptLegacy) this.#handleLegacy(datagram, host, port, now);
       else this.#count('drop-not-udpchat');
@@ -302,38 +381,63 @@ export class Relay extends TypedEmitter<RelayEvents> {
     }
     const packet = decoded.value;
     if (packet.type === PacketType.Join) {
-      this.#handleJoin(packet, host, port, now);
+      this.#handleJoin(packet, datagram, host, port, now);
       return;
     }
-    const session = this.#sessions.get(packet.memberId);
-    if (!session || !session.channel) {
-      this.#count('drop-unknown-member');
-      if (packet.type === PacketType.Heartbeat || packet.type === PacketType.Ack || (packet.flags & Flag.Reliable)) {
-        this.#replyError(host, port, ErrorCode.UnknownSession, 'this relay does not know your session; join again', new Uint8Array(CLIENT_NONCE_BYTES), now);
+    if (!session) {
+      const claimed = this.#sessions.get(packet.memberId);
+      if (!claimed) {
+        this.#count('drop-unknown-member');
+        if (packet.type === PacketType.Heartbeat || packet.type === PacketType.Ack || (packet.flags & Flag.Reliable)) {
+          this.#replyError(host, port, ErrorCode.UnknownSession, 'this relay does not know your session; join again', new Uint8Array(CLIENT_NONCE_BYTES), now);
+        }
+      } else {
+        // A member's id from another address, or without that member's key: a forgery, or a stale client.
+        this.#count(claimed.member.address !== addressKey(host, port) ? 'drop-wrong-address' : 'drop-bad-tag');
       }
       return;
     }
-    if (session.member.address !== addressKey(host, port)) {
-      this.#count('drop-wrong-address');
-      return;
-    }
     this.#membership.touch(session.member, now);
-    this.#handleSessionPacket(session, session.channel, packet, now);
-    this.#timer.wake(session.channel.nextWakeup());
+    if (!session.validated) this.#validate(session, now);
+    const channel = session.channel;
+    if (!channel) return;
+    this.#handleSessionPacket(session, channel, packet, now);
+    this.#timer.wake(channel.nextWakeup());
   }
 
-  #handleSessionPacket(session: Session, channel: ReliableChannel<Fragment>, packet: Exclude<Packet, JoinPacket>, now: number): void {
+  /** The session a datagram authenticates as: its member id, from that member's address, with a valid tag. */
+  #authenticatedSession(datagram: Uint8Array, host: string, port: number): Session | undefined {
+    if (datagram.length < HEADER_BYTES || !hasMagic(datagram)) return undefined;
+    const memberId = new DataView(datagram.buffer, datagram.byteOffset, HEADER_BYTES).getUint32(8);
+    const session = memberId === 0 ? undefined : this.#sessions.get(memberId);
+    if (!session?.keys || session.member.port !== port || session.member.host !== host) return undefined;
+    if ((datagram[3] as number) === PacketType.Join) return undefined; // a join is judged by #handleJoin
+    return verifyDatagram(datagram, session.keys.upstream) ? session : undefined;
+  }
+
+  /** The member's first authenticated datagram: it really is at its address. Now it gets the room. */
+  #validate(session: Session, now: number): void {
+    session.validated = true;
+    const channel = this.#openChannel(session, now);
+    session.channel = channel;
+    const { member } = session;
+    const visible = this.#membership.roomMembers(member.room).filter((other) => this.#sessions.get(other.id)?.validated);
+    this.#sendTo(session, { type: PacketType.MemberList, members: visible.map(memberInfo) }, 'urgent', now);
+    // Nothing queued for the member's previous session is lost: it goes out again on this one.
+    for (const { item, priority } of session.carriedOver.splice(0)) this.#enqueue(session, item, priority, now);
+    if (!session.announced) this.#announceJoin(member, now);
+    session.announced = true;
+  }
+
+  #handleSessionPacket(session: Session, channel: ReliableChannel<Fragment>, packet: Packet, now: number): void {
     switch (packet.type) {
       case PacketType.Heartbeat:
-        this.#sendRaw(
-          encodeControl({ ...controlHeader(PacketType.HeartbeatAck, session.member.id), body: { echo: packet.body.echo } }),
-          session.member.host,
-          session.member.port,
-        );
+        this.#sendControl(session, { ...controlHeader(PacketType.HeartbeatAck, session.member.id), body: { echo: packet.body.echo } });
         return;
       case PacketType.Ack:
         channel.receiveAck(packet.body, now);
         return;
+      case PacketType.Join:
       case PacketType.Challenge:
       case PacketType.Welcome:
       case PacketType.HeartbeatAck:
@@ -343,7 +447,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
       default: {
         const fragment: Fragment = {
           type: packet.type,
-          flags: packet.flags,
+          flags: packet.flags & ~Flag.Auth,
           memberId: packet.memberId,
           messageId: packet.messageId,
           fragmentIndex: packet.fragmentIndex,
@@ -355,27 +459,59 @@ export class Relay extends TypedEmitter<RelayEvents> {
     }
   }
 
-  #handleJoin(packet: JoinPacket, host: string, port: number, now: number): void {
+  #handleJoin(packet: JoinPacket, datagram: Uint8Array, host: string, port: number, now: number): void {
     const { body } = packet;
+    const refuse = (code: ErrorCode, message: string): void => {
+      this.#count('join-refused');
+      this.#replyError(host, port, code, message, body.clientNonce, now);
+    };
     const name = checkName(body.name);
-    if (!name.ok) {
-      this.#replyError(host, port, ErrorCode.NameInvalid, name.reason, body.clientNonce, now);
-      return;
-    }
+    if (!name.ok) return refuse(ErrorCode.NameInvalid, name.reason);
     const room = checkRoom(body.room);
-    if (!room.ok) {
-      this.#replyError(host, port, ErrorCode.RoomInvalid, room.reason, body.clientNonce, now);
+    if (!room.ok) return refuse(ErrorCode.RoomInvalid, room.reason);
+    const hopPublicKey = body.extensions.get(ExtensionTag.HopPublicKey);
+    if (!hopPublicKey) return refuse(ErrorCode.Malformed, 'this relay needs a newer UDP Chat (the join has no hop key)');
+
+    // A repeated join is answered exactly as before, before anything else is judged.
+    const atAddress = this.#membership.getByAddress(host, port);
+    if (atAddress?.clientNonce && sameBytes(atAddress.clientNonce, body.clientNonce)) {
+      const session = this.#sessions.get(atAddress.id);
+      if (session?.welcome) this.#sendRaw(session.welcome, host, port);
       return;
     }
-    const outcome = this.#membership.join(
-      { name: name.value, room: room.value, host, port, flags: 0, clientNonce: body.clientNonce, resumeToken: body.resumeToken },
-      now,
-    );
+
+    // Sealed rooms: the join must prove the room key, and it must be the key the room was opened with.
+    const roomKey = body.extensions.get(ExtensionTag.RoomKey);
+    const proof = body.extensions.get(ExtensionTag.RoomProof);
+    const existing = this.#membership.roomMembers(room.value).length > 0 ? this.#roomKeys.get(room.value) : undefined;
+    if (roomKey) {
+      if (!proof || !verifyJoinProof(roomKey, proof, body.clientNonce, hopPublicKey, body.name, body.room)) {
+        return refuse(ErrorCode.Forbidden, 'the join does not prove the room key');
+      }
+      if (existing === null) return refuse(ErrorCode.Forbidden, `room "${room.value}" is open (not encrypted): join it without a passphrase`);
+      if (existing && !sameBytes(existing, roomKey)) return refuse(ErrorCode.WrongPassphrase, `wrong passphrase for room "${room.value}"`);
+    } else if (existing) {
+      return refuse(ErrorCode.PassphraseRequired, `room "${room.value}" is encrypted: join it with its passphrase`);
+    }
+
+    // A join signed with a member's current key proves it owns that session: it may take it over.
+    let resumeOf: number | undefined;
+    if (packet.memberId !== 0 && packet.flags & Flag.Auth) {
+      const owner = this.#sessions.get(packet.memberId);
+      if (owner?.keys && verifyDatagram(datagram, owner.keys.upstream)) resumeOf = packet.memberId;
+    }
+    let unvalidated = 0;
+    for (const session of this.#sessions.values()) if (!session.validated) unvalidated++;
+    if (unvalidated >= MAX_UNVALIDATED) return refuse(ErrorCode.RelayFull, 'this relay is busy; try again shortly');
+
+    const relayKeys = createHopKeyPair();
+    const keys = deriveHopKeys(relayKeys.privateKey, hopPublicKey, body.clientNonce);
+    if (!keys) return refuse(ErrorCode.Malformed, 'the join carries an unusable hop key');
+
+    const outcome = this.#membership.join({ name: name.value, room: room.value, host, port, flags: 0, clientNonce: body.clientNonce, resumeOf }, now);
     switch (outcome.kind) {
       case 'refused':
-        this.#count('join-refused');
-        this.#replyError(host, port, outcome.code, outcome.message, body.clientNonce, now);
-        return;
+        return refuse(outcome.code, outcome.message);
       case 'repeated': {
         const session = this.#sessions.get(outcome.member.id);
         if (session?.welcome) this.#sendRaw(session.welcome, host, port);
@@ -385,30 +521,35 @@ export class Relay extends TypedEmitter<RelayEvents> {
       case 'resumed': {
         for (const displaced of outcome.displaced) this.#endSession(displaced, LeaveReason.Replaced, now);
         const member = outcome.member;
+        if (!this.#roomKeys.has(member.room) || this.#membership.roomMembers(member.room).length === 1) {
+          this.#roomKeys.set(member.room, roomKey ?? null);
+        }
         const previous = this.#sessions.get(member.id);
-        const session: Session = { member, channel: undefined, welcome: undefined, inbound: new Map() };
-        session.channel = this.#openChannel(session, now);
-        session.welcome = encodeControl({
-          ...controlHeader(PacketType.Welcome, member.id),
-          body: {
-            clientNonce: body.clientNonce,
-            room: member.room,
-            heartbeatIntervalMs: this.#limits.heartbeatIntervalMs,
-            memberTimeoutMs: this.#limits.memberTimeoutMs,
-            maxTextBytes: this.#limits.maxTextBytes,
-            maxImageBytes: this.#limits.maxImageBytes,
-            extensions: new Map(),
-          },
-        });
+        const session = newSession(member, keys, now);
+        if (outcome.kind === 'resumed' && previous) {
+          session.announced = previous.announced;
+          session.carriedOver = previous.channel ? previous.channel.unacknowledged() : previous.carriedOver;
+        }
+        session.welcome = this.#signed(
+          encodeControl({
+            ...controlHeader(PacketType.Welcome, member.id),
+            flags: Flag.Auth,
+            body: {
+              clientNonce: body.clientNonce,
+              room: member.room,
+              heartbeatIntervalMs: this.#limits.heartbeatIntervalMs,
+              memberTimeoutMs: this.#limits.memberTimeoutMs,
+              maxTextBytes: this.#limits.maxTextBytes,
+              maxImageBytes: this.#limits.maxImageBytes,
+              extensions: new Map([[ExtensionTag.HopPublicKey, relayKeys.publicKey]]),
+            },
+          }),
+          session,
+        );
         this.#sessions.set(member.id, session);
         this.#sendRaw(session.welcome, host, port);
-        this.#sendTo(session, { type: PacketType.MemberList, members: this.#membership.roomMembers(member.room).map(memberInfo) }, 'urgent', now);
-        if (outcome.kind === 'resumed' && previous?.channel) {
-          // Nothing queued for the member's old session is lost: it goes out again on the new one.
-          for (const { item, priority } of previous.channel.unacknowledged()) this.#enqueue(session, item, priority, now);
-        }
-        if (outcome.kind === 'joined') this.#announceJoin(member, now);
-        this.#log('info', `${member.name} ${outcome.kind === 'joined' ? 'joined' : 'resumed'} room ${member.room} from ${member.address}`);
+        this.#timer.wake(now + VALIDATION_TIMEOUT_MS);
+        this.#log('info', `${member.name} ${outcome.kind === 'joined' ? 'joined' : 'resumed'} room ${member.room} from ${member.address}${roomKey ? ' (encrypted)' : ''}`);
         return;
       }
     }
@@ -420,13 +561,13 @@ export class Relay extends TypedEmitter<RelayEvents> {
       {
         transmit: (seq, fragment) => {
           const head = Buffer.allocUnsafe(HEADER_BYTES);
-          writeHeader(head, 0, { ...fragment, seq: 0 }, fragment.chunk.length);
+          writeHeader(head, 0, { ...fragment, flags: fragment.flags | Flag.Auth, seq: 0 }, fragment.chunk.length);
           patchSequence(head, seq);
-          this.#sendRaw([head, fragment.chunk], member.host, member.port);
+          const keys = session.keys;
+          if (!keys) return;
+          this.#sendRaw([head, fragment.chunk, tagOfParts([head, fragment.chunk], keys.downstream)], member.host, member.port);
         },
-        transmitAck: (ack) => {
-          this.#sendRaw(encodeControl({ ...controlHeader(PacketType.Ack, member.id), body: ack }), member.host, member.port);
-        },
+        transmitAck: (ack) => this.#sendControl(session, { ...controlHeader(PacketType.Ack, member.id), body: ack }),
         deliver: (fragment) => this.#onMemberFragment(session, fragment),
         tuning: { maxQueuedBytes: MEMBER_QUEUE_BYTES, ...this.#tuning },
       },
@@ -460,7 +601,17 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #forward(session: Session, fragment: Fragment, now: number): void {
     const sender = session.member;
+    const sealedRoom = Boolean(this.#roomKeys.get(sender.room));
+    if (sealedRoom !== ((fragment.flags & Flag.Encrypted) !== 0)) {
+      // Plaintext in a sealed room (or the reverse) would reach members who cannot tell it from the real thing.
+      this.#count(sealedRoom ? 'drop-plaintext-in-sealed-room' : 'drop-sealed-in-open-room');
+      return;
+    }
     let inbound = session.inbound.get(fragment.messageId);
+    if (!inbound && session.inbound.size >= MAX_INBOUND_PER_MEMBER) {
+      this.#count('drop-too-many-inbound');
+      return;
+    }
     if (!inbound) {
       const limit = (fragment.type === PacketType.Text ? this.#limits.maxTextBytes : this.#limits.maxImageBytes) + PAYLOAD_OVERHEAD_BYTES;
       // Every fragment but the last is full, so the first one tells the message's least possible size.
@@ -483,10 +634,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
     let legacyRecipients = false;
     for (const recipient of this.#membership.roomMembers(sender.room)) {
       if (recipient === sender) continue;
-      const target = this.#sessions.get(recipient.id);
-      if (!target) continue;
-      if (target.channel) this.#enqueue(target, outgoing, priority, now);
-      else legacyRecipients = true;
+      if (isLegacy(recipient)) legacyRecipients = true;
+      else {
+        const target = this.#sessions.get(recipient.id);
+        if (target) this.#enqueue(target, outgoing, priority, now);
+      }
     }
     if (legacyRecipients) this.#forwardToLegacy(session, inbound, fragment);
     this.#finishInbound(session, fragment);
@@ -588,6 +740,10 @@ export class Relay extends TypedEmitter<RelayEvents> {
       if (this.#errorReplies.allow(addressKey(host, port), now)) reply(`* cannot join: ${name.reason}`);
       return undefined;
     }
+    if (this.#roomKeys.get(DEFAULT_ROOM) && this.#membership.roomMembers(DEFAULT_ROOM).length > 0) {
+      if (this.#errorReplies.allow(addressKey(host, port), now)) reply(`* cannot join: room "${DEFAULT_ROOM}" is encrypted`);
+      return undefined;
+    }
     const outcome = this.#membership.join({ name: name.value, room: DEFAULT_ROOM, host, port, flags: MemberFlag.Legacy }, now);
     if (outcome.kind === 'refused') {
       if (this.#errorReplies.allow(addressKey(host, port), now)) reply(`* cannot join: ${outcome.message}`);
@@ -595,7 +751,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     }
     if (outcome.kind !== 'joined') return undefined;
     for (const displaced of outcome.displaced) this.#endSession(displaced, LeaveReason.Replaced, now);
-    const session: Session = { member: outcome.member, channel: undefined, welcome: undefined, inbound: new Map() };
+    if (this.#membership.roomMembers(DEFAULT_ROOM).length === 1) this.#roomKeys.set(DEFAULT_ROOM, null);
+    const session = newSession(outcome.member, undefined, now);
+    session.announced = true;
     this.#sessions.set(outcome.member.id, session);
     this.#announceJoin(outcome.member, now);
     this.#log('info', `${outcome.member.name} joined room ${DEFAULT_ROOM} from ${outcome.member.address} (legacy)`);
@@ -608,7 +766,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     for (const recipient of this.#membership.roomMembers(from.room)) {
       if (recipient === from) continue;
       const target = this.#sessions.get(recipient.id);
-      if (target?.channel) for (const fragment of fragments) this.#enqueue(target, fragment, priority, now);
+      if (target && !isLegacy(recipient)) for (const fragment of fragments) this.#enqueue(target, fragment, priority, now);
     }
     this.#sendToLegacy(from, legacyText);
   }
@@ -633,9 +791,16 @@ export class Relay extends TypedEmitter<RelayEvents> {
     for (const fragment of this.#fragmentsOf(payload, 0, messageId)) this.#enqueue(session, fragment, priority, now);
   }
 
+  /**
+   * Queues a fragment for a member. A member between sessions (resumed, not yet validated) keeps it for the new
+   * session; a member not yet announced gets nothing from before it was (its member list starts its view).
+   */
   #enqueue(session: Session, fragment: Fragment, priority: Priority, now: number): void {
     const channel = session.channel;
-    if (!channel) return;
+    if (!channel) {
+      if (session.announced && session.keys) session.carriedOver.push({ ticket: 0, item: fragment, priority });
+      return;
+    }
     const ticket = channel.send(fragment, HEADER_BYTES + fragment.chunk.length, priority, now);
     if (ticket === undefined) {
       // Its queue is full: the member cannot keep up. Dropping it keeps everyone else's delivery going.
@@ -652,8 +817,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
       if (other === member) continue;
       const target = this.#sessions.get(other.id);
       if (!target) continue;
-      if (target.channel) this.#sendTo(target, { type: PacketType.MemberJoined, member: memberInfo(member) }, 'urgent', now);
-      else this.#sendRaw(new TextEncoder().encode(formatLegacyJoin(member.name)), other.host, other.port);
+      if (isLegacy(other)) this.#sendRaw(new TextEncoder().encode(formatLegacyJoin(member.name)), other.host, other.port);
+      else this.#sendTo(target, { type: PacketType.MemberJoined, member: memberInfo(member) }, 'urgent', now);
     }
     this.emit('join', memberEvent(member));
     this.emit('members', this.#membership.size);
@@ -667,12 +832,14 @@ export class Relay extends TypedEmitter<RelayEvents> {
     // Flush what the channel owes the leaver (e.g. the ack of its Leave) before forgetting it.
     session.channel?.poll(now + 60_000);
     this.#sessions.delete(member.id);
+    if (this.#membership.roomMembers(member.room).length === 0) this.#roomKeys.delete(member.room);
+    if (!session.announced) return; // never validated: nobody was told it came
     for (const other of this.#membership.roomMembers(member.room)) {
       if (other === member) continue;
       const target = this.#sessions.get(other.id);
       if (!target) continue;
-      if (target.channel) this.#sendTo(target, { type: PacketType.MemberLeft, member: memberInfo(member), reason }, 'urgent', now);
-      else this.#sendRaw(new TextEncoder().encode(formatLegacyLeave(member.name)), other.host, other.port);
+      if (isLegacy(other)) this.#sendRaw(new TextEncoder().encode(formatLegacyLeave(member.name)), other.host, other.port);
+      else this.#sendTo(target, { type: PacketType.MemberLeft, member: memberInfo(member), reason }, 'urgent', now);
     }
     this.#log('info', `${member.name} left room ${member.room} (${leaveReasonName(reason)})`);
     this.emit('leave', memberEvent(member), leaveReasonName(reason));
@@ -687,8 +854,22 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#sendRaw(this.#errorDatagram(code, message, clientNonce), host, port);
   }
 
-  #errorDatagram(code: ErrorCode, message: string, clientNonce: Uint8Array): Uint8Array {
-    return encodeControl({ ...controlHeader(PacketType.Error, 0), body: { code, clientNonce, message } });
+  /** An Error datagram; signed with the member's key when it goes to a member with a session. */
+  #errorDatagram(code: ErrorCode, message: string, clientNonce: Uint8Array, session?: Session): Uint8Array {
+    if (!session?.keys) return encodeControl({ ...controlHeader(PacketType.Error, 0), body: { code, clientNonce, message } });
+    const datagram = encodeControl({ ...controlHeader(PacketType.Error, session.member.id), flags: Flag.Auth, body: { code, clientNonce, message } });
+    return this.#signed(datagram, session);
+  }
+
+  /** Fills the tag of a datagram encoded with Flag.Auth, with the member's relay-to-client key. */
+  #signed(datagram: Uint8Array, session: Session): Uint8Array {
+    return session.keys ? signDatagram(datagram, session.keys.downstream) : datagram;
+  }
+
+  /** Sends a control datagram to a member, signed. */
+  #sendControl(session: Session, packet: Parameters<typeof encodeControl>[0]): void {
+    const datagram = this.#signed(encodeControl({ ...packet, flags: Flag.Auth }), session);
+    this.#sendRaw(datagram, session.member.host, session.member.port);
   }
 
   // ---- timers ------------------------------------------------------------------------------------------------
@@ -698,8 +879,15 @@ export class Relay extends TypedEmitter<RelayEvents> {
     try {
       const now = this.#now();
       for (const member of this.#membership.expire(now)) this.#endSession(member, LeaveReason.Timeout, now);
+      for (const session of [...this.#sessions.values()]) {
+        if (!session.validated && now - session.openedAt >= VALIDATION_TIMEOUT_MS) {
+          this.#count('join-never-validated');
+          this.#endSession(session.member, LeaveReason.Timeout, now);
+        }
+      }
       let next = this.#membership.nextExpiry();
       for (const session of this.#sessions.values()) {
+        if (!session.validated) next = earliest(next, session.openedAt + VALIDATION_TIMEOUT_MS);
         for (const [messageId, inbound] of session.inbound) {
           if (now - inbound.lastActivity >= FORWARD_STALE_MS) session.inbound.delete(messageId);
         }

@@ -9,6 +9,7 @@
 //   UDPCHAT_E2E_UI_TESTS=DIR         modules *.ui.{mjs,ts} driving the workbench      default: test/e2e/ui
 //   UDPCHAT_E2E_WORKSPACE=DIR        copied into a fresh folder that the workbench opens
 //                                                                       default: test/e2e/fixtures/workspace
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './harness/toolchain.mjs';
@@ -33,7 +34,27 @@ export const ui = {
   testsDir: fromEnv('UDPCHAT_E2E_UI_TESTS', 'test/e2e/ui'),
   testFile: /\.ui\.(mjs|js|ts|mts)$/,
   fileTimeoutMs: 300_000, // one test module; the helpers' own waits are 15-60 s each
+  /**
+   * User settings of the UI workbench (merged over the harness's quiet ones; a test reads them back from
+   * server.userDataDir/User/settings.json): the relay hosted from the status bar listens on loopback and a port
+   * that is free for this run.
+   */
+  async userSettings() {
+    return { 'udpChat.hostPort': await freeUdpPort(), 'udpChat.hostAddress': '127.0.0.1' };
+  },
 };
+
+/** A UDP port on 127.0.0.1 that was free a moment ago. */
+export function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
 
 /** Test files under dir whose name matches pattern, sorted; [] when dir does not exist. */
 export function findTestFiles(dir, pattern) {
@@ -46,17 +67,19 @@ export function findTestFiles(dir, pattern) {
 }
 
 /**
- * Why an e2e suite ('integration' or 'ui') cannot run yet, or undefined when it can.
- * TODO(lead): remove these escapes once the extension and its e2e tests land; from then on a missing bundle or an
- * empty test folder must fail the suites, not skip them.
+ * Why an e2e suite ('integration' or 'ui') cannot run, or undefined when it can. A missing bundle or an empty test
+ * folder is a failure of the suite, never a reason to skip it. The UI suite builds its own bundle (the .vsix), so
+ * for it only the tests are checked here.
  */
-export function skipReason(suite) {
-  const pkg = JSON.parse(fs.readFileSync(path.join(extensionPath, 'package.json'), 'utf8'));
-  const main = path.join(extensionPath, pkg.main ?? 'dist/extension.js');
-  if (!fs.existsSync(main)) return `${path.relative(REPO_ROOT, main) || main} does not exist yet (nothing to test)`;
+export function missingForSuite(suite) {
   const { testsDir, testFile } = suite === 'ui' ? ui : integration;
+  if (suite !== 'ui') {
+    const pkg = JSON.parse(fs.readFileSync(path.join(extensionPath, 'package.json'), 'utf8'));
+    const main = path.join(extensionPath, pkg.main ?? 'dist/extension.js');
+    if (!fs.existsSync(main)) return `${path.relative(REPO_ROOT, main) || main} does not exist: build the extension first`;
+  }
   if (findTestFiles(testsDir, testFile).length === 0) {
-    return `no test files matching ${testFile} in ${path.relative(REPO_ROOT, testsDir) || testsDir} yet`;
+    return `no test files matching ${testFile} in ${path.relative(REPO_ROOT, testsDir) || testsDir}`;
   }
   return undefined;
 }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { childPids, killProcessGroup, makeRunDir } from './harness/code-server.mjs';
 import { E2E_HOME, REPO_ROOT, requireTool } from './harness/toolchain.mjs';
-import { extensionPath, findTestFiles, integration, prepareWorkspace, skipReason } from './config.mjs';
+import { extensionPath, findTestFiles, integration, missingForSuite, prepareWorkspace } from './config.mjs';
 
 const SUITE = 'integration';
 const SHIM = path.join(REPO_ROOT, 'test', 'e2e', 'bin', 'code-shim');
@@ -19,8 +19,7 @@ const HOST_MOCHA = path.join(REPO_ROOT, 'test', 'e2e', 'harness', 'host-mocha.cj
 const REPORTER = path.join(REPO_ROOT, 'scripts', 'mocha-reporter.cjs');
 
 function finish(result, exitCode) {
-  if (result.skipped) console.log(`${SUITE}: skipped: ${result.skipped}`);
-  else console.log(`${SUITE}: ${result.passes} passed, ${result.failures} failed`);
+  console.log(`${SUITE}: ${result.passes} passed, ${result.failures} failed`);
   if (process.env.UDPCHAT_TEST_RESULT) {
     fs.writeFileSync(process.env.UDPCHAT_TEST_RESULT, JSON.stringify({ suite: SUITE, ...result }) + '\n');
   }
@@ -76,8 +75,12 @@ process.on('SIGTERM', () => processOnTerminate('SIGTERM'));
 process.on('SIGHUP', () => processOnTerminate('SIGTERM'));
 process.on('SIGINT', () => processOnTerminate('SIGINT'));
 
-const skip = skipReason(SUITE);
-if (skip) finish({ passes: 0, failures: 0, pending: 0, skipped: skip }, 0);
+// nothing to test is a failure, not a skip
+const missing = missingForSuite(SUITE);
+if (missing) {
+  console.log(`${SUITE}: cannot run: ${missing}`);
+  finish({ passes: 0, failures: 1, pending: 0 }, 1);
+}
 
 const testFiles = findTestFiles(integration.testsDir, integration.testFile);
 

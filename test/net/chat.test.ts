@@ -103,10 +103,11 @@ describe('relay and clients on loopback', () => {
   });
 
   it('delivers an image whose JPEG is over 64 KB intact', async () => {
+    // Made first: jimp encodes on this thread, and a long stall would make the clients reconnect meanwhile.
+    const jpeg = await makeImageBytes(1600, 1200, 'image/jpeg', 90);
     const relay = await startRelay();
     const alice = await joinClient(relay, 'alice');
     const bob = await joinClient(relay, 'bob');
-    const jpeg = await makeImageBytes(1600, 1200, 'image/jpeg', 90);
     assert.ok(jpeg.length > 64 * 1024, `fixture is ${jpeg.length} bytes`);
     const got = nextEvent(bob, 'image', undefined, 10_000);
     const delivered = nextEvent(alice, 'delivery', (update) => update.state === 'delivered', 10_000);
@@ -122,9 +123,10 @@ describe('relay and clients on loopback', () => {
     const relay = await startRelay();
     const alice = await joinClient(relay, 'alice');
     const bob = await joinClient(relay, 'bob');
+    const jpeg = await makeImageBytes(1200, 900, 'image/jpeg', 90);
     const progress = collect(bob, 'incoming');
     const got = nextEvent(bob, 'image', undefined, 10_000);
-    alice.sendImage({ data: await makeImageBytes(1200, 900, 'image/jpeg', 90), width: 1200, height: 900, format: ImageFormat.Jpeg });
+    alice.sendImage({ data: jpeg, width: 1200, height: 900, format: ImageFormat.Jpeg });
     await got;
     assert.ok(progress.length >= 2, `only ${progress.length} progress events`);
     const fractions = progress.map(([update]) => update.receivedFragments / update.totalFragments);

@@ -99,7 +99,6 @@ export const controlPacketArb: Record<ControlPacket['type'], fc.Arbitrary<Contro
       controlBase(PacketType.Join),
       record({
         clientNonce: bytesOf(8),
-        resumeToken: bytesOf(16),
         name: utf8Text(MAX_NAME_BYTES, 12),
         room: utf8Text(32, 12),
         extensions,

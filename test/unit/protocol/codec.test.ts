@@ -94,15 +94,14 @@ function control<T extends ControlPacket['type']>(type: T, memberId = 7) {
 
 /**
  * One Join, byte by byte. Header (28 bytes, big-endian): magic "UC", version, type, flags, reserved, body length,
- * member id, seq, message id, fragment index, fragment count. Body: client nonce (8), resume token (16), name and
+ * member id, seq, message id, fragment index, fragment count. Body: client nonce (8), name and
  * room as u8-length-prefixed UTF-8, then extensions as tag (u8), length (u16), value.
  */
 const JOIN_FIXTURE_HEX = `
-  5543 | 01 | 01 | 00 | 00 | 002b       // magic "UC", version 1, type Join, flags, reserved, body length 43
+  5543 | 01 | 01 | 00 | 00 | 001b       // magic "UC", version 1, type Join, flags, reserved, body length 27
   00000000 | 00000000                   // member id (not known yet), seq (control: 0)
   0000000000000000 | 0000 | 0000        // message id, fragment index, fragment count (control: 0)
   0102030405060708                      // client nonce
-  101112131415161718191a1b1c1d1e1f      // resume token
   03 616e6e                             // name "ann"
   07 67656e6572616c                     // room "general"
   02 0004 deadbeef                      // extension 2 (Cookie), 4 bytes
@@ -110,7 +109,6 @@ const JOIN_FIXTURE_HEX = `
 
 const JOIN_FIXTURE_BODY: JoinBody = {
   clientNonce: fromHex('0102030405060708'),
-  resumeToken: fromHex('101112131415161718191a1b1c1d1e1f'),
   name: 'ann',
   room: 'general',
   extensions: new Map([[ExtensionTag.Cookie, fromHex('deadbeef')]]),
@@ -321,7 +319,7 @@ describe('protocol/codec', () => {
 
     it('rejects every Join body cut inside its fixed fields even when the length field is edited to match', () => {
       const bytes = encodePacket(JOIN_FIXTURE_PACKET);
-      const fixedEnd = HEADER_BYTES + 8 + 16 + 4 + 8; // nonce, token, "ann", "general"
+      const fixedEnd = HEADER_BYTES + 8 + 4 + 8; // nonce, "ann", "general"
       for (let length = HEADER_BYTES; length < fixedEnd; length++) {
         const cut = bytes.slice(0, length);
         new DataView(cut.buffer).setUint16(6, length - HEADER_BYTES);
@@ -519,7 +517,7 @@ describe('protocol/codec', () => {
     describe('strings and extensions', () => {
       /** A Join body with the given raw name and room bytes and extension bytes. */
       const join = (name: Uint8Array, room: Uint8Array = fromHex('01 72'), extensions: Uint8Array = new Uint8Array(0)): Uint8Array =>
-        raw({ type: PacketType.Join }, concat(new Uint8Array(24), name, room, extensions));
+        raw({ type: PacketType.Join }, concat(new Uint8Array(8), name, room, extensions)); // client nonce first
       const str8 = (bytes: Uint8Array): Uint8Array => concat(Uint8Array.of(bytes.length), bytes);
 
       it('rejects a name that is not valid UTF-8', () => {

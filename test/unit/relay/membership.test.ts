@@ -18,13 +18,12 @@ function table(limits: Partial<MembershipLimits> = {}, nextId = counter()): Memb
   return new MembershipTable({ ...LIMITS, ...limits }, nextId);
 }
 
-const token = (byte: number): Uint8Array => new Uint8Array(16).fill(byte);
 const nonce = (byte: number): Uint8Array => new Uint8Array(8).fill(byte);
 
 let nextNonce = 1;
 /** A join of `name` from 10.0.0.1:`port`, with a fresh client nonce unless one is given. */
 function request(name: string, port: number, extra: Partial<JoinRequest> = {}): JoinRequest {
-  return { name, room: 'general', host: '10.0.0.1', port, flags: 0, clientNonce: nonce(nextNonce++ & 0xff), resumeToken: token(port & 0xff), ...extra };
+  return { name, room: 'general', host: '10.0.0.1', port, flags: 0, clientNonce: nonce(nextNonce++ & 0xff), ...extra };
 }
 
 function joined(outcome: JoinOutcome): Member {
@@ -148,10 +147,10 @@ describe('relay/membership', () => {
   });
 
   describe('resume', () => {
-    it('lets a join with the same resume token take over the member from a new address', () => {
+    it('lets a join that proved it owns the session take over the member from a new address', () => {
       const members = table();
-      const ann = joined(members.join(request('ann', 1, { resumeToken: token(9) }), 0));
-      const outcome = members.join(request('ann', 2, { resumeToken: token(9), clientNonce: nonce(0xee) }), 500);
+      const ann = joined(members.join(request('ann', 1), 0));
+      const outcome = members.join(request('ann', 2, { resumeOf: ann.id, clientNonce: nonce(0xee) }), 500);
       assert.equal(outcome.kind, 'resumed');
       const member = (outcome as { member: Member }).member;
       assert.equal(member, ann);
@@ -169,42 +168,43 @@ describe('relay/membership', () => {
 
     it('increments the session on every takeover', () => {
       const members = table();
-      joined(members.join(request('ann', 1, { resumeToken: token(9) }), 0));
-      members.join(request('ann', 2, { resumeToken: token(9) }), 0);
-      const outcome = members.join(request('ann', 3, { resumeToken: token(9) }), 0);
+      const ann = joined(members.join(request('ann', 1), 0));
+      members.join(request('ann', 2, { resumeOf: ann.id }), 0);
+      const outcome = members.join(request('ann', 3, { resumeOf: ann.id }), 0);
       assert.equal((outcome as { member: Member }).member.session, 3);
     });
 
     it('resumes under the name as first spelled, whatever the case of the rejoin', () => {
       const members = table();
-      joined(members.join(request('Ann', 1, { resumeToken: token(9) }), 0));
-      const outcome = members.join(request('ann', 2, { resumeToken: token(9) }), 0);
+      const ann = joined(members.join(request('Ann', 1), 0));
+      const outcome = members.join(request('ann', 2, { resumeOf: ann.id }), 0);
       assert.equal((outcome as { member: Member }).member.name, 'Ann');
     });
 
-    it('refuses a takeover with a different resume token', () => {
+    it('refuses a takeover proven for another member', () => {
       const members = table();
-      joined(members.join(request('ann', 1, { resumeToken: token(9) }), 0));
-      assert.equal(refusedWith(members.join(request('ann', 2, { resumeToken: token(8) }), 0)), ErrorCode.NameTaken);
+      joined(members.join(request('ann', 1), 0));
+      const bob = joined(members.join(request('bob', 3), 0));
+      assert.equal(refusedWith(members.join(request('ann', 2, { resumeOf: bob.id }), 0)), ErrorCode.NameTaken);
     });
 
-    it('refuses a takeover when neither join carried a resume token', () => {
+    it('refuses a takeover without proof', () => {
       const members = table();
-      joined(members.join(request('ann', 1, { resumeToken: undefined }), 0));
-      assert.equal(refusedWith(members.join(request('ann', 2, { resumeToken: undefined }), 0)), ErrorCode.NameTaken);
+      joined(members.join(request('ann', 1), 0));
+      assert.equal(refusedWith(members.join(request('ann', 2), 0)), ErrorCode.NameTaken);
     });
 
     it('never lets anyone take over a legacy member', () => {
       const members = table();
-      joined(members.join(request('ann', 1, { flags: MemberFlag.Legacy, resumeToken: token(9) }), 0));
-      assert.equal(refusedWith(members.join(request('ann', 2, { resumeToken: token(9) }), 0)), ErrorCode.NameTaken);
+      const ann = joined(members.join(request('ann', 1, { flags: MemberFlag.Legacy }), 0));
+      assert.equal(refusedWith(members.join(request('ann', 2, { resumeOf: ann.id }), 0)), ErrorCode.NameTaken);
     });
 
     it('displaces another member who held the address it resumes from', () => {
       const members = table();
-      const ann = joined(members.join(request('ann', 1, { resumeToken: token(9) }), 0));
+      const ann = joined(members.join(request('ann', 1), 0));
       const bob = joined(members.join(request('bob', 2), 0));
-      const outcome = members.join(request('ann', 2, { resumeToken: token(9) }), 0);
+      const outcome = members.join(request('ann', 2, { resumeOf: ann.id }), 0);
       assert.equal(outcome.kind, 'resumed');
       assert.deepEqual((outcome as { displaced: Member[] }).displaced, [bob]);
       assert.equal(members.get(bob.id), undefined);
@@ -213,8 +213,8 @@ describe('relay/membership', () => {
 
     it('resumes in place when the member rejoins from its own address', () => {
       const members = table();
-      const ann = joined(members.join(request('ann', 1, { resumeToken: token(9) }), 0));
-      const outcome = members.join(request('ann', 1, { resumeToken: token(9) }), 0);
+      const ann = joined(members.join(request('ann', 1), 0));
+      const outcome = members.join(request('ann', 1, { resumeOf: ann.id }), 0);
       assert.deepEqual(outcome, { kind: 'resumed', member: ann, displaced: [] });
       assert.equal(members.getByAddress('10.0.0.1', 1), ann);
     });
@@ -245,9 +245,9 @@ describe('relay/membership', () => {
 
     it('answers a repeat of a resumed join', () => {
       const members = table();
-      joined(members.join(request('ann', 1, { resumeToken: token(9) }), 0));
-      members.join(request('ann', 2, { resumeToken: token(9), clientNonce: nonce(7) }), 0);
-      assert.equal(members.join(request('ann', 2, { resumeToken: token(9), clientNonce: nonce(7) }), 0).kind, 'repeated');
+      const ann = joined(members.join(request('ann', 1), 0));
+      members.join(request('ann', 2, { resumeOf: ann.id, clientNonce: nonce(7) }), 0);
+      assert.equal(members.join(request('ann', 2, { resumeOf: ann.id, clientNonce: nonce(7) }), 0).kind, 'repeated');
     });
   });
 
@@ -263,11 +263,11 @@ describe('relay/membership', () => {
       assert.deepEqual(members.roomMembers('general').map((member) => member.name), ['bob']);
     });
 
-    it('replaces the member at an address even when the new join takes the same name without its token', () => {
+    it('replaces the member at an address even when the new join takes the same name without proof', () => {
       // A client restarted on the same port: its old session is stale, not a name holder to protect.
       const members = table();
-      const ann = joined(members.join(request('ann', 1, { resumeToken: token(1) }), 0));
-      const outcome = members.join(request('ann', 1, { resumeToken: token(2) }), 0);
+      const ann = joined(members.join(request('ann', 1), 0));
+      const outcome = members.join(request('ann', 1), 0);
       assert.equal(outcome.kind, 'joined');
       assert.deepEqual((outcome as { displaced: Member[] }).displaced, [ann]);
       assert.notEqual((outcome as { member: Member }).member.id, ann.id);
@@ -276,7 +276,7 @@ describe('relay/membership', () => {
 
     it('replaces a legacy member at an address by a new join of the same name from it', () => {
       const members = table();
-      const old = joined(members.join(request('ann', 1, { flags: MemberFlag.Legacy, resumeToken: undefined }), 0));
+      const old = joined(members.join(request('ann', 1, { flags: MemberFlag.Legacy }), 0));
       const outcome = members.join(request('ann', 1), 0);
       assert.deepEqual(outcome.kind === 'joined' && outcome.displaced, [old]);
     });
@@ -375,8 +375,8 @@ describe('relay/membership', () => {
 
     it('counts silence from a resume', () => {
       const members = table();
-      joined(members.join(request('ann', 1, { resumeToken: token(9) }), 0));
-      members.join(request('ann', 2, { resumeToken: token(9) }), 5000);
+      const ann = joined(members.join(request('ann', 1), 0));
+      members.join(request('ann', 2, { resumeOf: ann.id }), 5000);
       assert.deepEqual(members.expire(TIMEOUT_MS), []);
       assert.equal(members.nextExpiry(), 5000 + TIMEOUT_MS);
     });
@@ -436,7 +436,7 @@ describe('relay/membership', () => {
   it('keeps its indexes consistent through any sequence of joins, leaves and expiries', () => {
     const operation = fc.oneof(
       fc.record(
-        { op: fc.constant('join' as const), name: fc.constantFrom('a', 'A', 'b', 'c'), room: fc.constantFrom('r1', 'r2', 'r3'), port: fc.integer({ min: 1, max: 4 }), token: fc.integer({ min: 1, max: 2 }), nonce: fc.integer({ min: 1, max: 3 }), legacy: fc.boolean() },
+        { op: fc.constant('join' as const), name: fc.constantFrom('a', 'A', 'b', 'c'), room: fc.constantFrom('r1', 'r2', 'r3'), port: fc.integer({ min: 1, max: 4 }), token: fc.integer({ min: 0, max: 20 }), nonce: fc.integer({ min: 1, max: 3 }), legacy: fc.boolean() },
         { noNullPrototype: true },
       ),
       fc.record({ op: fc.constant('leave' as const), id: fc.integer({ min: 1, max: 20 }) }, { noNullPrototype: true }),
@@ -449,7 +449,7 @@ describe('relay/membership', () => {
         for (const step of operations) {
           if (step.op === 'join') {
             members.join(
-              { name: step.name, room: step.room, host: 'h', port: step.port, flags: step.legacy ? MemberFlag.Legacy : 0, clientNonce: nonce(step.nonce), resumeToken: token(step.token) },
+              { name: step.name, room: step.room, host: 'h', port: step.port, flags: step.legacy ? MemberFlag.Legacy : 0, clientNonce: nonce(step.nonce), resumeOf: step.token },
               now,
             );
           } else if (step.op === 'leave') {

@@ -1,0 +1,220 @@
+/**
+ * End-to-end encryption of a room with a passphrase.
+ *
+ * - The room key: scrypt(passphrase, salt = "udpchat v1 room" + room) — per-room salt, so one passphrase gives
+ *   every room a different key, and a guess must be paid for per room.
+ * - From it (HKDF-SHA256): an AES-256-GCM content key, and an Ed25519 signing key whose public half is the room's
+ *   verifier. A joining member signs its join with it; the relay checks the signature against the verifier the
+ *   room was opened with, so it can refuse members without the key while never holding the key itself.
+ * - Every text and image payload is sealed with AES-256-GCM before it is fragmented. The nonce is the sender's
+ *   random 64-bit epoch and a 32-bit counter, so it never repeats; the associated data binds the room, the message
+ *   type and the message id the relay routes on, so the relay can route but neither read nor alter.
+ * - A replay window per sender epoch refuses a sealed payload seen before.
+ *
+ * Only node:crypto: no sockets, no clock.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+  scrypt,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
+import type { MessageType } from './types';
+
+/** scrypt cost: N = 2^15, r = 8 (32 MiB, ~100 ms on a laptop core) — OWASP's minimum for passphrases. */
+const SCRYPT_N = 1 << 15;
+const SCRYPT_R = 8;
+const SCRYPT_P = 1;
+/** scrypt needs 128·N·r bytes; node's default ceiling (32 MiB) is exactly that, so leave headroom. */
+const SCRYPT_MAX_MEMORY = 64 * 1024 * 1024;
+
+export const ROOM_VERIFY_KEY_BYTES = 32;
+export const JOIN_PROOF_BYTES = 64;
+const NONCE_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+/** Bytes a sealed payload adds: nonce and GCM tag. */
+export const SEAL_OVERHEAD_BYTES = NONCE_BYTES + GCM_TAG_BYTES;
+
+/** DER prefixes of Ed25519 keys: PKCS#8 private (the 32-byte seed follows) and SPKI public (the key follows). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export interface RoomKeys {
+  room: string;
+  contentKey: KeyObject;
+  proofKey: KeyObject;
+  /** The room's public verifier: what the relay compares joins against. */
+  verifyKey: Uint8Array;
+}
+
+/** Derives a room's keys from its passphrase. Runs scrypt on libuv's thread pool, never on the caller's thread. */
+export async function deriveRoomKeys(passphrase: string, room: string): Promise<RoomKeys> {
+  const secret = await new Promise<Buffer>((resolve, reject) => {
+    scrypt(
+      Buffer.from(passphrase.normalize('NFC'), 'utf8'),
+      Buffer.from(`udpchat v1 room\0${room}`, 'utf8'),
+      32,
+      { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, maxmem: SCRYPT_MAX_MEMORY },
+      (error, key) => (error ? reject(error) : resolve(key)),
+    );
+  });
+  const expand = (info: string): Buffer => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
+  const proofKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, expand('udpchat v1 room proof')]), format: 'der', type: 'pkcs8' });
+  const spki = createPublicKey(proofKey).export({ type: 'spki', format: 'der' });
+  return {
+    room,
+    contentKey: createSecretKey(expand('udpchat v1 content')),
+    proofKey,
+    verifyKey: new Uint8Array(spki.subarray(spki.length - ROOM_VERIFY_KEY_BYTES)),
+  };
+}
+
+function joinProofMessage(clientNonce: Uint8Array, hopPublicKey: Uint8Array, name: string, room: string): Buffer {
+  return Buffer.concat([Buffer.from('udpchat v1 join proof\0', 'utf8'), clientNonce, hopPublicKey, Buffer.from(`${name}\0${room}`, 'utf8')]);
+}
+
+/**
+ * A member's proof that it holds the room key, bound to this join's nonce and hop key: replaying it elsewhere
+ * gives a session nobody can use.
+ */
+export function signJoinProof(keys: RoomKeys, clientNonce: Uint8Array, hopPublicKey: Uint8Array, name: string): Uint8Array {
+  return new Uint8Array(sign(null, joinProofMessage(clientNonce, hopPublicKey, name, keys.room), keys.proofKey));
+}
+
+export function verifyJoinProof(
+  verifyKey: Uint8Array,
+  proof: Uint8Array,
+  clientNonce: Uint8Array,
+  hopPublicKey: Uint8Array,
+  name: string,
+  room: string,
+): boolean {
+  if (verifyKey.length !== ROOM_VERIFY_KEY_BYTES || proof.length !== JOIN_PROOF_BYTES) return false;
+  try {
+    const publicKey = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, verifyKey]), format: 'der', type: 'spki' });
+    return verify(null, joinProofMessage(clientNonce, hopPublicKey, name, room), publicKey, proof);
+  } catch {
+    return false;
+  }
+}
+
+function associatedData(room: string, type: MessageType, messageId: bigint): Buffer {
+  const fixed = Buffer.alloc(9);
+  fixed.writeUInt8(type, 0);
+  fixed.writeBigUInt64BE(messageId, 1);
+  return Buffer.concat([Buffer.from(`udpchat v1 sealed\0${room}\0`, 'utf8'), fixed]);
+}
+
+/** Seals payloads of one sender: a random epoch per instance, a counter per payload. */
+export class ContentSealer {
+  readonly #keys: RoomKeys;
+  #epoch: Buffer = randomBytes(8);
+  #counter = 0;
+
+  constructor(keys: RoomKeys) {
+    this.#keys = keys;
+  }
+
+  /** nonce (12) ‖ ciphertext ‖ GCM tag (16). */
+  seal(type: MessageType, messageId: bigint, plaintext: Uint8Array): Uint8Array {
+    if (this.#counter === 0xffff_ffff) {
+      // 2^32 payloads under one epoch: start a fresh epoch rather than ever reuse a nonce.
+      this.#epoch = randomBytes(8);
+      this.#counter = 0;
+    }
+    const nonce = Buffer.alloc(NONCE_BYTES);
+    this.#epoch.copy(nonce, 0);
+    nonce.writeUInt32BE(++this.#counter, 8);
+    const cipher = createCipheriv('aes-256-gcm', this.#keys.contentKey, nonce, { authTagLength: GCM_TAG_BYTES });
+    cipher.setAAD(associatedData(this.#keys.room, type, messageId));
+    return new Uint8Array(Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+  }
+}
+
+export type OpenResult =
+  | { ok: true; plaintext: Uint8Array }
+  /** `forged`: the tag does not verify (wrong key, or altered); `replayed`: this sealed payload was opened before. */
+  | { ok: false; reason: 'malformed' | 'forged' | 'replayed' };
+
+/** Sliding-window replay check (RFC 4303 style) over one sender epoch's counters. */
+export class ReplayWindow {
+  /** Counters older than the highest by this many are refused outright. */
+  static readonly SIZE = 1024;
+  #highest = 0;
+  readonly #seen = new Uint32Array(ReplayWindow.SIZE / 32);
+
+  /** True when `counter` may be accepted (not seen, not too old). Does not record it. */
+  check(counter: number): boolean {
+    if (counter === 0) return false;
+    if (counter > this.#highest) return true;
+    if (this.#highest - counter >= ReplayWindow.SIZE) return false;
+    const bit = counter % ReplayWindow.SIZE;
+    return ((this.#seen[bit >>> 5] as number) & (1 << (bit & 31))) === 0;
+  }
+
+  /** Records an accepted counter. */
+  accept(counter: number): void {
+    if (counter > this.#highest) {
+      // Clear the bits of the counters the window slides past.
+      const advance = Math.min(counter - this.#highest, ReplayWindow.SIZE);
+      for (let step = 1; step <= advance; step++) {
+        const bit = (this.#highest + step) % ReplayWindow.SIZE;
+        this.#seen[bit >>> 5] = (this.#seen[bit >>> 5] as number) & ~(1 << (bit & 31));
+      }
+      this.#highest = counter;
+    }
+    const bit = counter % ReplayWindow.SIZE;
+    this.#seen[bit >>> 5] = (this.#seen[bit >>> 5] as number) | (1 << (bit & 31));
+  }
+}
+
+/** Sender epochs whose replay windows are kept; the oldest is forgotten beyond this (a member per epoch). */
+const MAX_EPOCHS = 4096;
+
+/** Opens payloads sealed by any member of the room, refusing forgeries and replays. */
+export class ContentOpener {
+  readonly #keys: RoomKeys;
+  readonly #windows = new Map<string, ReplayWindow>();
+
+  constructor(keys: RoomKeys) {
+    this.#keys = keys;
+  }
+
+  open(type: MessageType, messageId: bigint, sealed: Uint8Array): OpenResult {
+    if (sealed.length < SEAL_OVERHEAD_BYTES) return { ok: false, reason: 'malformed' };
+    const nonce = sealed.subarray(0, NONCE_BYTES);
+    const epoch = Buffer.from(nonce.subarray(0, 8)).toString('hex');
+    const counter = new DataView(nonce.buffer, nonce.byteOffset + 8, 4).getUint32(0);
+    const window = this.#windows.get(epoch);
+    if (window && !window.check(counter)) return { ok: false, reason: 'replayed' };
+    if (counter === 0) return { ok: false, reason: 'malformed' };
+    let plaintext: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#keys.contentKey, nonce, { authTagLength: GCM_TAG_BYTES });
+      decipher.setAAD(associatedData(this.#keys.room, type, messageId));
+      decipher.setAuthTag(sealed.subarray(sealed.length - GCM_TAG_BYTES));
+      plaintext = Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - GCM_TAG_BYTES)), decipher.final()]);
+    } catch {
+      return { ok: false, reason: 'forged' };
+    }
+    // Only authentic payloads may create or move a window, or forgeries could push real messages out of it.
+    let accepted = window;
+    if (!accepted) {
+      accepted = new ReplayWindow();
+      this.#windows.set(epoch, accepted);
+      if (this.#windows.size > MAX_EPOCHS) {
+        const oldest = this.#windows.keys().next().value;
+        if (oldest !== undefined) this.#windows.delete(oldest);
+      }
+    }
+    accepted.accept(counter);
+    return { ok: true, plaintext: new Uint8Array(plaintext) };
+  }
+}
