@@ -57,6 +57,7 @@ export class App {
     this.#conversation = new Conversation({
       retry: (id) => host.post({ type: 'retry', id }),
       openImage: (id) => host.post({ type: 'openImage', id }),
+      openLink: (url) => host.post({ type: 'openLink', url }),
       scrolled: (fromBottom) => host.persist({ scrollFromBottom: fromBottom }),
     });
     this.#joinPrompt = new JoinPrompt(() => host.post({ type: 'join' }));

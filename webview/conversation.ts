@@ -29,6 +29,8 @@ interface Rendered {
 export interface ConversationActions {
   retry(id: string): void;
   openImage(id: string): void;
+  /** A link was clicked: the host asks the user before opening it. */
+  openLink(url: string): void;
   /** The scroll position changed (to persist it). */
   scrolled(fromBottom: number): void;
 }
@@ -229,6 +231,13 @@ export class Conversation {
   #logOnClick(event: MouseEvent): void {
     const target = event.target;
     if (!(target instanceof Element)) return;
+    const link = target.closest<HTMLAnchorElement>('a.entry__link');
+    if (link) {
+      // Never navigate from the webview: the host confirms with the user and opens it with openExternal.
+      event.preventDefault();
+      this.#actions.openLink(link.href);
+      return;
+    }
     const control = target.closest('.entry__retry, .entry__image-button');
     const entry = control?.closest<HTMLElement>('.entry');
     const id = entry?.dataset.entryId;

@@ -1,4 +1,5 @@
 /** Command-line argument checks shared by the commands. */
+import fs from 'node:fs/promises';
 import { parseHostPort as parseAddress, parsePort as parsePortNumber } from '../protocol/address';
 
 export class UsageError extends Error {}
@@ -14,4 +15,27 @@ export function parseHostPort(text: string): { host: string; port: number } {
   const parsed = parseAddress(text);
   if (!parsed.ok) throw new UsageError(`--relay must be HOST:PORT (e.g. 127.0.0.1:12345): ${parsed.reason}`);
   return { host: parsed.host, port: parsed.port };
+}
+
+/** Environment variable that may hold the room passphrase (a file is safer: environments leak into `ps`). */
+export const PASSPHRASE_ENV = 'UDPCHAT_PASSPHRASE';
+
+/**
+ * The room passphrase: the first line of `file` when given, else $UDPCHAT_PASSPHRASE, else undefined (an open
+ * room). Never from the command line itself, where every user of the machine could read it.
+ */
+export async function readPassphrase(file: string | undefined): Promise<string | undefined> {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read the passphrase file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const passphrase = text.split(/\r?\n/)[0] ?? '';
+    if (passphrase.length === 0) throw new UsageError(`the passphrase file ${file} is empty`);
+    return passphrase;
+  }
+  const fromEnvironment = process.env[PASSPHRASE_ENV];
+  return fromEnvironment ? fromEnvironment : undefined;
 }

@@ -14,6 +14,8 @@ export interface JoinCommandOptions {
   room: string;
   json: boolean;
   saveDir: string;
+  /** Seals the room end to end; undefined: an open room. */
+  passphrase: string | undefined;
 }
 
 /** How long (ms) leaving waits for messages still on their way to the relay. */
@@ -33,7 +35,13 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
   const output = new Output(options.json);
   let client: ChatClient;
   try {
-    client = new ChatClient({ relayHost: options.relayHost, relayPort: options.relayPort, name: options.name, room: options.room });
+    client = new ChatClient({
+      relayHost: options.relayHost,
+      relayPort: options.relayPort,
+      name: options.name,
+      room: options.room,
+      passphrase: options.passphrase,
+    });
   } catch (error) {
     output.error((error as ChatClientError).code ?? 'invalid', (error as Error).message);
     return 1;
@@ -49,8 +57,8 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
     if (info.rejoined) return; // the 'state' event already said we are back
     const members = info.members.map((member) => member.name);
     output.event(
-      { event: 'ready', name: info.name, room: info.room, members },
-      `${clock()} * joined ${info.room} as ${info.name}; members: ${members.join(', ')}`,
+      { event: 'ready', name: info.name, room: info.room, members, encrypted: client.encrypted },
+      `${clock()} * joined ${info.room} as ${info.name} (${client.encrypted ? 'end-to-end encrypted' : 'unencrypted'}); members: ${members.join(', ')}`,
     );
   });
   client.on('memberJoined', (member) => {

@@ -3,14 +3,16 @@
  * contract other tools script against (docs/cli.md): add to them, never change them.
  */
 import { parseArgs } from 'node:util';
-import { parseHostPort, parsePort, UsageError } from './args';
+import { parseHostPort, parsePort, readPassphrase, UsageError } from './args';
 import { runJoin } from './join-command';
 import { runRelay } from './relay-command';
 
 const USAGE = `usage:
   udp-chat relay [--host 0.0.0.0] [--port 12345] [--json] [--accept-legacy]
   udp-chat join --relay HOST:PORT --name NAME [--room ROOM] [--json] [--save-dir DIR]
+                [--passphrase-file FILE]      (or the UDPCHAT_PASSPHRASE environment variable)
 
+A passphrase seals the room end to end (everyone in it must use the same one).
 join reads standard input: each line is a message; "/image PATH" sends an image;
 "/quit" or the end of input leaves. "/help" lists the other commands.`;
 
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
           room: { type: 'string', default: 'general' },
           json: { type: 'boolean', default: false },
           'save-dir': { type: 'string', default: 'udp-chat-images' },
+          'passphrase-file': { type: 'string' },
         },
       });
       if (!values.relay) throw new UsageError('join needs --relay HOST:PORT');
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
         room: values.room,
         json: values.json,
         saveDir: values['save-dir'],
+        passphrase: await readPassphrase(values['passphrase-file']),
       });
     }
     case undefined:

@@ -13,6 +13,7 @@ export interface PanelActions {
   send(text: string): void;
   retry(id: string): void;
   openImage(id: string): void;
+  openLink(url: string): void;
   pickImage(): void;
   join(): void;
   leave(): void;
@@ -129,6 +130,9 @@ export class ChatPanel extends Disposable {
         return;
       case 'openImage':
         actions.openImage(message.id);
+        return;
+      case 'openLink':
+        actions.openLink(message.url);
         return;
       case 'pickImage':
         actions.pickImage();

@@ -325,6 +325,12 @@ export class UdpChat extends Disposable {
         if (file) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
         else void vscode.window.showWarningMessage('UDP Chat: that image is no longer available.');
       },
+      openLink: (url) => {
+        // A link from the network is opened only when the user says so, and only by the OS's browser.
+        void vscode.window.showWarningMessage(`Open this link from the chat?`, { modal: true, detail: url }, 'Open Link').then((choice) => {
+          if (choice === 'Open Link') void vscode.env.openExternal(vscode.Uri.parse(url, true));
+        });
+      },
       pickImage: () => void this.sendImage(),
       join: () => void this.join(),
       leave: () => void this.session.leave(),

@@ -88,6 +88,26 @@ export function signJoinProof(keys: RoomKeys, clientNonce: Uint8Array, hopPublic
   return new Uint8Array(sign(null, joinProofMessage(clientNonce, hopPublicKey, name, keys.room), keys.proofKey));
 }
 
+/**
+ * Encodings (sign bit cleared) of the Ed25519 points of small order, and of their non-canonical twins: a verifier
+ * made of one of them accepts forged signatures (e.g. all zeros), so it can never be a room's verifier.
+ */
+const SMALL_ORDER_POINTS = [
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
+
+export function isWeakVerifyKey(verifyKey: Uint8Array): boolean {
+  const masked = Buffer.from(verifyKey);
+  masked[31] = (masked[31] as number) & 0x7f;
+  return SMALL_ORDER_POINTS.includes(masked.toString('hex'));
+}
+
 export function verifyJoinProof(
   verifyKey: Uint8Array,
   proof: Uint8Array,
@@ -96,7 +116,7 @@ export function verifyJoinProof(
   name: string,
   room: string,
 ): boolean {
-  if (verifyKey.length !== ROOM_VERIFY_KEY_BYTES || proof.length !== JOIN_PROOF_BYTES) return false;
+  if (verifyKey.length !== ROOM_VERIFY_KEY_BYTES || proof.length !== JOIN_PROOF_BYTES || isWeakVerifyKey(verifyKey)) return false;
   try {
     const publicKey = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, verifyKey]), format: 'der', type: 'spki' });
     return verify(null, joinProofMessage(clientNonce, hopPublicKey, name, room), publicKey, proof);

@@ -264,7 +264,10 @@ export class Relay extends TypedEmitter<RelayEvents> {
     const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
     const relay = new Relay(socket, options);
     await new Promise<void>((resolve, reject) => {
-      const socketOnBindError = (error: Error): void => reject(error);
+      const socketOnBindError = (error: Error): void => {
+        socket.close(); // a socket that failed to bind must not stay open in a long-lived host
+        reject(error);
+      };
       socket.once('error', socketOnBindError);
       socket.bind(options.port ?? DEFAULT_PORT, host, () => {
         socket.off('error', socketOnBindError);

@@ -103,6 +103,8 @@ export type WebviewMessage =
   | { type: 'send'; text: string }
   | { type: 'retry'; id: string }
   | { type: 'openImage'; id: string }
+  /** Asks the host to open a link; it does so only after the user confirms. */
+  | { type: 'openLink'; url: string }
   | { type: 'pickImage' }
   | { type: 'join' }
   | { type: 'leave' };
@@ -134,6 +136,14 @@ const ID_PATTERN = /^[0-9a-z-]{1,40}$/i;
 /** Longest text the webview may ask to send, in UTF-16 units; the host checks the byte limit precisely. */
 export const MAX_COMPOSER_CHARS = 64 * 1024;
 
+/** Longest link the panel may ask to open. */
+export const MAX_LINK_CHARS = 2048;
+
+/** Only http(s) links are ever opened. */
+export function isWebLink(text: string): boolean {
+  return /^https?:\/\/[^\s]+$/i.test(text);
+}
+
 export function isWebviewMessage(value: unknown): value is WebviewMessage {
   if (!isObject(value) || !isString(value.type, 32)) return false;
   const type = value.type as WebviewMessage['type'];
@@ -148,6 +158,8 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'retry':
     case 'openImage':
       return isString(value.id, 40) && ID_PATTERN.test(value.id);
+    case 'openLink':
+      return isString(value.url, MAX_LINK_CHARS) && isWebLink(value.url);
     default:
       return assertNeverType(type);
   }

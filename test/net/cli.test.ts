@@ -54,7 +54,7 @@ describe('udp-chat command line', () => {
     const bob = await join(port, 'bob');
     const carol = await join(port, 'carol');
     const ready = carol.events.find((event) => event.event === 'ready');
-    assert.deepEqual(ready, { event: 'ready', name: 'carol', room: 'general', members: ['alice', 'bob', 'carol'] });
+    assert.deepEqual(ready, { event: 'ready', name: 'carol', room: 'general', members: ['alice', 'bob', 'carol'], encrypted: false });
     await alice.waitForEvent((event) => event.event === 'join' && event.name === 'carol', 'alice to see carol join');
 
     alice.type('hi from alice');
