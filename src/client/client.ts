@@ -196,6 +196,8 @@ const PAYLOAD_OVERHEAD_BYTES = 128;
  * authenticated answer to the heartbeat it sends at once, before it believes the relay restarted and rejoins.
  */
 const UNKNOWN_SESSION_CONFIRM_MS = 300;
+/** Join refusals that clear up by themselves after a reconnection (the client keeps trying). */
+const RETRYABLE_ON_REJOIN: ReadonlySet<number> = new Set([ErrorCode.NameTaken, ErrorCode.RoomFull, ErrorCode.RelayFull, ErrorCode.RateLimited]);
 /** "Wrong passphrase" is reported at most once per this many ms, however many messages fail to open. */
 const WRONG_KEY_REPORT_INTERVAL_MS = 10_000;
 
@@ -247,6 +249,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** When an unauthenticated "unknown session" arrived, until an authenticated datagram disproves it. */
   #unknownSessionAt: number | undefined;
   #lastWrongKeyReportAt = -Infinity;
+  /** A refused rejoin is reported once per reconnection, not at every retry. */
+  #rejoinRefusalReported = false;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -328,9 +332,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     socket.on('message', this.#socketOnMessage);
     socket.on('error', this.#socketOnError);
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      const socketOnBindError = (error: Error): void => {
+        socket.close();
+        this.#socket = undefined;
+        reject(error);
+      };
+      socket.once('error', socketOnBindError);
       socket.bind(0, this.#options.bindAddress, () => {
-        socket.off('error', reject);
+        socket.off('error', socketOnBindError);
         resolve();
       });
     });
@@ -527,6 +536,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#joinNonce = randomBytes(CLIENT_NONCE_BYTES);
     this.#hopKeyPair = createHopKeyPair();
     this.#unknownSessionAt = undefined;
+    this.#rejoinRefusalReported = false;
     this.#joinRetryMs = this.#options.joinRetryMs ?? DEFAULT_JOIN_RETRY_MS;
     this.#setState(state, detail);
     this.#sendJoin(this.#now());
@@ -726,6 +736,15 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       default:
         // Join refusals answer our join's random nonce: only someone who saw the join can forge one.
         if (!forThisJoin || this.#state === 'connected') return;
+        if (this.#readyOnce && RETRYABLE_ON_REJOIN.has(body.code)) {
+          // Back from a blip, our old session may still hold the name (or the room may be full for a moment):
+          // keep trying until it times out rather than give up on a chat the user is in.
+          if (!this.#rejoinRefusalReported) {
+            this.#rejoinRefusalReported = true;
+            this.emit('error', { code: errorCodeName(body.code), message: `${body.message}; still trying to rejoin`, fatal: false });
+          }
+          return;
+        }
         // The relay refused to let us in: nothing retrying can fix (name taken, room full, bad version, ...).
         this.emit('error', { code: errorCodeName(body.code), message: body.message, fatal: true });
         this.close();

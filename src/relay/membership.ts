@@ -20,6 +20,11 @@ export interface Member {
   /** Increases whenever a new session takes over the member (new channel, new keys). */
   session: number;
   readonly joinedAt: number;
+  /**
+   * True once the member proved it is really at its address (the relay saw it answer). An unconfirmed member holds
+   * its name only until someone else asks for it: a replayed or spoofed join can never lock a name away.
+   */
+  confirmed: boolean;
   lastHeardAt: number;
 }
 
@@ -119,9 +124,10 @@ export class MembershipTable {
     const holder = roomMembers?.get(key);
     const resumable = holder !== undefined && request.resumeOf === holder.id && (holder.flags & MemberFlag.Legacy) === 0;
     // A holder at this very address is about to be displaced like any other member there, so its name is free.
-    if (holder && !resumable && holder !== atAddress) {
+    if (holder && !resumable && holder !== atAddress && holder.confirmed) {
       return { kind: 'refused', code: ErrorCode.NameTaken, message: `the name "${holder.name}" is taken in room "${request.room}"` };
     }
+    const unconfirmedHolder = holder && !resumable && holder !== atAddress ? holder : undefined;
     if (holder && resumable) {
       const displaced = atAddress && atAddress !== holder ? [this.#remove(atAddress)] : [];
       this.#byAddress.delete(holder.address);
@@ -135,7 +141,7 @@ export class MembershipTable {
       return { kind: 'resumed', member: holder, displaced };
     }
     // Capacity is checked as if the member at this address had already gone, since it is about to.
-    const leavingHere = atAddress && atAddress.room === request.room ? 1 : 0;
+    const leavingHere = (atAddress && atAddress.room === request.room ? 1 : 0) + (unconfirmedHolder ? 1 : 0);
     if (roomMembers && roomMembers.size - leavingHere >= this.#limits.maxMembersPerRoom) {
       return { kind: 'refused', code: ErrorCode.RoomFull, message: `room "${request.room}" is full (${this.#limits.maxMembersPerRoom} members)` };
     }
@@ -144,6 +150,7 @@ export class MembershipTable {
       return { kind: 'refused', code: ErrorCode.RelayFull, message: `this relay hosts its limit of ${this.#limits.maxRooms} rooms` };
     }
     const displaced = atAddress ? [this.#remove(atAddress)] : [];
+    if (unconfirmedHolder) displaced.push(this.#remove(unconfirmedHolder));
     const member: Member = {
       id: this.#freshId(),
       name: request.name,
@@ -156,6 +163,7 @@ export class MembershipTable {
       session: 1,
       joinedAt: now,
       lastHeardAt: now,
+      confirmed: (request.flags & MemberFlag.Legacy) !== 0,
     };
     this.#byId.set(member.id, member);
     this.#byAddress.set(address, member);
@@ -166,6 +174,11 @@ export class MembershipTable {
     }
     room.set(key, member);
     return { kind: 'joined', member, displaced };
+  }
+
+  /** Records that a member proved its address; from now on it holds its name against other joins. */
+  confirm(member: Member): void {
+    member.confirmed = true;
   }
 
   /** Records that a member was heard from. */

@@ -421,6 +421,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
   /** The member's first authenticated datagram: it really is at its address. Now it gets the room. */
   #validate(session: Session, now: number): void {
     session.validated = true;
+    this.#membership.confirm(session.member);
     const channel = this.#openChannel(session, now);
     session.channel = channel;
     const { member } = session;

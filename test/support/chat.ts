@@ -26,7 +26,7 @@ export function newClient(relay: Relay | { address: { port: number } }, name: st
   return client;
 }
 
-export async function joinClient(relay: Relay, name: string, options: Partial<ChatClientOptions> = {}): Promise<ChatClient> {
+export async function joinClient(relay: Relay | { address: { port: number } }, name: string, options: Partial<ChatClientOptions> = {}): Promise<ChatClient> {
   const client = newClient(relay, name, options);
   await client.connect();
   return client;

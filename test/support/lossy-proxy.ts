@@ -201,6 +201,18 @@ export class LossyProxy {
     this.#impairment[direction] = { ...this.#impairment[direction], ...impairment };
   }
 
+  /**
+   * Puts a datagram on a client's path as an attacker on that path would (a replay, a forgery): it reaches the
+   * relay from that client's address (`toRelay`) or the client from the relay's (`toClient`), unimpaired.
+   */
+  inject(direction: Direction, client: string, datagram: Uint8Array): void {
+    const path = this.#paths.get(client);
+    if (!path || this.#closed) throw new Error(`no path for client ${client}`);
+    const [host, port] = [client.slice(0, client.lastIndexOf(':')), Number(client.slice(client.lastIndexOf(':') + 1))];
+    if (direction === 'toRelay') path.upstream.send(datagram, this.#options.relayPort, this.#relayHost);
+    else this.#front.send(datagram, port, host);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -26,8 +26,10 @@ function request(name: string, port: number, extra: Partial<JoinRequest> = {}): 
   return { name, room: 'general', host: '10.0.0.1', port, flags: 0, clientNonce: nonce(nextNonce++ & 0xff), ...extra };
 }
 
+/** The member a join created, confirmed as the relay confirms a member once it answers from its address. */
 function joined(outcome: JoinOutcome): Member {
   if (outcome.kind !== 'joined') assert.fail(`expected joined, got ${JSON.stringify(outcome, (_, v: unknown) => (v instanceof Uint8Array ? '<bytes>' : v))}`);
+  outcome.member.confirmed = true;
   return outcome.member;
 }
 
@@ -143,6 +145,33 @@ describe('relay/membership', () => {
       const ann = joined(members.join(request('ann', 1), 0));
       members.leave(ann.id);
       joined(members.join(request('ANN', 2), 0));
+    });
+  });
+
+  describe('unconfirmed members', () => {
+    it('gives the name of a member that never confirmed its address to the next join asking for it', () => {
+      const members = table();
+      const outcome = members.join(request('ann', 1), 0);
+      assert.equal(outcome.kind, 'joined');
+      const phantom = (outcome as { member: Member }).member;
+      const next = members.join(request('ann', 2), 10);
+      assert.equal(next.kind, 'joined');
+      assert.deepEqual((next as { displaced: Member[] }).displaced, [phantom]);
+      assert.equal(members.get(phantom.id), undefined);
+      assert.equal(members.size, 1);
+    });
+
+    it('holds the name once the member is confirmed', () => {
+      const members = table();
+      const ann = (members.join(request('ann', 1), 0) as { member: Member }).member;
+      members.confirm(ann);
+      assert.equal(refusedWith(members.join(request('ann', 2), 10)), ErrorCode.NameTaken);
+    });
+
+    it('counts a displaced unconfirmed holder as gone when checking room capacity', () => {
+      const members = table({ maxMembersPerRoom: 1 });
+      members.join(request('ann', 1), 0);
+      assert.equal(members.join(request('ann', 2), 0).kind, 'joined');
     });
   });
 
