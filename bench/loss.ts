@@ -66,7 +66,7 @@ interface Sample {
 
 async function startRelay(): Promise<{ child: ChildProcess; port: number }> {
   const cli = path.join(__dirname, '..', 'cli.js');
-  const child = spawn(process.execPath, [cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {

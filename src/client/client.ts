@@ -185,6 +185,12 @@ const DEFAULT_DELIVERY_TIMEOUT_MS = 60_000; // a minute of trying before the use
 const DEFAULT_INCOMPLETE_AFTER_MS = 30_000; // a sender that vanished mid-image
 /** Message ids remembered to drop duplicates (e.g. a message resent after the relay restarted). */
 const REMEMBERED_MESSAGE_IDS = 10_000;
+/**
+ * After a rejoin that finds members of before missing (the relay restarted and they are not back yet), what the
+ * user typed meanwhile waits for them this long (ms) at most: sent at once it would reach an empty room. A member
+ * still running hears of the new relay within a heartbeat interval (2 s) and is back within its join backoff (2 s).
+ */
+const REJOIN_HOLD_MS = 5000;
 /** How long leave() waits (ms) for the relay to acknowledge the Leave before closing anyway. */
 const LEAVE_ACK_WAIT_MS = 1000;
 /** Incoming progress is reported at most this many times per message. */
@@ -237,6 +243,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #lastHeardAt = 0;
   #heartbeatRttMs: number | undefined;
   #readyOnce = false;
+  /** After a rejoin: names of earlier members not back yet. The outbox waits for them until #holdUntil. */
+  readonly #awaitedMembers = new Set<string>();
+  #holdUntil: number | undefined;
   #leaving: { resolve: () => void } | undefined;
   #leaveTicket: number | undefined;
   /** This join attempt's key pair; the Welcome's key completes the exchange. */
@@ -386,8 +395,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     const outgoing = [...this.#outbox.values()].find((entry) => formatMessageId(entry.id) === id);
     if (!outgoing || outgoing.state !== 'failed') return false;
     outgoing.attemptStartedAt = this.#now();
-    this.#setDelivery(outgoing, this.#channel ? 'sending' : 'queued');
-    if (this.#channel) this.#transmitOutgoing(outgoing, this.#channel);
+    const channel = this.#holdUntil === undefined ? this.#channel : undefined;
+    this.#setDelivery(outgoing, channel ? 'sending' : 'queued');
+    if (channel) this.#transmitOutgoing(outgoing, channel);
     this.#schedule();
     return true;
   }
@@ -451,7 +461,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       attemptStartedAt: this.#now(),
     };
     this.#outbox.set(id, outgoing);
-    if (this.#channel && this.#state === 'connected') {
+    if (this.#channel && this.#state === 'connected' && this.#holdUntil === undefined) {
       outgoing.state = 'sending';
       this.#transmitOutgoing(outgoing, this.#channel);
     }
@@ -533,6 +543,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       outgoing.acknowledged = 0;
       if (outgoing.state === 'sending') outgoing.state = 'queued';
     }
+    this.#awaitedMembers.clear();
+    this.#holdUntil = undefined;
     this.#joinNonce = randomBytes(CLIENT_NONCE_BYTES);
     this.#hopKeyPair = createHopKeyPair();
     this.#unknownSessionAt = undefined;
@@ -624,18 +636,26 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       const after = new Set([...this.#members.values()].map((m) => m.name));
       for (const member of previous.values()) if (!after.has(member.name)) this.emit('memberLeft', member, 'timeout');
       for (const member of this.#members.values()) if (!before.has(member.name)) this.emit('memberJoined', member);
+      for (const name of before) if (!after.has(name)) this.#awaitedMembers.add(name);
     }
     this.#readyOnce = true;
     this.#setState('connected', `in room ${this.#room}`);
-    const channel = this.#channel;
-    if (channel) {
-      for (const outgoing of this.#outbox.values()) {
-        if (outgoing.state === 'failed') continue;
-        outgoing.state = 'sending';
-        this.#transmitOutgoing(outgoing, channel);
-      }
-    }
+    if (this.#awaitedMembers.size > 0) this.#holdUntil = this.#now() + REJOIN_HOLD_MS;
+    else this.#flushOutbox();
     this.emit('ready', { name: this.#name, room: this.#room, memberId: this.#memberId, members: this.members, rejoined });
+  }
+
+  /** Sends what waited in the outbox, oldest first, on the current channel. */
+  #flushOutbox(): void {
+    this.#awaitedMembers.clear();
+    this.#holdUntil = undefined;
+    const channel = this.#channel;
+    if (!channel) return;
+    for (const outgoing of this.#outbox.values()) {
+      if (outgoing.state === 'failed') continue;
+      outgoing.state = 'sending';
+      this.#transmitOutgoing(outgoing, channel);
+    }
   }
 
   // ---- receiving ---------------------------------------------------------------------------------------------
@@ -820,6 +840,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         const member = toMember(payload.member);
         this.#members.set(member.id, member);
         this.emit('memberJoined', member);
+        if (this.#awaitedMembers.delete(member.name) && this.#awaitedMembers.size === 0) this.#flushOutbox();
         return;
       }
       case PacketType.MemberLeft: {
@@ -928,6 +949,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         return;
       }
       if (now >= this.#nextHeartbeatAt) this.#sendHeartbeat(now);
+      if (this.#holdUntil !== undefined && now >= this.#holdUntil) this.#flushOutbox();
       const due = channel.nextWakeup();
       if (due !== undefined && due <= now) channel.poll(now);
     }
@@ -952,6 +974,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       if (this.#unknownSessionAt !== undefined) consider(this.#unknownSessionAt + UNKNOWN_SESSION_CONFIRM_MS);
       consider(this.#lastHeardAt + (this.#options.relayTimeoutMs ?? this.#welcome.heartbeatIntervalMs * 3));
       consider(this.#channel.nextWakeup());
+      consider(this.#holdUntil);
     }
     const deliveryTimeout = this.#options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
     for (const outgoing of this.#outbox.values()) {

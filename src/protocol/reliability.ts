@@ -13,8 +13,11 @@
  * detection compares transmission numbers, so repeated selective acks cannot resend a datagram twice in one round
  * trip. Two cautions keep reordering from causing storms: an ack for a resent datagram counts as evidence only for
  * its first copy (it may be that copy, arriving late), and an ack cut to its MAX_ACK_RANGES lowest runs says nothing
- * about seqs above its last range. A retransmission timer (RFC 6298 estimator plus the peer's ack delay, exponential
- * backoff) resends the oldest datagrams when the tail is lost, and probes a peer that advertises a zero window.
+ * about seqs above its last range. A copy resent on the timer is taken to be the one that arrived, but a datagram
+ * above the highest seq an ack reports received is declared lost only once it has been out for a whole
+ * retransmission timeout, never by count: nothing shows the receiver skipped it. A retransmission timer (RFC 6298
+ * estimator plus the peer's ack delay, exponential backoff) resends the oldest datagrams when the tail is lost, and
+ * probes a peer that advertises a zero window.
  *
  * Receiver: delivers in order, exactly once; buffers out-of-order datagrams within its window; acknowledges
  * cumulatively plus up to MAX_ACK_RANGES selective ranges; delays acks (every `ackEveryPackets` datagrams or after
@@ -215,12 +218,16 @@ function isSequenceNumber(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_SEQUENCE;
 }
 
-/** The highest seq an ack gives the full picture of: all of them unless it was cut to MAX_ACK_RANGES runs. */
-function describedUpTo(ack: AckBody): number {
-  if (ack.ranges.length < MAX_ACK_RANGES) return MAX_SEQUENCE;
+/** The highest seq an ack reports received. */
+function highestReceived(ack: AckBody): number {
   let highest = ack.cumulative;
   for (const range of ack.ranges.slice(0, MAX_ACK_RANGES)) highest = Math.max(highest, range.last);
   return highest;
+}
+
+/** The highest seq an ack gives the full picture of: all of them unless it was cut to MAX_ACK_RANGES runs. */
+function describedUpTo(ack: AckBody): number {
+  return ack.ranges.length < MAX_ACK_RANGES ? MAX_SEQUENCE : highestReceived(ack);
 }
 
 function validateTuning(tuning: ReliabilityTuning): void {
@@ -276,6 +283,12 @@ export class ReliableChannel<T> {
    * its MAX_ACK_RANGES lowest runs says nothing above its last range, and silence is not evidence of loss there.
    */
   #describedUpTo = 0;
+  /**
+   * The highest seq the latest ack shows received. Below it the receiver has skipped what it lacks, and the usual
+   * thresholds apply. Above it the only "later" datagram can be a timer probe, whose ack may be for an earlier copy
+   * that a stalled receiver is only now getting to: there a datagram is lost only once out for a whole timeout.
+   */
+  #receivedUpTo = 0;
   #smoothedRtt: number | undefined;
   #rttVariance: number | undefined;
   #latestRtt: number | undefined;
@@ -435,6 +448,7 @@ export class ReliableChannel<T> {
       this.#peerWindow = Math.max(0, Math.floor(ack.window));
       if (wasClosed && this.#peerWindow > 0) progress = true;
       this.#describedUpTo = describedUpTo(ack);
+      this.#receivedUpTo = highestReceived(ack);
     }
     if (acknowledged.length > 0) this.#learnFromAcknowledged(acknowledged, ack.delayMs, now);
     if (progress) this.#backoff = 0;
@@ -587,7 +601,7 @@ export class ReliableChannel<T> {
     const largest = acknowledged[acknowledged.length - 1] as Outstanding<T>;
     if (largest.transmissions === 1) this.#sampleRtt(now - largest.firstSentAt, ackDelayMs);
     for (const entry of acknowledged) {
-      const arrived = this.#arrivedTransmission(entry, now);
+      const arrived = this.#arrivedTransmission(entry);
       if (arrived > this.#largestAckedTransmission) this.#largestAckedTransmission = arrived;
     }
   }
@@ -596,11 +610,15 @@ export class ReliableChannel<T> {
    * Which transmission of a datagram the ack is for, as far as loss detection may assume. For a resent datagram we
    * cannot tell which copy arrived, and overestimating would declare everything sent in between lost. So: the first
    * copy (a safe lower bound), unless the latest went out on the timer, when the earlier ones were out for a whole
-   * RTO and are most likely gone, and the ack came at least a round trip after it.
+   * RTO and are most likely gone. If they were only late (a stalled receiver), what was sent after them lies above
+   * what the ack shows received, where only a whole timeout declares a loss (see #receivedUpTo).
+   *
+   * No "the ack came at least min RTT after the probe" test: min RTT includes the peer's ack delay and queueing, and
+   * an ack for a probe that fills a hole is immediate, so that test threw away the only evidence a lossy tail gets,
+   * leaving each retransmission timeout to recover just the two datagrams it resent.
    */
-  #arrivedTransmission(entry: Outstanding<T>, now: number): number {
-    if (entry.transmissions === 1) return entry.lastTransmission;
-    if (entry.lastSentByTimer && now - entry.lastSentAt >= (this.#minRtt ?? 0)) return entry.lastTransmission;
+  #arrivedTransmission(entry: Outstanding<T>): number {
+    if (entry.transmissions === 1 || entry.lastSentByTimer) return entry.lastTransmission;
     return entry.firstTransmission;
   }
 
@@ -637,9 +655,10 @@ export class ReliableChannel<T> {
       // Only a datagram transmitted before one that arrived can be lost; a resent one waits for fresh evidence.
       if (entry.seq > this.#describedUpTo) break;
       if (entry.lastTransmission >= this.#largestAckedTransmission) continue;
-      const overtaken = this.#largestAckedTransmission - entry.lastTransmission >= tuning.packetThreshold;
+      const skipped = entry.seq < this.#receivedUpTo;
+      const overtaken = skipped && this.#largestAckedTransmission - entry.lastTransmission >= tuning.packetThreshold;
       // Compare against the very deadline nextWakeup() reports, so a poll at that time always finds it due.
-      const deadline = entry.lastSentAt + lossDelay;
+      const deadline = entry.lastSentAt + (skipped ? lossDelay : Math.max(lossDelay, this.#rto));
       if (overtaken || now >= deadline) {
         lost.push(entry);
       } else if (this.#lossDeadline === undefined || deadline < this.#lossDeadline) {

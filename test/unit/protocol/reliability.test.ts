@@ -436,6 +436,57 @@ describe('ReliableChannel', () => {
       assert.equal(channel.nextWakeup(), 12 + channel.stats.rtoMs, 'only the retransmission timer is pending');
     });
 
+    it('lets the ack of a timer probe reveal the other lost retransmissions at once, however soon it comes', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('first', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1, [], 512, 10), 12); // a delayed ack: min rtt 12, though the path is faster
+      sendMany(channel, 10, 12); // seqs 2-11
+      channel.receiveAck(
+        ackOf(1, [
+          [3, 5],
+          [7, 8],
+          [10, 11],
+        ]),
+        15,
+      );
+      channel.poll(channel.nextWakeup() as number); // 9 is lost by time, 2 and 6 already were by count
+      assert.deepEqual(retransmittedSeqs(), [2, 6, 9]);
+      // Those retransmissions are lost too: the tail has nothing left to reveal it but the timer.
+      const probeAt = channel.nextWakeup() as number;
+      channel.poll(probeAt);
+      assert.deepEqual(retransmittedSeqs(), [2, 6, 9, 2, 6], 'the timer resends the oldest two');
+      // The probes fill holes, so their ack is immediate: 2 ms, less than any round trip measured so far.
+      channel.receiveAck(ackOf(8, [[10, 11]]), probeAt + 2);
+      assert.deepEqual(retransmittedSeqs(), [2, 6, 9, 2, 6, 9], '9 goes again now, not a timeout later');
+    });
+
+    it('does not take a late ack from a stalled receiver after a timer probe as evidence against what it has not reached', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('first', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1), 2); // srtt 2: the timer runs at its 100 ms floor
+      sendMany(channel, 20, 10); // seqs 2-21
+      channel.poll(110); // the receiver has stalled: a spurious timeout resends 2 and 3
+      assert.deepEqual(retransmittedSeqs(), [2, 3]);
+      // The stall ends: acks for the first copies come in as the receiver works through its backlog.
+      channel.receiveAck(ackOf(9), 150);
+      assert.deepEqual(retransmittedSeqs(), [2, 3], '10-21 are above what it reached, and not overdue');
+      channel.receiveAck(ackOf(21), 152);
+      assert.deepEqual(retransmittedSeqs(), [2, 3]);
+      assert.equal(channel.idle, true);
+    });
+
+    it('declares a whole window that went dark lost once the ack of a timer probe shows the link is back', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('first', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1), 10); // srtt 10: the timer runs at its 100 ms floor
+      sendMany(channel, 10, 10); // seqs 2-11, all lost
+      channel.poll(110);
+      assert.deepEqual(retransmittedSeqs(), [2, 3]);
+      // 4-11 are above what the receiver reports, but have been out for a whole timeout: no more waiting.
+      channel.receiveAck(ackOf(3), 112);
+      assert.deepEqual(retransmittedSeqs(), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    });
+
     it('declares nothing lost above the last range of an ack cut to 32 ranges', () => {
       const { channel, retransmittedSeqs } = recordingChannel();
       channel.send('first', 1, 'normal', 0);
