@@ -12,14 +12,13 @@
  *
  * Usage: node dist/bench/loss.js [--runs 3] [--receivers 10] [--levels 0,5,10,20] [--texts 1000] [--image-mb 5]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ChatClient, type TransportStats } from '../src/client/client';
 import { ImageFormat } from '../src/protocol/payload';
+import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
 import { LossyProxy, type Direction, type Impairment } from '../test/support/lossy-proxy';
 
 const { values: args } = parseArgs({
@@ -64,28 +63,8 @@ interface Sample {
 
 // ---- the relay process ------------------------------------------------------------------------------------------
 
-async function startRelay(): Promise<{ child: ChildProcess; port: number }> {
-  const cli = path.join(__dirname, '..', 'cli.js');
-  const child = spawn(process.execPath, [cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      try {
-        const event = JSON.parse(line) as { event?: string; port?: number };
-        if (event.event === 'listening' && typeof event.port === 'number') resolve(event.port);
-      } catch {
-        // not JSON
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`relay exited with ${code} before listening`)));
-  });
-  return { child, port };
-}
-
-async function stopRelay(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
+function startRelay(): Promise<{ child: ChildProcess; port: number }> {
+  return startServer(RELAY_COMMAND, false);
 }
 
 // ---- what the relay sends, counted on the wire ------------------------------------------------------------------
@@ -155,7 +134,7 @@ class Setup {
     this.sender.close();
     for (const receiver of this.receivers) receiver.close();
     await this.proxy.close();
-    await stopRelay(this.relay);
+    await stopServer(this.relay);
   }
 
   async run(workload: Workload, textCount: number, image: Buffer): Promise<Sample> {

@@ -13,20 +13,19 @@
  * proves the room key when it joins (the relay's work per datagram is the same hop authentication either way).
  * Usage: node dist/bench/relay.js [--seconds 5] [--receivers 100] [--rate 1000] [--encrypted]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import path from 'node:path';
-import readline from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../src/client/client';
+import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
 import { controlHeader, decodePacket, encodeControl } from '../src/protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeys } from '../src/protocol/hop-auth';
 import { ReliableChannel } from '../src/protocol/reliability';
 import { deriveRoomKeys, signJoinProof, type RoomKeys } from '../src/protocol/room-crypto';
-import { ExtensionTag, Flag, PacketType, type MessageType } from '../src/protocol/types';
+import { ExtensionTag, Flag, PacketType, type MessageFragment as Fragment } from '../src/protocol/types';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,15 +49,6 @@ const DRAIN_MS = 1000;
 /** Kernel receive buffer per socket (bytes): large enough that the bench measures the relay, not the kernel. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
 
-interface Fragment {
-  type: MessageType;
-  flags: number;
-  memberId: number;
-  messageId: bigint;
-  fragmentIndex: number;
-  fragmentCount: number;
-  chunk: Uint8Array;
-}
 
 // ---- the naive forwarder (child process) ------------------------------------------------------------------------
 
@@ -113,29 +103,6 @@ function cpuTimeMs(pid: number): number {
   } catch {
     return NaN;
   }
-}
-
-async function startServer(command: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, command, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const port = await new Promise<number>((resolve, reject) => {
-    lines.on('line', (line) => {
-      try {
-        const event = JSON.parse(line) as { event?: string; port?: number };
-        if (event.event === 'listening' && typeof event.port === 'number') resolve(event.port);
-      } catch {
-        // not JSON
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
-  return { child, port };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
 }
 
 /** Sends `send()` at `rate` per second from now until `until`, catching up after late timer ticks. */
@@ -297,8 +264,7 @@ class ProtocolReceiver {
 }
 
 async function runUdpChat(receiverCount: number, rate: number, seconds: number): Promise<Result> {
-  const cli = path.join(__dirname, '..', 'cli.js');
-  const { child, port } = await startServer([cli, 'relay', '--host', '127.0.0.1', '--port', '0', '--json']);
+  const { child, port } = await startServer(RELAY_COMMAND);
   const recorder = new Recorder();
   const receivers: ProtocolReceiver[] = [];
   let ticker: NodeJS.Timeout | undefined;

@@ -17,6 +17,7 @@ import {
   writeHeader,
 } from '../protocol/codec';
 import {
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_MAX_IMAGE_BYTES,
   DEFAULT_MAX_TEXT_BYTES,
   DEFAULT_ROOM,
@@ -26,7 +27,7 @@ import {
 import { Reassembler, splitPayload, type PartialInfo } from '../protocol/fragment';
 import { formatMessageId, MessageIdSource } from '../protocol/ids';
 import { checkName, checkRoom } from '../protocol/names';
-import { decodePayload, encodePayload, type ImageFormat, type MemberInfo, type MessagePayload } from '../protocol/payload';
+import { decodePayload, encodePayload, PAYLOAD_OVERHEAD_BYTES, type ImageFormat, type MemberInfo, type MessagePayload } from '../protocol/payload';
 import { ReliableChannel, type ChannelStats, type Priority, type ReliabilityTuning } from '../protocol/reliability';
 import {
   ErrorCode,
@@ -38,6 +39,7 @@ import {
   errorCodeName,
   leaveReasonName,
   type ErrorBody,
+  type MessageFragment as Fragment,
   type MessageType,
   type WelcomeBody,
 } from '../protocol/types';
@@ -156,16 +158,6 @@ export interface ChatClientOptions {
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
 
-/** A message fragment as the reliable channel carries it; the sequence number is added when sent. */
-interface Fragment {
-  type: MessageType;
-  flags: number;
-  memberId: number;
-  messageId: bigint;
-  fragmentIndex: number;
-  fragmentCount: number;
-  chunk: Uint8Array;
-}
 
 interface Outgoing {
   id: bigint;
@@ -195,13 +187,15 @@ const REJOIN_HOLD_MS = 5000;
 const LEAVE_ACK_WAIT_MS = 1000;
 /** Incoming progress is reported at most this many times per message. */
 const PROGRESS_STEPS = 20;
-/** Payload bytes a text or image carries besides its content; see the relay's equivalent. */
-const PAYLOAD_OVERHEAD_BYTES = 128;
 /**
  * After an unauthenticated "unknown session" (anyone can forge one), how long (ms) the client waits for any
  * authenticated answer to the heartbeat it sends at once, before it believes the relay restarted and rejoins.
  */
 const UNKNOWN_SESSION_CONFIRM_MS = 300;
+/** Heartbeat intervals of silence after which the client rejoins: a relay that restarted is noticed sooner. */
+const RELAY_SILENCE_HEARTBEATS = 3;
+/** Heartbeats per interval once one went unanswered (see #sendHeartbeat). */
+const SUSPECT_PROBES_PER_INTERVAL = 4;
 /** Join refusals that clear up by themselves after a reconnection (the client keeps trying). */
 const RETRYABLE_ON_REJOIN: ReadonlySet<number> = new Set([ErrorCode.NameTaken, ErrorCode.RoomFull, ErrorCode.RelayFull, ErrorCode.RateLimited]);
 /** "Wrong passphrase" is reported at most once per this many ms, however many messages fail to open. */
@@ -586,7 +580,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#memberId = memberId;
     this.#lastHeardAt = now;
     this.#nextHeartbeatAt = now + body.heartbeatIntervalMs;
-    this.#reassembler = this.#newReassembler();
+    // The reassembler is kept: a resumed session continues the messages that were half received.
     this.#channel = new ReliableChannel<Fragment>(
       {
         transmit: (seq, fragment) => this.#transmitFragment(seq, fragment),
@@ -621,7 +615,16 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   #sendHeartbeat(now: number): void {
     this.#sendControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: Math.floor(now) >>> 0 } });
-    this.#nextHeartbeatAt = now + (this.#welcome?.heartbeatIntervalMs ?? 2000);
+    const interval = this.#welcome?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    // Unanswered for a whole interval: probe more often, so a few lost datagrams on a lossy link do not add up to
+    // a false "the relay stopped answering", while a relay that really went away is still noticed in time.
+    const quiet = now - this.#lastHeardAt > interval;
+    this.#nextHeartbeatAt = now + (quiet ? interval / SUSPECT_PROBES_PER_INTERVAL : interval);
+  }
+
+  /** Silence (ms) after which the relay is taken to be gone. */
+  #relayTimeoutMs(welcome: WelcomeBody): number {
+    return this.#options.relayTimeoutMs ?? welcome.heartbeatIntervalMs * RELAY_SILENCE_HEARTBEATS;
   }
 
   /** The member list completes a join: the client is ready, and what waited in the outbox goes out. */
@@ -939,8 +942,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (!channel || !this.#welcome) {
       if (now >= this.#nextJoinAt) this.#sendJoin(now);
     } else {
-      const relayTimeout = this.#options.relayTimeoutMs ?? this.#welcome.heartbeatIntervalMs * 3;
-      if (now - this.#lastHeardAt >= relayTimeout) {
+      if (now - this.#lastHeardAt >= this.#relayTimeoutMs(this.#welcome)) {
         this.#startJoining('reconnecting', 'the relay stopped answering');
         return;
       }
@@ -972,7 +974,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     else {
       consider(this.#nextHeartbeatAt);
       if (this.#unknownSessionAt !== undefined) consider(this.#unknownSessionAt + UNKNOWN_SESSION_CONFIRM_MS);
-      consider(this.#lastHeardAt + (this.#options.relayTimeoutMs ?? this.#welcome.heartbeatIntervalMs * 3));
+      consider(this.#lastHeardAt + this.#relayTimeoutMs(this.#welcome));
       consider(this.#channel.nextWakeup());
       consider(this.#holdUntil);
     }

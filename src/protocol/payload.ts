@@ -20,6 +20,12 @@ export const ImageFormat = {
 } as const;
 export type ImageFormat = (typeof ImageFormat)[keyof typeof ImageFormat];
 
+/**
+ * Bytes a text or image payload carries besides the text or image itself: timestamp (8), sender (1 + 32), image
+ * dimensions and format (9), and a sealed payload's nonce and tag (28), rounded up. Size limits allow for it.
+ */
+export const PAYLOAD_OVERHEAD_BYTES = 128;
+
 /** Largest member list a payload may carry; far above any room limit, it only bounds decoding work. */
 export const MAX_MEMBER_LIST = 4096;
 /** Largest image side a payload may declare, in pixels (what a JPEG can encode). */

@@ -269,6 +269,21 @@ export interface FragmentPacket extends PacketBase<MessageType> {
   chunk: Uint8Array;
 }
 
+/**
+ * A message fragment as a reliable channel carries it: every header field but the sequence number, which the
+ * channel assigns when it sends, and the fragment's slice of the payload.
+ */
+export interface MessageFragment {
+  type: MessageType;
+  flags: number;
+  /** Client to relay: 0 (the sender's id is filled in when sent). Relay to client: the message's origin. */
+  memberId: number;
+  messageId: bigint;
+  fragmentIndex: number;
+  fragmentCount: number;
+  chunk: Uint8Array;
+}
+
 export type ControlPacket =
   | JoinPacket
   | ChallengePacket

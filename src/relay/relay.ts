@@ -34,7 +34,7 @@ import {
   parseLegacy,
 } from '../protocol/legacy';
 import { checkName, checkRoom } from '../protocol/names';
-import { decodePayload, encodePayload, ImageFormat, type MemberInfo, type MessagePayload } from '../protocol/payload';
+import { decodePayload, encodePayload, ImageFormat, PAYLOAD_OVERHEAD_BYTES, type MemberInfo, type MessagePayload } from '../protocol/payload';
 import { ReliableChannel, type Priority, type ReliabilityTuning } from '../protocol/reliability';
 import {
   CLIENT_NONCE_BYTES,
@@ -57,6 +57,7 @@ import {
   leaveReasonName,
   type FragmentPacket,
   type JoinPacket,
+  type MessageFragment as Fragment,
   type MessageType,
   type Packet,
 } from '../protocol/types';
@@ -85,11 +86,6 @@ export const DEFAULT_RELAY_LIMITS: RelayLimits = {
   heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
 };
 
-/**
- * Bytes a text or image payload carries besides the text or image itself: timestamp (8), sender (1 + 32),
- * image dimensions and format (9), and a sealed envelope's nonce and tag (28), rounded up.
- */
-const PAYLOAD_OVERHEAD_BYTES = 128;
 /** Error replies to one address per second (and burst): enough for a confused client, useless for reflection. */
 const ERROR_REPLIES_PER_SECOND = 4;
 const ERROR_REPLY_BURST = 8;
@@ -159,16 +155,6 @@ export type RelayEvents = {
 /** Why datagrams were dropped, counted; the relay's health at a glance. */
 export type RelayCounters = Record<string, number>;
 
-/** A message fragment as the reliable channel carries it; the sequence number is added when it is sent. */
-export interface Fragment {
-  type: MessageType;
-  flags: number;
-  memberId: number;
-  messageId: bigint;
-  fragmentIndex: number;
-  fragmentCount: number;
-  chunk: Uint8Array;
-}
 
 interface Session {
   member: Member;

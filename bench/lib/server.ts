@@ -1,0 +1,37 @@
+/** Server processes for the benchmarks: started, waited for until they listen, and stopped. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+
+/** The built `udp-chat` command, next to the benchmark bundles (dist/bench/*.js → dist/cli.js). */
+export const CLI_PATH = path.join(__dirname, '..', 'cli.js');
+
+/** The real relay, as users run it. */
+export const RELAY_COMMAND = [CLI_PATH, 'relay', '--host', '127.0.0.1', '--port', '0', '--json'];
+
+/**
+ * Starts `node ...command` and resolves once it prints `{"event":"listening","port":N}` (as `udp-chat relay
+ * --json` does). Its standard error goes to ours when `showErrors`.
+ */
+export async function startServer(command: string[], showErrors = true): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, command, { stdio: ['ignore', 'pipe', showErrors ? 'inherit' : 'ignore'] });
+  const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      try {
+        const event = JSON.parse(line) as { event?: string; port?: number };
+        if (event.event === 'listening' && typeof event.port === 'number') resolve(event.port);
+      } catch {
+        // not an event line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${path.basename(command[0] ?? 'server')} exited with ${code} before listening`)));
+  });
+  return { child, port };
+}
+
+export async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
