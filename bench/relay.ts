@@ -16,16 +16,12 @@
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ChatClient } from '../src/client/client';
+import { ProtocolReceiver } from './lib/receiver';
 import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
-import { controlHeader, decodePacket, encodeControl } from '../src/protocol/codec';
-import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeys } from '../src/protocol/hop-auth';
-import { ReliableChannel } from '../src/protocol/reliability';
-import { deriveRoomKeys, signJoinProof, type RoomKeys } from '../src/protocol/room-crypto';
-import { ExtensionTag, Flag, PacketType, type MessageFragment as Fragment } from '../src/protocol/types';
+import { deriveRoomKeys } from '../src/protocol/room-crypto';
 
 const { values: args } = parseArgs({
   options: {
@@ -152,10 +148,11 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
     const sender = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
     sockets.push(sender);
-    const payload = Buffer.alloc(TEXT_BYTES, 'x');
     let next = 1n;
     return await measure('naive dgram forwarder', child, recorder, rate, seconds, () => {
       const id = next++;
+      // A fresh buffer each time: dgram reads it only when the send happens, after this function returns.
+      const payload = Buffer.alloc(TEXT_BYTES, 'x');
       payload.writeBigUInt64BE(id, 0);
       recorder.sent(id, performance.now());
       sender.send(payload, port, '127.0.0.1');
@@ -168,101 +165,6 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
 
 // ---- UDP Chat run -----------------------------------------------------------------------------------------------
 
-/** A member that only receives: the real join handshake and the real reliability layer, no UI state. */
-class ProtocolReceiver {
-  readonly #socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
-  #memberId = 0;
-  #keys: HopKeys | undefined;
-  #channel: ReliableChannel<Fragment> | undefined;
-  #nextHeartbeatAt = 0;
-
-  constructor(
-    readonly relayPort: number,
-    readonly roomKeys: RoomKeys | undefined,
-    readonly onText: (id: bigint) => void,
-  ) {}
-
-  async join(name: string): Promise<void> {
-    await new Promise<void>((resolve) => this.#socket.bind(0, '127.0.0.1', resolve));
-    const clientNonce = randomBytes(8);
-    const hop = createHopKeyPair();
-    const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, hop.publicKey]]);
-    if (this.roomKeys) {
-      extensions.set(ExtensionTag.RoomKey, this.roomKeys.verifyKey);
-      extensions.set(ExtensionTag.RoomProof, signJoinProof(this.roomKeys, clientNonce, hop.publicKey, name));
-    }
-    const join = encodeControl({ ...controlHeader(PacketType.Join, 0), body: { clientNonce, name, room: 'bench', extensions } });
-    const welcomed = new Promise<void>((resolve) => {
-      this.#socket.on('message', (datagram) => {
-        const decoded = decodePacket(datagram);
-        if (!decoded.ok) return;
-        const packet = decoded.value;
-        const now = performance.now();
-        if (packet.type === PacketType.Welcome) {
-          if (this.#channel) return;
-          const relayKey = packet.body.extensions.get(ExtensionTag.HopPublicKey);
-          const keys = relayKey ? deriveHopKeys(hop.privateKey, relayKey, clientNonce) : undefined;
-          if (!keys || !verifyDatagram(datagram, keys.downstream)) return;
-          this.#keys = keys;
-          this.#memberId = packet.memberId;
-          this.#channel = new ReliableChannel<Fragment>(
-            {
-              transmit: () => {},
-              transmitAck: (ack) => this.#sendControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack }),
-              deliver: (fragment) => {
-                if (fragment.type === PacketType.Text) this.onText(fragment.messageId);
-              },
-            },
-            now,
-          );
-          this.#heartbeat(now);
-          resolve();
-          return;
-        }
-        if (!this.#keys || !verifyDatagram(datagram, this.#keys.downstream)) return;
-        switch (packet.type) {
-          case PacketType.Ack:
-          case PacketType.HeartbeatAck:
-          case PacketType.Error:
-          case PacketType.Join:
-          case PacketType.Challenge:
-          case PacketType.Heartbeat:
-            return;
-          default:
-            this.#channel?.receiveData(packet.seq, packet, now);
-        }
-      });
-    });
-    const retry = setInterval(() => this.#socket.send(join, this.relayPort, '127.0.0.1'), 200);
-    this.#socket.send(join, this.relayPort, '127.0.0.1');
-    await welcomed;
-    clearInterval(retry);
-  }
-
-  /** Runs due timers (delayed acks) and heartbeats; called for all receivers from one shared interval. */
-  tick(now: number): void {
-    const channel = this.#channel;
-    if (!channel) return;
-    const due = channel.nextWakeup();
-    if (due !== undefined && due <= now) channel.poll(now);
-    if (now >= this.#nextHeartbeatAt) this.#heartbeat(now);
-  }
-
-  #heartbeat(now: number): void {
-    this.#sendControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: 0 } });
-    this.#nextHeartbeatAt = now + 2000;
-  }
-
-  #sendControl(packet: Parameters<typeof encodeControl>[0]): void {
-    if (!this.#keys) return;
-    this.#socket.send(signDatagram(encodeControl({ ...packet, flags: Flag.Auth }), this.#keys.upstream), this.relayPort, '127.0.0.1');
-  }
-
-  close(): void {
-    this.#socket.close();
-  }
-}
-
 async function runUdpChat(receiverCount: number, rate: number, seconds: number): Promise<Result> {
   const { child, port } = await startServer(RELAY_COMMAND);
   const recorder = new Recorder();
@@ -271,15 +173,16 @@ async function runUdpChat(receiverCount: number, rate: number, seconds: number):
   let sender: ChatClient | undefined;
   const roomKeys = args.encrypted ? await deriveRoomKeys(BENCH_PASSPHRASE, 'bench') : undefined;
   try {
+    // Heartbeats run from the start: joining a hundred members takes a while, and the first must stay members.
+    ticker = setInterval(() => {
+      const now = performance.now();
+      for (const receiver of receivers) receiver.tick(now);
+    }, 2);
     for (let i = 0; i < receiverCount; i++) {
       const receiver = new ProtocolReceiver(port, roomKeys, (id) => recorder.delivered(id, performance.now()));
       await receiver.join(`receiver-${i}`);
       receivers.push(receiver);
     }
-    ticker = setInterval(() => {
-      const now = performance.now();
-      for (const receiver of receivers) receiver.tick(now);
-    }, 2);
     sender = new ChatClient({
       relayHost: '127.0.0.1',
       relayPort: port,

@@ -13,8 +13,7 @@ import {
   decodePacket,
   encodeControl,
   hasMagic,
-  patchSequence,
-  writeHeader,
+  encodeFragment,
 } from '../protocol/codec';
 import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -43,7 +42,7 @@ import {
   type MessageType,
   type WelcomeBody,
 } from '../protocol/types';
-import { createHopKeyPair, deriveHopKeys, signDatagram, tagOfParts, verifyDatagram, type HopKeyPair, type HopKeys } from '../protocol/hop-auth';
+import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeyPair, type HopKeys } from '../protocol/hop-auth';
 import { ContentOpener, ContentSealer, deriveRoomKeys, signJoinProof } from '../protocol/room-crypto';
 import { nameKey } from '../protocol/names';
 import { DeadlineTimer } from '../util/deadline-timer';
@@ -600,10 +599,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #transmitFragment(seq: number, fragment: Fragment): void {
     const keys = this.#hopKeys;
     if (!keys) return;
-    const head = Buffer.allocUnsafe(HEADER_BYTES);
-    writeHeader(head, 0, { ...fragment, flags: fragment.flags | Flag.Auth, memberId: this.#memberId, seq: 0 }, fragment.chunk.length);
-    patchSequence(head, seq);
-    this.#send([head, fragment.chunk, tagOfParts([head, fragment.chunk], keys.upstream)]);
+    this.#send(signDatagram(encodeFragment(fragment, fragment.flags | Flag.Auth, this.#memberId, seq), keys.upstream));
   }
 
   /** Encodes, signs and sends a control datagram of the current session. */

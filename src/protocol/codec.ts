@@ -23,8 +23,11 @@ import {
   type AckRange,
   type ControlPacket,
   type Extensions,
+  type FragmentPacket,
   type Header,
+  type MessageFragment,
   type Packet,
+  type PacketType as PacketTypeValue,
 } from './types';
 
 export const CLIENT_NONCE_BYTES = 8;
@@ -68,6 +71,8 @@ export function peekVersion(bytes: Uint8Array): number | undefined {
 
 /** Reads and checks the fixed header; returns it with the body's bounds. */
 export function decodeHeader(bytes: Uint8Array): Decoded<{ header: Header; bodyStart: number; bodyEnd: number }> {
+  // Every field sits at a fixed offset and the length is checked first, so nothing here can read out of bounds:
+  // plain reads, no exceptions (this runs for every datagram a relay receives).
   if (bytes.length < HEADER_BYTES) {
     if (bytes.length >= 2 && !hasMagic(bytes)) return failure('UDPCHAT_ERR_BAD_MAGIC', 'not a UDP Chat datagram');
     return failure('UDPCHAT_ERR_TRUNCATED', `datagram of ${bytes.length} bytes is shorter than the header`);
@@ -75,52 +80,45 @@ export function decodeHeader(bytes: Uint8Array): Decoded<{ header: Header; bodyS
   if (bytes.length > MAX_DATAGRAM_BYTES) {
     return failure('UDPCHAT_ERR_TOO_LARGE', `datagram of ${bytes.length} bytes exceeds ${MAX_DATAGRAM_BYTES}`);
   }
-  return catchDecode(() => {
-    const reader = new ByteReader(bytes);
-    if (reader.u16('magic') !== MAGIC) throw new DecodeFailure('UDPCHAT_ERR_BAD_MAGIC', 'not a UDP Chat datagram');
-    const version = reader.u8('version');
-    if (version !== PROTOCOL_VERSION) {
-      throw new DecodeFailure('UDPCHAT_ERR_UNSUPPORTED_VERSION', `protocol version ${version} is not supported`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
+  if (view.getUint16(0) !== MAGIC) return failure('UDPCHAT_ERR_BAD_MAGIC', 'not a UDP Chat datagram');
+  const version = view.getUint8(2);
+  if (version !== PROTOCOL_VERSION) return failure('UDPCHAT_ERR_UNSUPPORTED_VERSION', `protocol version ${version} is not supported`);
+  const type = view.getUint8(3);
+  const message = isMessageType(type);
+  if (!message && !isControlType(type)) return failure('UDPCHAT_ERR_UNKNOWN_TYPE', `unknown datagram type 0x${type.toString(16)}`);
+  const flags = view.getUint8(4);
+  if ((flags & ~KNOWN_FLAGS) !== 0) return failure('UDPCHAT_ERR_BAD_FLAGS', `unknown flags 0x${flags.toString(16)}`);
+  if (view.getUint8(5) !== 0) return failure('UDPCHAT_ERR_BAD_FLAGS', 'reserved byte is not zero');
+  const bodyLength = view.getUint16(6);
+  const memberId = view.getUint32(8);
+  const seq = view.getUint32(12);
+  const messageId = view.getBigUint64(16);
+  const fragmentIndex = view.getUint16(24);
+  const fragmentCount = view.getUint16(26);
+  const tagBytes = flags & Flag.Auth ? AUTH_TAG_BYTES : 0;
+  if (HEADER_BYTES + bodyLength + tagBytes !== bytes.length) {
+    return failure(
+      'UDPCHAT_ERR_BAD_LENGTH',
+      `header says ${bodyLength} body bytes${tagBytes ? ' and a tag' : ''}, datagram has ${bytes.length - HEADER_BYTES}`,
+    );
+  }
+  const reliable = (flags & Flag.Reliable) !== 0;
+  if (message) {
+    if (fragmentCount === 0 || fragmentIndex >= fragmentCount) {
+      return failure('UDPCHAT_ERR_BAD_FRAGMENT', `fragment ${fragmentIndex} of ${fragmentCount}`);
     }
-    const type = reader.u8('type');
-    if (!isControlType(type) && !isMessageType(type)) {
-      throw new DecodeFailure('UDPCHAT_ERR_UNKNOWN_TYPE', `unknown datagram type 0x${type.toString(16)}`);
+    if (bodyLength === 0) return failure('UDPCHAT_ERR_BAD_FRAGMENT', 'empty fragment');
+    if (!reliable || seq === 0) return failure('UDPCHAT_ERR_BAD_FLAGS', 'a message must be sequenced');
+  } else {
+    if (fragmentIndex !== 0 || fragmentCount !== 0 || messageId !== 0n) {
+      return failure('UDPCHAT_ERR_BAD_FRAGMENT', 'control datagrams carry no message or fragment');
     }
-    const flags = reader.u8('flags');
-    if ((flags & ~KNOWN_FLAGS) !== 0) {
-      throw new DecodeFailure('UDPCHAT_ERR_BAD_FLAGS', `unknown flags 0x${flags.toString(16)}`);
-    }
-    if (reader.u8('reserved') !== 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FLAGS', 'reserved byte is not zero');
-    const bodyLength = reader.u16('body length');
-    const memberId = reader.u32('member id');
-    const seq = reader.u32('sequence');
-    const messageId = reader.u64('message id');
-    const fragmentIndex = reader.u16('fragment index');
-    const fragmentCount = reader.u16('fragment count');
-    const tagBytes = flags & Flag.Auth ? AUTH_TAG_BYTES : 0;
-    if (HEADER_BYTES + bodyLength + tagBytes !== bytes.length) {
-      throw new DecodeFailure(
-        'UDPCHAT_ERR_BAD_LENGTH',
-        `header says ${bodyLength} body bytes${tagBytes ? ' and a tag' : ''}, datagram has ${bytes.length - HEADER_BYTES}`,
-      );
-    }
-    const reliable = (flags & Flag.Reliable) !== 0;
-    if (isMessageType(type)) {
-      if (fragmentCount === 0 || fragmentIndex >= fragmentCount) {
-        throw new DecodeFailure('UDPCHAT_ERR_BAD_FRAGMENT', `fragment ${fragmentIndex} of ${fragmentCount}`);
-      }
-      if (bodyLength === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FRAGMENT', 'empty fragment');
-      if (!reliable || seq === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FLAGS', 'a message must be sequenced');
-    } else {
-      if (fragmentIndex !== 0 || fragmentCount !== 0 || messageId !== 0n) {
-        throw new DecodeFailure('UDPCHAT_ERR_BAD_FRAGMENT', 'control datagrams carry no message or fragment');
-      }
-      if (reliable || seq !== 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FLAGS', 'control datagrams are not sequenced');
-      if (flags & Flag.Encrypted) throw new DecodeFailure('UDPCHAT_ERR_BAD_FLAGS', 'control datagrams are not sealed');
-    }
-    const header: Header = { type, flags, memberId, seq, messageId, fragmentIndex, fragmentCount };
-    return { header, bodyStart: HEADER_BYTES, bodyEnd: HEADER_BYTES + bodyLength };
-  });
+    if (reliable || seq !== 0) return failure('UDPCHAT_ERR_BAD_FLAGS', 'control datagrams are not sequenced');
+    if (flags & Flag.Encrypted) return failure('UDPCHAT_ERR_BAD_FLAGS', 'control datagrams are not sealed');
+  }
+  const header: Header = { type: type as PacketTypeValue, flags, memberId, seq, messageId, fragmentIndex, fragmentCount };
+  return { ok: true, value: { header, bodyStart: HEADER_BYTES, bodyEnd: HEADER_BYTES + bodyLength } };
 }
 
 /** Decodes one datagram. Never throws. */
@@ -128,16 +126,42 @@ export function decodePacket(bytes: Uint8Array): Decoded<Packet> {
   const head = decodeHeader(bytes);
   if (!head.ok) return head;
   const { header, bodyStart, bodyEnd } = head.value;
+  const authTag = header.flags & Flag.Auth ? bytes.subarray(bodyEnd, bodyEnd + AUTH_TAG_BYTES) : undefined;
+  const type = header.type;
+  if (isMessageType(type)) {
+    // Spelled out, not spread: this is every chat datagram's path, and a spread copy is several times slower.
+    const fragment: FragmentPacket = {
+      type,
+      flags: header.flags,
+      memberId: header.memberId,
+      seq: header.seq,
+      messageId: header.messageId,
+      fragmentIndex: header.fragmentIndex,
+      fragmentCount: header.fragmentCount,
+      chunk: bytes.subarray(bodyStart, bodyEnd),
+    };
+    if (authTag) fragment.authTag = authTag;
+    return { ok: true, value: fragment };
+  }
   return catchDecode((): Packet => {
-    const authTag = header.flags & Flag.Auth ? bytes.subarray(bodyEnd, bodyEnd + AUTH_TAG_BYTES) : undefined;
-    const withTag = authTag ? { authTag } : {};
-    if (isMessageType(header.type)) {
-      return { ...header, type: header.type, ...withTag, chunk: bytes.subarray(bodyStart, bodyEnd) };
-    }
-    const reader = new ByteReader(bytes, bodyStart, bodyEnd);
-    const packet = decodeControlBody(header, reader);
-    return { ...packet, ...withTag };
+    const packet = decodeControlBody(header, new ByteReader(bytes, bodyStart, bodyEnd));
+    if (authTag) packet.authTag = authTag;
+    return packet;
   });
+}
+
+/** A control packet from its header and body (fields spelled out: no spread on the per-datagram path). */
+function controlPacket<T extends ControlPacket['type']>(header: Header, type: T, body: Extract<ControlPacket, { type: T }>['body']): ControlPacket {
+  return {
+    type,
+    flags: header.flags,
+    memberId: header.memberId,
+    seq: header.seq,
+    messageId: header.messageId,
+    fragmentIndex: header.fragmentIndex,
+    fragmentCount: header.fragmentCount,
+    body,
+  } as ControlPacket;
 }
 
 function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
@@ -148,7 +172,7 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
       const name = reader.str8(MAX_NAME_BYTES, 'name');
       const room = reader.str8(MAX_ROOM_BYTES, 'room');
       const extensions = readExtensions(reader);
-      return { ...header, type, body: { clientNonce, name, room, extensions } };
+      return controlPacket(header, type, { clientNonce, name, room, extensions });
     }
     case PacketType.Challenge: {
       const clientNonce = reader.bytes(CLIENT_NONCE_BYTES, 'client nonce');
@@ -158,7 +182,7 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
       }
       const cookie = reader.bytes(cookieLength, 'cookie');
       reader.end('challenge');
-      return { ...header, type, body: { clientNonce, cookie } };
+      return controlPacket(header, type, { clientNonce, cookie });
     }
     case PacketType.Welcome: {
       const clientNonce = reader.bytes(CLIENT_NONCE_BYTES, 'client nonce');
@@ -172,24 +196,24 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
       }
       const extensions = readExtensions(reader);
       const body = { clientNonce, room, heartbeatIntervalMs, memberTimeoutMs, maxTextBytes, maxImageBytes, extensions };
-      return { ...header, type, body };
+      return controlPacket(header, type, body);
     }
     case PacketType.Heartbeat:
     case PacketType.HeartbeatAck: {
       const echo = reader.u32('echo');
       reader.end('heartbeat');
-      return { ...header, type, body: { echo } };
+      return controlPacket(header, type, { echo });
     }
     case PacketType.Ack: {
       const body = readAck(reader);
-      return { ...header, type, body };
+      return controlPacket(header, type, body);
     }
     case PacketType.Error: {
       const code = reader.u16('error code');
       const clientNonce = reader.bytes(CLIENT_NONCE_BYTES, 'client nonce');
       const message = reader.str16(MAX_ERROR_TEXT_BYTES, 'error message');
       reader.end('error');
-      return { ...header, type, body: { code, clientNonce, message } };
+      return controlPacket(header, type, { code, clientNonce, message });
     }
     case PacketType.MemberList:
     case PacketType.MemberJoined:
@@ -256,6 +280,29 @@ export function writeHeader(target: Uint8Array, offset: number, header: Header, 
   view.setBigUint64(16, header.messageId);
   view.setUint16(24, header.fragmentIndex);
   view.setUint16(26, header.fragmentCount);
+}
+
+/**
+ * One transmission of a message fragment: header (with the hop's flags, member id and sequence number) and chunk
+ * in a single buffer, with room for the tag when `flags` has Flag.Auth. Runs once per datagram a relay fans out,
+ * so it builds no intermediate objects, and one buffer sends faster than a gather of three.
+ */
+export function encodeFragment(fragment: MessageFragment, flags: number, memberId: number, seq: number): Buffer {
+  const bodyLength = fragment.chunk.length;
+  const datagram = Buffer.allocUnsafe(HEADER_BYTES + bodyLength + (flags & Flag.Auth ? AUTH_TAG_BYTES : 0));
+  datagram.writeUInt16BE(MAGIC, 0);
+  datagram[2] = PROTOCOL_VERSION;
+  datagram[3] = fragment.type;
+  datagram[4] = flags;
+  datagram[5] = 0;
+  datagram.writeUInt16BE(bodyLength, 6);
+  datagram.writeUInt32BE(memberId >>> 0, 8);
+  datagram.writeUInt32BE(seq >>> 0, 12);
+  datagram.writeBigUInt64BE(fragment.messageId, 16);
+  datagram.writeUInt16BE(fragment.fragmentIndex, 24);
+  datagram.writeUInt16BE(fragment.fragmentCount, 26);
+  datagram.set(fragment.chunk, HEADER_BYTES);
+  return datagram;
 }
 
 /** Rewrites the sequence number of an encoded datagram in place (for a relay that re-sequences per hop). */

@@ -28,7 +28,7 @@ export const DEFAULT_PORT = 12345;
 /** Default limits a relay announces in its welcome; a relay may lower or raise them. */
 export const DEFAULT_MAX_TEXT_BYTES = 16 * 1024; // a long paste, ~15 fragments
 export const DEFAULT_MAX_IMAGE_BYTES = 10 * 1024 * 1024; // after compression
-export const DEFAULT_MAX_MEMBERS_PER_ROOM = 64;
+export const DEFAULT_MAX_MEMBERS_PER_ROOM = 256; // a whole department; its member list is ~10 KB
 export const DEFAULT_MAX_ROOMS = 256;
 
 /** Client heartbeat period (ms): often enough that a relay restart is noticed within a few seconds. */

@@ -61,18 +61,13 @@ export function signDatagram(datagram: Uint8Array, key: SipKey): Uint8Array {
   return datagram;
 }
 
-/** The tag of a datagram sent in parts (header, body), for a gather-send of [header, body, tag]. */
-export function tagOfParts(parts: readonly Uint8Array[], key: SipKey): Uint8Array {
-  const tag = new Uint8Array(AUTH_TAG_BYTES);
-  sipHash128(key, parts, tag, 0);
-  return tag;
-}
+/** Scratch space for the tag a verification computes (verification is synchronous, so one buffer serves all). */
+const expectedTag = new Uint8Array(AUTH_TAG_BYTES);
 
 /** True when `datagram` has Flag.Auth and its tag is right for `key`. Constant time in the tag comparison. */
 export function verifyDatagram(datagram: Uint8Array, key: SipKey): boolean {
   if (datagram.length < AUTH_TAG_BYTES + 5 || ((datagram[4] as number) & Flag.Auth) === 0) return false;
   const end = datagram.length - AUTH_TAG_BYTES;
-  const expected = new Uint8Array(AUTH_TAG_BYTES);
-  sipHash128(key, [datagram.subarray(0, end)], expected, 0);
-  return tagsEqual(expected, 0, datagram, end, AUTH_TAG_BYTES);
+  sipHash128(key, [datagram.subarray(0, end)], expectedTag, 0);
+  return tagsEqual(expectedTag, 0, datagram, end, AUTH_TAG_BYTES);
 }

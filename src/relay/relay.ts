@@ -42,10 +42,9 @@ import {
   decodePacket,
   encodeControl,
   hasMagic,
-  patchSequence,
   peekVersion,
   truncateUtf8,
-  writeHeader,
+  encodeFragment,
 } from '../protocol/codec';
 import {
   ErrorCode,
@@ -55,14 +54,13 @@ import {
   MemberFlag,
   PacketType,
   leaveReasonName,
-  type FragmentPacket,
   type JoinPacket,
   type MessageFragment as Fragment,
   type MessageType,
   type Packet,
 } from '../protocol/types';
 import { probeImage } from '../image/probe';
-import { createHopKeyPair, deriveHopKeys, signDatagram, tagOfParts, verifyDatagram, type HopKeys } from '../protocol/hop-auth';
+import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeys } from '../protocol/hop-auth';
 import { verifyJoinProof } from '../protocol/room-crypto';
 import type { UnacknowledgedItem } from '../protocol/reliability';
 import { DeadlineTimer } from '../util/deadline-timer';
@@ -550,12 +548,10 @@ export class Relay extends TypedEmitter<RelayEvents> {
     return new ReliableChannel<Fragment>(
       {
         transmit: (seq, fragment) => {
-          const head = Buffer.allocUnsafe(HEADER_BYTES);
-          writeHeader(head, 0, { ...fragment, flags: fragment.flags | Flag.Auth, seq: 0 }, fragment.chunk.length);
-          patchSequence(head, seq);
           const keys = session.keys;
           if (!keys) return;
-          this.#sendRaw([head, fragment.chunk, tagOfParts([head, fragment.chunk], keys.downstream)], member.host, member.port);
+          const datagram = encodeFragment(fragment, fragment.flags | Flag.Auth, fragment.memberId, seq);
+          this.#sendRaw(signDatagram(datagram, keys.downstream), member.host, member.port);
         },
         transmitAck: (ack) => this.#sendControl(session, { ...controlHeader(PacketType.Ack, member.id), body: ack }),
         deliver: (fragment) => this.#onMemberFragment(session, fragment),
@@ -619,7 +615,15 @@ export class Relay extends TypedEmitter<RelayEvents> {
       this.#rejectTooLarge(session, fragment, now);
       return this.#finishInbound(session, fragment);
     }
-    const outgoing: Fragment = { ...fragment, memberId: sender.id, flags: fragment.flags & (Flag.Reliable | Flag.Encrypted) };
+    const outgoing: Fragment = {
+      type: fragment.type,
+      flags: fragment.flags & (Flag.Reliable | Flag.Encrypted),
+      memberId: sender.id,
+      messageId: fragment.messageId,
+      fragmentIndex: fragment.fragmentIndex,
+      fragmentCount: fragment.fragmentCount,
+      chunk: fragment.chunk,
+    };
     const priority: Priority = fragment.type === PacketType.Image ? 'bulk' : 'normal';
     let legacyRecipients = false;
     for (const recipient of this.#membership.roomMembers(sender.room)) {

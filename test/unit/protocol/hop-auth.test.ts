@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { controlHeader, encodeControl } from '../../../src/protocol/codec';
-import { AUTH_TAG_BYTES } from '../../../src/protocol/constants';
-import { createHopKeyPair, deriveHopKeys, signDatagram, tagOfParts, verifyDatagram } from '../../../src/protocol/hop-auth';
+import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram } from '../../../src/protocol/hop-auth';
 import { Flag, PacketType } from '../../../src/protocol/types';
 
 const nonce = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
@@ -60,14 +59,6 @@ describe('hop authentication', () => {
     const unflagged = encodeControl({ ...controlHeader(PacketType.Heartbeat, 7), body: { echo: 42 } });
     assert.equal(verifyDatagram(unflagged, clientKeys.upstream), false);
     fc.assert(fc.property(fc.uint8Array({ maxLength: 1300 }), (bytes) => verifyDatagram(bytes, clientKeys.upstream) === false), { numRuns: 2000 });
-  });
-
-  it('computes the same tag for a datagram sent in parts', () => {
-    const { clientKeys } = session();
-    const signed = signDatagram(heartbeat(), clientKeys.upstream);
-    const unsigned = signed.subarray(0, signed.length - AUTH_TAG_BYTES);
-    const tag = tagOfParts([unsigned.subarray(0, 28), unsigned.subarray(28)], clientKeys.upstream);
-    assert.deepEqual(tag, signed.subarray(signed.length - AUTH_TAG_BYTES));
   });
 
   it('refuses a peer key of the wrong size or of low order', () => {

@@ -596,9 +596,9 @@ describe('ReliableChannel', () => {
     it('restarts the timer when an ack brings progress', () => {
       const { channel } = recordingChannel();
       sendMany(channel, 3, 0);
-      channel.receiveAck(ackOf(1), 50); // srtt 50, rttvar 25: rto 50 + 100 + 10
-      assert.equal(channel.stats.rtoMs, 160);
-      assert.equal(channel.nextWakeup(), 50 + 160);
+      channel.receiveAck(ackOf(1), 50); // srtt 50, rttvar 25: rto 50 + 100 + maxAckDelayMs (20)
+      assert.equal(channel.stats.rtoMs, 170);
+      assert.equal(channel.nextWakeup(), 50 + 170);
     });
 
     it('does nothing harmful when polled early', () => {
