@@ -36,7 +36,7 @@ export const MAX_COOKIE_BYTES = 64;
 /** Longest human-readable text in an Error datagram, in UTF-8 bytes. */
 export const MAX_ERROR_TEXT_BYTES = 512;
 /** Most acknowledgement ranges in one Ack; more would not fit a datagram and tell the sender little more. */
-export const MAX_ACK_RANGES = 32;
+export const MAX_ACK_RANGES = 128;
 
 export interface DecodeError {
   code: DecodeErrorCode;

@@ -57,6 +57,12 @@ export interface ReliabilityTuning {
   initialRtoMs: number;
   /** Smallest retransmission timeout (ms). */
   minRtoMs: number;
+  /**
+   * Smallest probe timeout (ms): the first expiry of the timer after progress comes after
+   * max(srtt + 4·rttvar + maxAckDelayMs, this) rather than the full retransmission timeout (QUIC's PTO, RFC 9002
+   * §6.2, TCP's tail loss probe): a lost tail is found in a round trip, not after minRtoMs.
+   */
+  minProbeTimeoutMs: number;
   /** Largest retransmission timeout (ms), also the cap of the backed-off timer. */
   maxRtoMs: number;
   /** Clock granularity (ms): G of RFC 6298, kGranularity of RFC 9002. */
@@ -89,6 +95,9 @@ export const DEFAULT_RELIABILITY_TUNING: Readonly<ReliabilityTuning> = Object.fr
   initialRtoMs: 300,
   // Below this, loopback jitter (GC pauses, event-loop stalls) fakes losses. The ack delay is added on top.
   minRtoMs: 100,
+  // The receiver may hold its ack for maxAckDelayMs (20 ms); a few ms more of event-loop jitter on top. A probe
+  // that fires early costs one duplicate datagram, which the receiver drops.
+  minProbeTimeoutMs: 25,
   // Keeps probing a silent peer every 5 s until the edge's heartbeat timeout (10 s) gives up on it.
   maxRtoMs: 5_000,
   // Timestamps are whole milliseconds.
@@ -316,7 +325,7 @@ function validateTuning(tuning: ReliabilityTuning): void {
   for (const key of nonNegative) {
     if (!Number.isFinite(tuning[key]) || tuning[key] < 0) throw new RangeError(`${key} must be a finite number ≥ 0`);
   }
-  const positive: (keyof ReliabilityTuning)[] = ['initialRtoMs', 'minRtoMs', 'maxRtoMs', 'timeThreshold'];
+  const positive: (keyof ReliabilityTuning)[] = ['initialRtoMs', 'minRtoMs', 'minProbeTimeoutMs', 'maxRtoMs', 'timeThreshold'];
   for (const key of positive) {
     if (!Number.isFinite(tuning[key]) || tuning[key] <= 0) throw new RangeError(`${key} must be a finite number > 0`);
   }
@@ -760,7 +769,18 @@ export class ReliableChannel<T> {
 
   #timerDeadline(): number | undefined {
     if (this.#timerStartedAt === undefined) return undefined;
-    return this.#timerStartedAt + Math.min(this.#rto * 2 ** this.#backoff, this.#tuning.maxRtoMs);
+    const timeout = Math.min(this.#rto * 2 ** this.#backoff, this.#tuning.maxRtoMs);
+    // A shut window is probed on the full timeout: its probe asks the peer to make room, not about a loss.
+    const probing = this.#backoff === 0 && this.#peerWindow > 0;
+    return this.#timerStartedAt + (probing ? Math.min(this.#probeTimeout(), timeout) : timeout);
+  }
+
+  /** The first expiry after progress: a round trip and the peer's ack delay, without the minRtoMs floor. */
+  #probeTimeout(): number {
+    const tuning = this.#tuning;
+    if (this.#smoothedRtt === undefined) return this.#rto;
+    const probe = this.#smoothedRtt + Math.max(tuning.clockGranularityMs, 4 * (this.#rttVariance ?? 0)) + tuning.maxAckDelayMs;
+    return Math.max(probe, tuning.minProbeTimeoutMs);
   }
 
   // ---- receiver internals ----

@@ -274,8 +274,8 @@ describe('protocol/codec', () => {
       assert.equal(packet.body.delayMs, 13);
     });
 
-    it('sends at most 32 ack ranges, the lowest ones', () => {
-      const ranges = Array.from({ length: 40 }, (_, i) => ({ first: 10 + i * 3, last: 11 + i * 3 }));
+    it('sends at most MAX_ACK_RANGES ack ranges, the lowest ones, within one datagram', () => {
+      const ranges = Array.from({ length: MAX_ACK_RANGES + 8 }, (_, i) => ({ first: 10 + i * 3, last: 11 + i * 3 }));
       const packet = decodeOk(encodeControl({ ...control(PacketType.Ack), body: { cumulative: 1, window: 1, delayMs: 0, ranges } }));
       assert.deepEqual((packet as ControlPacket & { type: 6 }).body.ranges, ranges.slice(0, MAX_ACK_RANGES));
     });
@@ -506,10 +506,10 @@ describe('protocol/codec', () => {
         assertCodedError(decodePacket(ack(5, [[10, 9]])), 'UDPCHAT_ERR_BAD_FIELD');
       });
 
-      it('accepts 32 ranges and rejects more', () => {
+      it('accepts MAX_ACK_RANGES ranges and rejects more', () => {
         const ranges = (n: number): Array<[number, number]> => Array.from({ length: n }, (_, i) => [10 + i * 3, 11 + i * 3]);
-        assert.equal(decodePacket(ack(1, ranges(32))).ok, true);
-        assertCodedError(decodePacket(ack(1, ranges(33))), 'UDPCHAT_ERR_BAD_FIELD');
+        assert.equal(decodePacket(ack(1, ranges(MAX_ACK_RANGES))).ok, true);
+        assertCodedError(decodePacket(ack(1, ranges(MAX_ACK_RANGES + 1))), 'UDPCHAT_ERR_BAD_FIELD');
         assertCodedError(decodePacket(ack(1, [], 0xff)), 'UDPCHAT_ERR_BAD_FIELD');
       });
     });

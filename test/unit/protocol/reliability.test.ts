@@ -351,10 +351,11 @@ describe('ReliableChannel', () => {
     });
 
     it('reads no more than MAX_ACK_RANGES ranges from one ack', () => {
-      const { channel, acknowledged } = recordingChannel();
-      sendMany(channel, 100, 0);
+      const span = 2 * MAX_ACK_RANGES + 20;
+      const { channel, acknowledged } = recordingChannel({ sendWindowPackets: span });
+      sendMany(channel, span, 0);
       const ranges: [number, number][] = [];
-      for (let seq = 2; seq <= 80; seq += 2) ranges.push([seq, seq]);
+      for (let seq = 2; seq <= 2 * MAX_ACK_RANGES + 16; seq += 2) ranges.push([seq, seq]);
       channel.receiveAck(ackOf(0, ranges), 5);
       assert.equal(acknowledged.length, MAX_ACK_RANGES);
     });
@@ -433,7 +434,10 @@ describe('ReliableChannel', () => {
       // The ack covering seq 1 may be for its delayed first copy, so 6-10 (sent before the resend) are not lost.
       channel.receiveAck(ackOf(5), 12);
       assert.deepEqual(retransmittedSeqs(), [1]);
-      assert.equal(channel.nextWakeup(), 12 + channel.stats.rtoMs, 'only the retransmission timer is pending');
+      const { srttMs = 0, rttVarianceMs = 0, rtoMs } = channel.stats;
+      const tuning = DEFAULT_RELIABILITY_TUNING;
+      const probe = Math.max(srttMs + Math.max(tuning.clockGranularityMs, 4 * rttVarianceMs) + tuning.maxAckDelayMs, tuning.minProbeTimeoutMs);
+      assert.equal(channel.nextWakeup(), 12 + Math.min(rtoMs, probe), 'only the retransmission timer (its first, probing expiry) is pending');
     });
 
     it('lets the ack of a timer probe reveal the other lost retransmissions at once, however soon it comes', () => {
@@ -487,23 +491,39 @@ describe('ReliableChannel', () => {
       assert.deepEqual(retransmittedSeqs(), [2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     });
 
-    it('declares nothing lost above the last range of an ack cut to 32 ranges', () => {
-      const { channel, retransmittedSeqs } = recordingChannel();
+    it('declares nothing lost above the last range of an ack cut to MAX_ACK_RANGES ranges', () => {
+      const count = 2 * MAX_ACK_RANGES + 40;
+      const { channel, retransmittedSeqs } = recordingChannel({ sendWindowPackets: count + 1 });
       channel.send('first', 1, 'normal', 0);
       channel.receiveAck(ackOf(1), 10); // min rtt 10, rto 100
-      sendMany(channel, 100, 10); // seqs 2-101
+      sendMany(channel, count, 10); // seqs 2 to count + 1
       channel.poll(110); // the timer resends seqs 2 and 3: now the latest transmissions
       const ranges: [number, number][] = [];
-      for (let seq = 5; ranges.length < MAX_ACK_RANGES; seq += 2) ranges.push([seq, seq]); // 5, 7, ... 67
+      for (let seq = 5; ranges.length < MAX_ACK_RANGES; seq += 2) ranges.push([seq, seq]); // 5, 7, ...
+      const lastDescribed = (ranges.at(-1) as [number, number])[1];
       channel.receiveAck(ackOf(3, ranges), 125); // for the timer's copies: it came a round trip after them
       const lost = retransmittedSeqs().slice(2);
       const expected: number[] = [];
-      for (let seq = 4; seq <= 66; seq += 2) expected.push(seq);
-      assert.deepEqual(lost, expected, 'the holes the ack shows; 68-101 are simply not described');
+      for (let seq = 4; seq < lastDescribed; seq += 2) expected.push(seq);
+      assert.deepEqual(lost, expected, 'the holes the ack shows; the seqs above its last range are simply not described');
     });
   });
 
   describe('retransmission timer', () => {
+    it('probes a lost tail after a round trip and the ack delay, not after the full timeout', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('a', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1), 2); // srtt 2, rttvar 1: rto floored at minRtoMs
+      sendMany(channel, 3, 10); // seqs 2-4: the tail, nothing acknowledges them
+      const tuning = DEFAULT_RELIABILITY_TUNING;
+      const probe = Math.max(2 + 4 * 1 + tuning.maxAckDelayMs, tuning.minProbeTimeoutMs);
+      assert.ok(probe < channel.stats.rtoMs);
+      assert.equal(channel.nextWakeup(), 10 + probe);
+      channel.poll(10 + probe);
+      assert.deepEqual(retransmittedSeqs(), [2, 3], 'the oldest two, as on a timeout');
+      assert.equal(channel.nextWakeup(), 10 + probe + 2 * channel.stats.rtoMs, 'later expiries back off from the full timeout');
+    });
+
     /** Sends one item at `sentAt`, has it acknowledged at `ackedAt`, and returns the stats. */
     function sample(channel: ReliableChannel<string>, sentAt: number, ackedAt: number, delayMs = 0) {
       channel.send('sample', 1, 'normal', sentAt);
@@ -734,9 +754,9 @@ describe('ReliableChannel', () => {
       ]);
     });
 
-    it('sends at most 32 ranges, the lowest ones, and they survive the wire codec', () => {
+    it('sends at most MAX_ACK_RANGES ranges, the lowest ones, and they survive the wire codec', () => {
       const { channel, acks } = recordingChannel();
-      for (let seq = 200; seq >= 2; seq -= 2) channel.receiveData(seq, 'x', 0);
+      for (let seq = 2 * MAX_ACK_RANGES + 100; seq >= 2; seq -= 2) channel.receiveData(seq, 'x', 0);
       const last = acks.at(-1) as AckBody;
       assert.equal(last.ranges.length, MAX_ACK_RANGES);
       const expected: AckRange[] = [];
