@@ -76,7 +76,12 @@ function writePackageJson(dir, dependencies, allowScripts) {
 }
 
 /** Runs npm install in dir, its output going to dir/install.log; on failure prints the log's tail and exits 1. */
-function npmInstall(dir, env = process.env, extraArgs = []) {
+/** The environment without the npm_* variables an outer `npm run` sets for its scripts. */
+function withoutNpmVariables(env) {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.toLowerCase().startsWith('npm_')));
+}
+
+function npmInstall(dir, env = withoutNpmVariables(process.env), extraArgs = []) {
   const logFile = path.join(dir, 'install.log');
   const log = fs.openSync(logFile, 'w');
   return new Promise((resolve) => {
@@ -148,8 +153,10 @@ await step(`code-server ${VERSIONS.codeServer} (native modules built with Node $
   );
   // The postinstall refuses any Node but 24 (it reads npm's user agent), and ~/.npmrc may point node-gyp at
   // Node 20's headers (nodedir=/usr): put Node 24 first on PATH and give node-gyp its headers.
+  // Run from `npm test`, this process inherits the outer npm's npm_* variables, and npm reads npm_config_* from
+  // the environment as settings: its user agent would claim Node 20 to the postinstall. The install gets none of them.
   const env = {
-    ...process.env,
+    ...withoutNpmVariables(process.env),
     PATH: `${path.join(NODE24_DIR, 'bin')}${path.delimiter}${process.env.PATH}`,
     npm_config_nodedir: NODE24_DIR,
   };

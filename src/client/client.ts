@@ -14,6 +14,7 @@ import {
   encodeControl,
   hasMagic,
   encodeFragment,
+  fragmentOf,
 } from '../protocol/codec';
 import {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -717,19 +718,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       default:
         if (!this.#channel) return;
         this.#lastHeardAt = now;
-        this.#channel.receiveData(
-          packet.seq,
-          {
-            type: packet.type,
-            flags: packet.flags & ~Flag.Auth,
-            memberId: packet.memberId,
-            messageId: packet.messageId,
-            fragmentIndex: packet.fragmentIndex,
-            fragmentCount: packet.fragmentCount,
-            chunk: packet.chunk,
-          },
-          now,
-        );
+        this.#channel.receiveData(packet.seq, fragmentOf(packet), now);
     }
     this.#schedule();
   }

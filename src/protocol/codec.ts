@@ -150,6 +150,19 @@ export function decodePacket(bytes: Uint8Array): Decoded<Packet> {
   });
 }
 
+/** The message fragment a received datagram carries, without its hop fields (seq, Auth flag, tag). */
+export function fragmentOf(packet: FragmentPacket): MessageFragment {
+  return {
+    type: packet.type,
+    flags: packet.flags & ~Flag.Auth,
+    memberId: packet.memberId,
+    messageId: packet.messageId,
+    fragmentIndex: packet.fragmentIndex,
+    fragmentCount: packet.fragmentCount,
+    chunk: packet.chunk,
+  };
+}
+
 /** A control packet from its header and body (fields spelled out: no spread on the per-datagram path). */
 function controlPacket<T extends ControlPacket['type']>(header: Header, type: T, body: Extract<ControlPacket, { type: T }>['body']): ControlPacket {
   return {

@@ -45,6 +45,7 @@ import {
   peekVersion,
   truncateUtf8,
   encodeFragment,
+  fragmentOf,
 } from '../protocol/codec';
 import {
   ErrorCode,
@@ -432,18 +433,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
       case PacketType.Error:
         this.#count('drop-wrong-direction');
         return;
-      default: {
-        const fragment: Fragment = {
-          type: packet.type,
-          flags: packet.flags & ~Flag.Auth,
-          memberId: packet.memberId,
-          messageId: packet.messageId,
-          fragmentIndex: packet.fragmentIndex,
-          fragmentCount: packet.fragmentCount,
-          chunk: packet.chunk,
-        };
-        channel.receiveData(packet.seq, fragment, now);
-      }
+      default:
+        channel.receiveData(packet.seq, fragmentOf(packet), now);
     }
   }
 
