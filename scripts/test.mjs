@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The one test command: builds, then runs every suite and prints "N passed, M failed" per suite and in total.
-// Usage: node scripts/test.mjs [suite ...]   (suites: unit, net, integration, ui; default: all)
+// Usage: node scripts/test.mjs [suite ...]   (suites: unit, net, webview, integration, ui; default: all)
 // integration and ui run the extension in a real VS Code (code-server + headless chromium): before the first of
 // them, scripts/e2e-setup.mjs installs that toolchain into .e2e/ (about 2 minutes once, then a no-op).
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,6 +20,8 @@ const reporter = path.join(root, 'scripts', 'mocha-reporter.cjs');
 const SUITES = {
   unit: { spec: 'test/unit/**/*.test.ts', timeoutMs: 20_000 },
   net: { spec: 'test/net/**/*.test.ts', timeoutMs: 60_000 },
+  // The chat panel alone in headless chromium, under its real CSP, with a stub of the VS Code API.
+  webview: { runner: 'test/e2e/webview-harness.mjs' },
   integration: { runner: 'test/e2e/runIntegration.mjs', e2e: true },
   ui: { runner: 'test/e2e/runUi.mjs', e2e: true },
 };
@@ -86,6 +88,8 @@ for (const name of names) {
     } else {
       exit = await run([path.join(root, suite.runner)], env);
     }
+  } else if (suite.runner) {
+    exit = await run([path.join(root, suite.runner)], env);
   } else {
     exit = await run(
       [mochaBin, '--import=tsx', '--reporter', reporter, '--timeout', String(suite.timeoutMs), '--exit', suite.spec],

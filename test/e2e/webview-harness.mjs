@@ -13,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS } from './harness/workbench.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -21,15 +22,6 @@ const { chromium } = require('playwright-core');
 const DIST = path.join(root, 'dist');
 const ARTIFACTS = path.join(root, '.test-artifacts', 'webview');
 const CHROMIUM = process.env.UDPCHAT_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 const STEP_TIMEOUT_MS = 5_000; // one wait for the page to react; everything here is local and synchronous-ish
 
 for (const file of ['webview.js', 'webview.css']) {
@@ -452,6 +444,10 @@ async function main() {
     server.close();
   }
   console.log(`webview: ${passed} passed, ${failed} failed`);
+  // scripts/test.mjs reads the counts from here.
+  if (process.env.UDPCHAT_TEST_RESULT) {
+    fs.writeFileSync(process.env.UDPCHAT_TEST_RESULT, JSON.stringify({ suite: 'webview', passes: passed, failures: failed }) + '\n');
+  }
   process.exitCode = failed === 0 ? 0 : 1;
 }
 
@@ -565,6 +561,14 @@ async function run(browser, server) {
     });
     assert(view.bubbleRight <= view.logRight && !view.horizontalScroll, 'long word overflows');
     assertEqual([view.href, view.linkText], ['https://example.com/udp-chat/notes', 'https://example.com/udp-chat/notes'], 'link (trailing dot left out)');
+  });
+
+  await check('clicking a link asks the host to open it and never navigates the webview', async () => {
+    await clearPosted(page);
+    const before = page.url();
+    await page.click('[data-entry-id="a000000000000003"] a.entry__link');
+    assertEqual(await posted(page), [{ type: 'openLink', url: 'https://example.com/udp-chat/notes' }], 'posted');
+    assertEqual(page.url(), before, 'the webview did not navigate');
   });
 
   await check('images: alt text, size attributes keep the aspect, fits the panel, focusable button', async () => {
