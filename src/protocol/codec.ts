@@ -280,7 +280,7 @@ function writeExtensions(writer: ByteWriter, extensions: Extensions): void {
 }
 
 /** Writes the 28-byte header at `offset` of `target`. */
-export function writeHeader(target: Uint8Array, offset: number, header: Header, bodyLength: number): void {
+function writeHeader(target: Uint8Array, offset: number, header: Header, bodyLength: number): void {
   const view = new DataView(target.buffer, target.byteOffset + offset, HEADER_BYTES);
   view.setUint16(0, MAGIC);
   view.setUint8(2, PROTOCOL_VERSION);
@@ -337,7 +337,7 @@ export function assemble(header: Header, body: Uint8Array): Uint8Array {
   return out;
 }
 
-export function encodeControlBody(packet: ControlPacket): Uint8Array {
+function encodeControlBody(packet: ControlPacket): Uint8Array {
   const writer = new ByteWriter(128);
   switch (packet.type) {
     case PacketType.Join: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { ChatClientError, type ChatImage, type ChatText } from '../../src/client/client';
+import { ChatClientError } from '../../src/client/client';
 import { assemble, patchSequence } from '../../src/protocol/codec';
 import { encodePayload, ImageFormat } from '../../src/protocol/payload';
 import { Flag, PacketType } from '../../src/protocol/types';

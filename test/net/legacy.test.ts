@@ -51,13 +51,19 @@ describe('relay legacy mode (classic plaintext clients)', () => {
     return peer;
   }
 
-  it('shows a legacy member joining and chatting to protocol members, marked legacy', async () => {
-    const relay = await startRelay({ acceptLegacy: true });
+  /** A legacy-mode relay with protocol member alice and a classic client that has joined as `name`. */
+  async function roomWithLegacyMember(name: string, relayOptions: Parameters<typeof startRelay>[0] = {}) {
+    const relay = await startRelay({ acceptLegacy: true, ...relayOptions });
     const alice = await joinClient(relay, 'alice');
     const legacy = await legacyPeer(relay.address.port);
     const joined = nextEvent(alice, 'memberJoined');
-    legacy.send('bob has joined the chat.');
+    legacy.send(`${name} has joined the chat.`);
     const [member] = await joined;
+    return { relay, alice, legacy, member };
+  }
+
+  it('shows a legacy member joining and chatting to protocol members, marked legacy', async () => {
+    const { alice, legacy, member } = await roomWithLegacyMember('bob');
     assert.equal(member.name, 'bob');
     assert.equal(member.legacy, true);
     const got = nextEvent(alice, 'message');
@@ -69,12 +75,7 @@ describe('relay legacy mode (classic plaintext clients)', () => {
   });
 
   it("sends protocol members' texts and image notices to legacy members as plaintext", async () => {
-    const relay = await startRelay({ acceptLegacy: true });
-    const alice = await joinClient(relay, 'alice');
-    const legacy = await legacyPeer(relay.address.port);
-    const joined = nextEvent(alice, 'memberJoined');
-    legacy.send('bob has joined the chat.');
-    await joined;
+    const { alice, legacy } = await roomWithLegacyMember('bob');
     alice.sendText('hi bob');
     await legacy.waitFor('alice: hi bob');
     alice.sendImage({ data: await makeImageBytes(64, 48, 'image/jpeg'), width: 64, height: 48, format: ImageFormat.Jpeg });
@@ -82,12 +83,7 @@ describe('relay legacy mode (classic plaintext clients)', () => {
   });
 
   it('forwards a legacy IMG datagram as an image', async () => {
-    const relay = await startRelay({ acceptLegacy: true });
-    const alice = await joinClient(relay, 'alice');
-    const legacy = await legacyPeer(relay.address.port);
-    const joined = nextEvent(alice, 'memberJoined');
-    legacy.send('bob has joined the chat.');
-    await joined;
+    const { alice, legacy } = await roomWithLegacyMember('bob');
     const jpeg = await makeImageBytes(320, 240, 'image/jpeg', 50);
     const got = nextEvent(alice, 'image');
     legacy.send(Buffer.concat([Buffer.from('IMG:bob:'), jpeg]));
@@ -98,12 +94,7 @@ describe('relay legacy mode (classic plaintext clients)', () => {
   });
 
   it('lets a legacy member called IMG chat', async () => {
-    const relay = await startRelay({ acceptLegacy: true });
-    const alice = await joinClient(relay, 'alice');
-    const legacy = await legacyPeer(relay.address.port);
-    const joined = nextEvent(alice, 'memberJoined');
-    legacy.send('IMG has joined the chat.');
-    await joined;
+    const { alice, legacy } = await roomWithLegacyMember('IMG');
     const got = nextEvent(alice, 'message');
     legacy.send('IMG: not an image');
     const [message] = await got;

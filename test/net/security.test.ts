@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ChatClientError } from '../../src/client/client';
 import { saveReceivedImage } from '../../src/files/save-image';
-import { assemble, controlHeader, encodeControl, patchSequence } from '../../src/protocol/codec';
+import { assemble, controlHeader, encodeControl } from '../../src/protocol/codec';
 import { encodePayload, ImageFormat } from '../../src/protocol/payload';
 import { Flag, LeaveReason, PacketType } from '../../src/protocol/types';
 import { closeAll, joinClient, newClient, startRelay } from '../support/chat';

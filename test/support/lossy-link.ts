@@ -3,7 +3,7 @@
  * fake clock, driven by a seeded PRNG so every failure replays exactly; and a two-channel simulation that runs two
  * ReliableChannels against each other through a pair of such links.
  */
-import { decodePacket, encodeControl } from '../../src/protocol/codec';
+import { controlHeader, decodePacket, encodeControl } from '../../src/protocol/codec';
 import {
   ReliableChannel,
   type ReliabilityTuning,
@@ -222,16 +222,7 @@ export class ChannelSimulation<T> {
       },
       transmitAck: (ack) => {
         if (this.#encodeAcks) {
-          const wire = encodeControl({
-            type: PacketType.Ack,
-            flags: 0,
-            memberId: 0,
-            seq: 0,
-            messageId: 0n,
-            fragmentIndex: 0,
-            fragmentCount: 0,
-            body: ack,
-          });
+          const wire = encodeControl({ ...controlHeader(PacketType.Ack, 0), body: ack });
           peer.acksSent.push(decodeAck(wire));
           outbound.send({ kind: 'ack', ack, wire }, this.now);
         } else {

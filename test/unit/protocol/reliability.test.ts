@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MAX_ACK_RANGES, decodePacket, encodeControl } from '../../../src/protocol/codec';
+import { MAX_ACK_RANGES, controlHeader, decodePacket, encodeControl } from '../../../src/protocol/codec';
 import {
   DEFAULT_RELIABILITY_TUNING,
   MAX_SEQUENCE,
@@ -58,16 +58,7 @@ function assertValidRanges(ack: AckBody): void {
 }
 
 function wireRoundTrip(body: AckBody): AckBody {
-  const bytes = encodeControl({
-    type: PacketType.Ack,
-    flags: 0,
-    memberId: 0,
-    seq: 0,
-    messageId: 0n,
-    fragmentIndex: 0,
-    fragmentCount: 0,
-    body,
-  });
+  const bytes = encodeControl({ ...controlHeader(PacketType.Ack, 0), body });
   const decoded = decodePacket(bytes);
   assert.ok(decoded.ok, decoded.ok ? '' : decoded.error.message);
   assert.equal(decoded.value.type, PacketType.Ack);
