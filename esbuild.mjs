@@ -46,7 +46,7 @@ if (exists('src/image/worker.ts')) {
 /**
  * libvips (wasm-vips) ships as emscripten glue plus WebAssembly. The worker loads the glue by path instead of
  * bundling it, because libvips' pthread workers re-run the glue file itself; both go next to dist/image-worker.js.
- * Only vips.wasm: the HEIF/JXL/SVG side modules are never loaded (see src/image/codec.ts).
+ * Only vips.wasm: the HEIF/JXL/SVG side modules are never loaded (see src/image/vips-jimp.ts).
  */
 const IMAGE_WORKER_ASSETS = [
   ['node_modules/wasm-vips/lib/vips-node.js', 'dist/vips-node.js'],

@@ -2,7 +2,7 @@
  * The chat panel: owns the view model, applies host messages to it (a full snapshot on `state`, incremental
  * updates after that) and turns user actions into `WebviewMessage`s.
  */
-import type { ChatStateView, ConnectionState, HostMessage } from '../src/shared/protocol';
+import type { ChatStateView, ConnectionState, HostMessage } from '../src/shared/panel-messages';
 import { Composer, type ComposerMode } from './composer';
 import { Conversation } from './conversation';
 import { h } from './dom';

@@ -3,7 +3,7 @@
  * Shows the UTF-8 size near and over the relay's limit, keeps the draft across reloads, and stays typeable while
  * the connection is down (the host queues what is sent meanwhile).
  */
-import { MAX_COMPOSER_CHARS } from '../src/shared/protocol';
+import { MAX_COMPOSER_CHARS } from '../src/shared/panel-messages';
 import { h, icon } from './dom';
 import { formatCount, utf8Length } from './format';
 import { createButton, createTextArea, type ToolkitTextArea } from './toolkit';

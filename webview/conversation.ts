@@ -4,7 +4,7 @@
  * DOM (the oldest go first). Follows the newest message while the reader is at the bottom; when they have
  * scrolled up, new messages raise a "new messages" button instead of moving the text under their eyes.
  */
-import type { DeliveryView, EntryView } from '../src/shared/protocol';
+import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
 import { append, h, icon, replaceChildren, srOnly, type Child } from './dom';
 import { dayKey, formatBytes, formatDay, formatFullDate, formatPercent, formatTime, isoDate } from './format';
 

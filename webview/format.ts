@@ -1,5 +1,5 @@
 /** Pure formatting helpers: times, sizes, statistics. Locale from the webview (VS Code's display language). */
-import type { StatsView } from '../src/shared/protocol';
+import type { StatsView } from '../src/shared/panel-messages';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });

@@ -30,7 +30,7 @@
  *   #send, #pick-image       composer buttons (<vscode-button>)
  */
 import './styles.css';
-import { isHostMessage } from '../src/shared/protocol';
+import { isHostMessage } from '../src/shared/panel-messages';
 import { App } from './app';
 import { registerToolkit } from './toolkit';
 import { Host } from './vscode-api';

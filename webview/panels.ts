@@ -2,7 +2,7 @@
  * The parts around the conversation: the header (room, connection, security, stats, actions), the member list,
  * the transfers in progress and the "join a room" prompt. Each owns its elements and updates them in place.
  */
-import type { ConnectionState, MemberView, StatsView, TransferView } from '../src/shared/protocol';
+import type { ConnectionState, MemberView, StatsView, TransferView } from '../src/shared/panel-messages';
 import { h, icon, replaceChildren } from './dom';
 import { formatCount, formatPercent, formatStats } from './format';
 import { createButton, type ToolkitButton } from './toolkit';

@@ -2,7 +2,7 @@
  * The webview's handle on VS Code: typed `postMessage` (only `WebviewMessage`s leave) and the per-panel state
  * VS Code keeps across hide/show and reloads (`getState`/`setState`), validated on the way back in.
  */
-import type { WebviewMessage } from '../src/shared/protocol';
+import type { WebviewMessage } from '../src/shared/panel-messages';
 
 /** What survives a reload of the webview besides what the host re-sends. */
 export interface PersistedState {

@@ -46,117 +46,23 @@ import {
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeyPair, type HopKeys } from '../protocol/hop-auth';
 import { ContentOpener, ContentSealer, deriveRoomKeys, signJoinProof } from '../protocol/room-crypto';
 import { nameKey } from '../protocol/names';
+import { systemClock } from '../util/clock';
 import { DeadlineTimer } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-export type DeliveryState = 'queued' | 'sending' | 'delivered' | 'failed';
+import type {
+  ChatClientEvents,
+  ChatClientOptions,
+  ChatMember,
+  ChatProblem,
+  ClientState,
+  DeliveryState,
+  DeliveryUpdate,
+  ReadyInfo,
+  TransportStats,
+} from './types';
 
-export interface ChatMember {
-  id: number;
-  name: string;
-  legacy: boolean;
-}
-
-export interface ChatText {
-  id: string;
-  from: string;
-  fromId: number;
-  text: string;
-  /** The sender's clock, ms since the epoch. */
-  sentAt: number;
-  encrypted: boolean;
-  legacy: boolean;
-}
-
-export interface ChatImage {
-  id: string;
-  from: string;
-  fromId: number;
-  data: Uint8Array;
-  width: number;
-  height: number;
-  format: ImageFormat;
-  sentAt: number;
-  encrypted: boolean;
-  legacy: boolean;
-}
-
-export interface ReadyInfo {
-  name: string;
-  room: string;
-  memberId: number;
-  members: ChatMember[];
-  /** False the first time, true after each automatic rejoin. */
-  rejoined: boolean;
-}
-
-export interface DeliveryUpdate {
-  id: string;
-  state: DeliveryState;
-  /** Fraction of the message's fragments the relay has acknowledged, 0 to 1. */
-  progress: number;
-  reason?: string;
-}
-
-export interface IncomingProgress {
-  id: string;
-  from: string;
-  fromId: number;
-  kind: 'text' | 'image';
-  receivedFragments: number;
-  totalFragments: number;
-  receivedBytes: number;
-}
-
-export interface ChatProblem {
-  /** Kebab-case, stable: `name-taken`, `too-large`, `incomplete-message`, ... */
-  code: string;
-  message: string;
-  /** True when the client has stopped (it will not reconnect by itself). */
-  fatal: boolean;
-  /** The message the problem concerns, when there is one. */
-  messageId?: string;
-}
-
-export interface TransportStats extends ChannelStats {
-  /** Round-trip time from heartbeats, ms (undefined before the first answer). */
-  heartbeatRttMs: number | undefined;
-}
-
-export type ChatClientEvents = {
-  state: [state: ConnectionState, detail: string];
-  ready: [info: ReadyInfo];
-  memberJoined: [member: ChatMember];
-  memberLeft: [member: ChatMember, reason: string];
-  message: [message: ChatText];
-  image: [image: ChatImage];
-  incoming: [progress: IncomingProgress];
-  delivery: [update: DeliveryUpdate];
-  error: [problem: ChatProblem];
-};
-
-export interface ChatClientOptions {
-  relayHost: string;
-  relayPort: number;
-  name: string;
-  room?: string;
-  /** The room passphrase: messages and images are sealed end to end with a key derived from it. */
-  passphrase?: string;
-  /** Local address to bind; default all interfaces of the relay's address family. */
-  bindAddress?: string;
-  /** First delay (ms) between join attempts; doubles up to `maxJoinRetryMs`. */
-  joinRetryMs?: number;
-  maxJoinRetryMs?: number;
-  /** Silence from the relay (ms) after which the client reconnects; default three heartbeat intervals. */
-  relayTimeoutMs?: number;
-  /** A message the relay has not acknowledged after this long (ms) is reported failed (and can be retried). */
-  deliveryTimeoutMs?: number;
-  /** A partly received message that stops growing for this long (ms) is dropped and reported. */
-  incompleteAfterMs?: number;
-  reliability?: Partial<ReliabilityTuning>;
-  log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
-}
+export * from './types';
 
 
 interface Outgoing {
@@ -225,7 +131,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #incomingSteps = new Map<string, number>();
   #socket: dgram.Socket | undefined;
   #relayAddress = '';
-  #state: ConnectionState = 'connecting';
+  #state: ClientState = 'connecting';
   #memberId = 0;
   #channel: ReliableChannel<Fragment> | undefined;
   #reassembler: Reassembler;
@@ -266,7 +172,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#room = room.value;
     this.#log = options.log ?? (() => {});
     this.#joinRetryMs = options.joinRetryMs ?? DEFAULT_JOIN_RETRY_MS;
-    this.#timer = new DeadlineTimer(this.#onTimer, this.#now);
+    this.#timer = new DeadlineTimer(this.#onTimer, systemClock);
     this.#reassembler = this.#newReassembler();
   }
 
@@ -278,7 +184,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.#room;
   }
 
-  get state(): ConnectionState {
+  get state(): ClientState {
     return this.#state;
   }
 
@@ -977,7 +883,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     socket.send(datagram as Uint8Array, this.#options.relayPort, this.#relayAddress);
   }
 
-  #setState(state: ConnectionState, detail: string): void {
+  #setState(state: ClientState, detail: string): void {
     if (this.#state === state) return;
     this.#state = state;
     this.emit('state', state, detail);

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/protocol';
+import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/panel-messages';
 import type { ChatSession } from './chat-session';
 import { Disposable } from './dispose';
 

@@ -1,7 +1,7 @@
 /**
  * The conversation as the chat panel shows it: one ChatClient, the entries of the conversation, transfers in
  * progress, and the member list, kept in the extension host so that a panel that is hidden, shown or reloaded
- * loses nothing. It speaks the panel's protocol (src/shared/protocol.ts) but does not import vscode, so it is
+ * loses nothing. It speaks the panel's protocol (src/shared/panel-messages.ts) but does not import vscode, so it is
  * tested with real sockets and no editor.
  */
 import path from 'node:path';
@@ -20,7 +20,7 @@ import type {
   MemberView,
   StatsView,
   TransferView,
-} from '../shared/protocol';
+} from '../shared/panel-messages';
 import { TypedEmitter } from '../util/typed-emitter';
 
 export interface JoinParameters {

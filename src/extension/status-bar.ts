@@ -1,6 +1,6 @@
 /** Two status bar items: the relay hosted here (host / port and members), and the chat connection. */
 import * as vscode from 'vscode';
-import type { ConnectionState } from '../shared/protocol';
+import type { ConnectionState } from '../shared/panel-messages';
 import type { ChatSession } from './chat-session';
 import { Disposable } from './dispose';
 import type { HostedRelay, RelayHost } from './relay-host';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { checkHeader, imageErrorFor, ImageError, UNNAMED_SUBJECT, type ImageProblem } from './errors';
 import { resolveCompressOptions, type CompressedImage, type CompressOptions } from './options';
-import { ownsWholeBuffer, type WorkerJob, type WorkerReply } from './protocol';
+import { ownsWholeBuffer, type WorkerJob, type WorkerReply } from './worker-messages';
 
 export interface ImageCompressorOptions {
   /**

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { loadImageCodec, type CodecImage, type ImageCodec } from './codec';
+import { loadImageCodec, type CodecImage, type ImageCodec } from './vips-jimp';
 import { checkHeader, type ImageProblem } from './errors';
 import {
   chooseJpegShrink,
@@ -16,7 +16,7 @@ import {
   type CompressOptions,
   type Size,
 } from './options';
-import { ownsWholeBuffer, type WorkerJob, type WorkerReply } from './protocol';
+import { ownsWholeBuffer, type WorkerJob, type WorkerReply } from './worker-messages';
 
 const port = parentPort;
 if (!port) throw new Error('src/image/worker.ts runs only as a worker thread (see ImageCompressor)');

@@ -64,6 +64,7 @@ import { probeImage } from '../image/probe';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeys } from '../protocol/hop-auth';
 import { verifyJoinProof } from '../protocol/room-crypto';
 import type { UnacknowledgedItem } from '../protocol/reliability';
+import { systemClock } from '../util/clock';
 import { DeadlineTimer } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 import { addressKey, MembershipTable, type Member, type MembershipLimits } from './membership';
@@ -237,7 +238,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#tuning = options.reliability;
     this.#log = options.log ?? (() => {});
     this.#membership = new MembershipTable(this.#limits, () => randomInt(1, 2 ** 32));
-    this.#timer = new DeadlineTimer(this.#onTimer, this.#now);
+    this.#timer = new DeadlineTimer(this.#onTimer, systemClock);
     this.#unauthenticatedTotal = new TokenBucket(UNAUTHENTICATED_TOTAL_RATE, UNAUTHENTICATED_TOTAL_BURST, this.#now());
     socket.on('message', this.#socketOnMessage);
     socket.on('error', this.#socketOnError);

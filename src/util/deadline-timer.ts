@@ -1,17 +1,24 @@
 /**
  * One timer for a whole state machine: edges ask state machines when they next need to run and call `wake(at)`;
- * the timer keeps only the earliest deadline. Times are in ms on the clock given to the constructor.
+ * the timer keeps only the earliest deadline. Times are in ms on the given clock's `now()`.
  */
+import type { Clock, ClockTimer } from './clock';
+
 export class DeadlineTimer {
   readonly #fire: () => void;
-  readonly #now: () => number;
-  #handle: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #handle: ClockTimer | undefined;
   #at: number | undefined;
   #disposed = false;
 
-  constructor(fire: () => void, now: () => number) {
+  constructor(fire: () => void, clock: Clock) {
     this.#fire = fire;
-    this.#now = now;
+    this.#clock = clock;
+  }
+
+  /** The deadline currently set, if any (ms on the clock). */
+  get at(): number | undefined {
+    return this.#at;
   }
 
   /** Makes sure the timer fires no later than `at` (earlier deadlines already set are kept). */
@@ -35,14 +42,12 @@ export class DeadlineTimer {
   #set(at: number): void {
     this.#clear();
     this.#at = at;
-    const delay = Math.max(0, Math.ceil(at - this.#now()));
-    this.#handle = setTimeout(this.#onTimeout, delay);
-    // The socket, not the timer, decides whether the process stays alive.
-    this.#handle.unref();
+    const delay = Math.max(0, Math.ceil(at - this.#clock.now()));
+    this.#handle = this.#clock.setTimeout(this.#onTimeout, delay);
   }
 
   #clear(): void {
-    if (this.#handle) clearTimeout(this.#handle);
+    if (this.#handle !== undefined) this.#clock.clearTimeout(this.#handle);
     this.#handle = undefined;
     this.#at = undefined;
   }

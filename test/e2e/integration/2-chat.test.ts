@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { UdpChat } from '../../../src/extension/controller';
-import type { EntryView } from '../../../src/shared/protocol';
+import type { EntryView } from '../../../src/shared/panel-messages';
 import { Relay } from '../../../src/relay/relay';
 import { api, baseline, CliPeer, sleep, stopAllPeers, until, workspaceFile } from './support';
 

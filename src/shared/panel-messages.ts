@@ -4,8 +4,9 @@
  * that receives it; a message that fails the guard is dropped and logged.
  */
 
-export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
-export type DeliveryState = 'queued' | 'sending' | 'delivered' | 'failed';
+import type { ConnectionState, DeliveryState } from './states';
+
+export type { ConnectionState, DeliveryState } from './states';
 
 export interface MemberView {
   id: number;

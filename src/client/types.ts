@@ -1,0 +1,129 @@
+/** The chat client's public vocabulary: what it reports (events) and what it is given (options). */
+import type { ImageFormat } from '../protocol/payload';
+import type { ChannelStats, ReliabilityTuning } from '../protocol/reliability';
+import type { ClientState, DeliveryState } from '../shared/states';
+import type { Clock } from '../util/clock';
+
+export type { ClientState, DeliveryState } from '../shared/states';
+
+
+export interface ChatMember {
+  id: number;
+  name: string;
+  legacy: boolean;
+}
+
+export interface ChatText {
+  id: string;
+  from: string;
+  fromId: number;
+  text: string;
+  /** The sender's clock, ms since the epoch. */
+  sentAt: number;
+  encrypted: boolean;
+  legacy: boolean;
+}
+
+export interface ChatImage {
+  id: string;
+  from: string;
+  fromId: number;
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: ImageFormat;
+  sentAt: number;
+  encrypted: boolean;
+  legacy: boolean;
+}
+
+export interface ReadyInfo {
+  name: string;
+  room: string;
+  memberId: number;
+  members: ChatMember[];
+  /** False the first time, true after each automatic rejoin. */
+  rejoined: boolean;
+}
+
+export interface DeliveryUpdate {
+  id: string;
+  state: DeliveryState;
+  /** Fraction of the message's fragments the relay has acknowledged, 0 to 1. */
+  progress: number;
+  reason?: string;
+}
+
+export interface IncomingProgress {
+  id: string;
+  from: string;
+  fromId: number;
+  kind: 'text' | 'image';
+  receivedFragments: number;
+  totalFragments: number;
+  receivedBytes: number;
+}
+
+/**
+ * An incoming message that was announced by `incoming` progress and will never arrive as `message` or `image`:
+ * every progress row that was opened for it can be closed.
+ */
+export interface IncomingDropped {
+  id: string;
+  fromId: number;
+  /** Why: `duplicate`, `unreadable` (did not open), `malformed`, `incomplete`, `too-large`, `refused`. */
+  reason: 'duplicate' | 'unreadable' | 'malformed' | 'incomplete' | 'too-large' | 'refused';
+}
+
+export interface ChatProblem {
+  /** Kebab-case, stable: `name-taken`, `too-large`, `incomplete-message`, ... */
+  code: string;
+  message: string;
+  /** True when the client has stopped (it will not reconnect by itself). */
+  fatal: boolean;
+  /** The message the problem concerns, when there is one. */
+  messageId?: string;
+}
+
+export interface TransportStats extends ChannelStats {
+  /** Round-trip time from heartbeats, ms (undefined before the first answer). */
+  heartbeatRttMs: number | undefined;
+}
+
+export type ChatClientEvents = {
+  state: [state: ClientState, detail: string];
+  ready: [info: ReadyInfo];
+  memberJoined: [member: ChatMember];
+  memberLeft: [member: ChatMember, reason: string];
+  message: [message: ChatText];
+  image: [image: ChatImage];
+  incoming: [progress: IncomingProgress];
+  incomingDropped: [drop: IncomingDropped];
+  delivery: [update: DeliveryUpdate];
+  error: [problem: ChatProblem];
+};
+
+export interface ChatClientOptions {
+  relayHost: string;
+  relayPort: number;
+  name: string;
+  room?: string;
+  /** The room passphrase: messages and images are sealed end to end with a key derived from it. */
+  passphrase?: string;
+  /** Local address to bind; default all interfaces of the relay's address family. */
+  bindAddress?: string;
+  /** First delay (ms) between join attempts; doubles up to `maxJoinRetryMs`. */
+  joinRetryMs?: number;
+  maxJoinRetryMs?: number;
+  /** Silence from the relay (ms) after which the client reconnects; default three heartbeat intervals. */
+  relayTimeoutMs?: number;
+  /** A message the relay has not acknowledged after this long (ms) is reported failed (and can be retried). */
+  deliveryTimeoutMs?: number;
+  /** A partly received message that stops growing for this long (ms) is dropped and reported. */
+  incompleteAfterMs?: number;
+  reliability?: Partial<ReliabilityTuning>;
+  /** Time and timers; default the system clock. Tests pass a fake one. */
+  clock?: Clock;
+  log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
+}
+
