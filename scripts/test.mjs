@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The one test command: builds, then runs every suite and prints "N passed, M failed" per suite and in total.
 // Usage: node scripts/test.mjs [suite ...]   (suites: unit, net, webview, integration, ui; default: all)
-// integration and ui run the extension in a real VS Code (code-server + headless chromium): before the first of
-// them, scripts/e2e-setup.mjs installs that toolchain into .e2e/ (about 2 minutes once, then a no-op).
+// webview, integration and ui need Debian's chromium, and integration and ui the extension in a real VS Code
+// (code-server): before the first of them, scripts/e2e-setup.mjs installs what is missing (the Debian packages with
+// apt-get when run as root, else it stops with the command to run; the toolchain into .e2e/, about 2 minutes once,
+// then a no-op).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,7 +23,7 @@ const SUITES = {
   unit: { spec: 'test/unit/**/*.test.ts', timeoutMs: 20_000 },
   net: { spec: 'test/net/**/*.test.ts', timeoutMs: 60_000 },
   // The chat panel alone in headless chromium, under its real CSP, with a stub of the VS Code API.
-  webview: { runner: 'test/e2e/webview-harness.mjs' },
+  webview: { runner: 'test/e2e/webview-harness.mjs', system: true },
   integration: { runner: 'test/e2e/runIntegration.mjs', e2e: true },
   ui: { runner: 'test/e2e/runUi.mjs', e2e: true },
 };
@@ -60,13 +62,27 @@ function run(args, env) {
   });
 }
 
-/** Installs the e2e toolchain once; undefined when it is ready, else why not. */
-let e2eSetup;
-async function ensureE2eToolchain() {
-  e2eSetup ??= run([path.join(root, 'scripts', 'e2e-setup.mjs')]).then((code) =>
-    code === 0 ? undefined : `scripts/e2e-setup.mjs failed (exit ${code})`,
-  );
-  return e2eSetup;
+/** Runs scripts/e2e-setup.mjs once per set of arguments; undefined when it succeeded, else why not. */
+const setups = new Map();
+function setUp(args) {
+  const command = ['scripts/e2e-setup.mjs', ...args].join(' ');
+  if (!setups.has(command)) {
+    const done = run([path.join(root, 'scripts', 'e2e-setup.mjs'), ...args]).then((code) =>
+      code === 0 ? undefined : `${command} failed (exit ${code})`,
+    );
+    setups.set(command, done);
+  }
+  return setups.get(command);
+}
+
+/** A real-VS-Code suite will run: the set-up before the first suite that needs any does it all in one go. */
+const toolchainWanted = names.some((name) => SUITES[name].e2e);
+
+/** What a suite needs installed first: the whole e2e toolchain, or only the system packages (chromium). */
+function setUpFor(suite) {
+  if (suite.e2e || (suite.system && toolchainWanted)) return setUp([]);
+  if (suite.system) return setUp(['--system-only']);
+  return Promise.resolve(undefined);
 }
 
 let passed = 0;
@@ -79,15 +95,11 @@ for (const name of names) {
   const t0 = Date.now();
   const env = { UDPCHAT_TEST_SUITE: name, UDPCHAT_TEST_RESULT: resultFile };
   let exit;
-  if (suite.e2e) {
-    const setupFailure = await ensureE2eToolchain();
-    if (setupFailure) {
-      console.log(`${name}: ${setupFailure}`);
-      console.log(`${name}: 0 passed, 1 failed`);
-      fs.writeFileSync(resultFile, JSON.stringify({ suite: name, passes: 0, failures: 1 }));
-    } else {
-      exit = await run([path.join(root, suite.runner)], env);
-    }
+  const setupFailure = await setUpFor(suite);
+  if (setupFailure) {
+    console.log(`${name}: ${setupFailure}`);
+    console.log(`${name}: 0 passed, 1 failed`);
+    fs.writeFileSync(resultFile, JSON.stringify({ suite: name, passes: 0, failures: 1 }));
   } else if (suite.runner) {
     exit = await run([path.join(root, suite.runner)], env);
   } else {

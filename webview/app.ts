@@ -56,6 +56,7 @@ export class App {
     });
     this.#conversation = new Conversation({
       retry: (id) => host.post({ type: 'retry', id }),
+      discard: (id) => host.post({ type: 'discard', id }),
       openImage: (id) => host.post({ type: 'openImage', id }),
       openLink: (url) => host.post({ type: 'openLink', url }),
       scrolled: (fromBottom) => host.persist({ scrollFromBottom: fromBottom }),

@@ -21,6 +21,7 @@
  *   img.entry__image         inline image, inside button.entry__image-button (click/Enter → openImage)
  *   .entry__delivery         own messages: .entry__delivery--queued|sending|delivered|failed
  *   .entry__retry            the Retry button of a failed own message
+ *   .entry__discard          its Discard button (a discarded message says "not sent", with no buttons)
  *   #jump-latest             "N new messages" button, shown when scrolled up
  *   #transfers               <ul>; each transfer an <li data-transfer-id>, with a <progress>
  *   #join-prompt, #join      shown when not in a room

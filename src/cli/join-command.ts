@@ -20,7 +20,14 @@ export interface JoinCommandOptions {
 
 /** How long (ms) leaving waits for messages still on their way to the relay. */
 const DRAIN_WAIT_MS = 10_000;
-/** Largest image (pixels) saved from the network; bigger ones are refused without decoding. */
+/**
+ * How long (ms) leaving waits while the relay has not answered at all: a relay on a LAN answers a Join within
+ * milliseconds, so one silent this long is not there, and `/quit` must not hang on it.
+ */
+const UNANSWERED_DRAIN_WAIT_MS = 1000;
+/** How often (ms) draining looks at what is still pending. */
+const DRAIN_POLL_MS = 50;
+/** Largest image (pixels) accepted from the network: the client drops bigger ones before they are saved. */
 const MAX_RECEIVED_PIXELS = DEFAULT_COMPRESS_OPTIONS.maxInputPixels;
 
 const HELP = `commands:
@@ -41,6 +48,7 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
       name: options.name,
       room: options.room,
       passphrase: options.passphrase,
+      maxImageMegapixels: MAX_RECEIVED_PIXELS / 1e6,
     });
   } catch (error) {
     output.error((error as ChatClientError).code ?? 'invalid', (error as Error).message);
@@ -50,8 +58,8 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
   let compressor: ImageCompressor | undefined;
   let fatal = false;
 
-  client.on('state', (state, detail) => {
-    output.event({ event: 'state', state, detail }, `${clock()} * ${state}: ${detail}`);
+  client.on('state', (state, detail, reason) => {
+    output.event({ event: 'state', state, reason, detail }, `${clock()} * ${state}: ${detail}`);
   });
   client.on('ready', (info) => {
     if (info.rejoined) return; // the 'state' event already said we are back
@@ -178,6 +186,8 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
   }
 
   const connected = client.connect().catch((error: unknown) => {
+    // `closed`: we left (or were stopped) before the relay answered; that is a normal end, not a failure.
+    if (error instanceof ChatClientError && error.code === 'closed') return;
     fatal = true;
     if (!(error instanceof ChatClientError)) output.error('connect-failed', (error as Error).message);
   });
@@ -211,9 +221,10 @@ async function drain(client: ChatClient, output: Output): Promise<void> {
   const waiting = (): number => client.pending().filter((update) => update.state !== 'failed').length;
   if (waiting() === 0) return;
   output.log(`* waiting for ${waiting()} message(s) to reach the relay`);
-  const deadline = Date.now() + DRAIN_WAIT_MS;
-  while (waiting() > 0 && Date.now() < deadline && client.state !== 'closed') {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const started = Date.now();
+  const limit = (): number => (client.state === 'connecting' ? UNANSWERED_DRAIN_WAIT_MS : DRAIN_WAIT_MS);
+  while (waiting() > 0 && Date.now() - started < limit() && client.state !== 'closed') {
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
   }
   for (const update of client.pending()) {
     if (update.state !== 'failed') output.error('not-delivered', `message ${update.id} did not reach the relay before leaving`, { id: update.id });

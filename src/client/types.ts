@@ -52,6 +52,11 @@ export interface DeliveryUpdate {
   /** Fraction of the message's fragments the relay has acknowledged, 0 to 1. */
   progress: number;
   reason?: string;
+  /**
+   * The message left the outbox without being delivered (a failed message that expired, or one the user
+   * discarded): it can no longer be retried, and a UI drops it.
+   */
+  discarded?: true;
 }
 
 export interface IncomingProgress {
@@ -90,8 +95,25 @@ export interface TransportStats extends ChannelStats {
   heartbeatRttMs: number | undefined;
 }
 
+/**
+ * Why the client entered its state, stable and kebab-case for scripts (the CLI's `reason`): `joining` (first
+ * connect), `joined`, `relay-shutdown` (the relay said it is stopping), `relay-silent` (it stopped answering),
+ * `relay-restarted` (it no longer knows our session), `new-session` (our or the relay's sequence numbers ran
+ * out), `left`, `closed`, `refused` (the relay refused the join).
+ */
+export type ClientStateReason =
+  | 'joining'
+  | 'joined'
+  | 'relay-shutdown'
+  | 'relay-silent'
+  | 'relay-restarted'
+  | 'new-session'
+  | 'left'
+  | 'closed'
+  | 'refused';
+
 export type ChatClientEvents = {
-  state: [state: ClientState, detail: string];
+  state: [state: ClientState, detail: string, reason: ClientStateReason];
   ready: [info: ReadyInfo];
   memberJoined: [member: ChatMember];
   memberLeft: [member: ChatMember, reason: string];
@@ -121,6 +143,11 @@ export interface ChatClientOptions {
   deliveryTimeoutMs?: number;
   /** A partly received message that stops growing for this long (ms) is dropped and reported. */
   incompleteAfterMs?: number;
+  /**
+   * A received image whose declared dimensions exceed this many megapixels is dropped (`incomingDropped`
+   * `too-large`, and a `too-large` problem) before anything decodes it. Default 50.
+   */
+  maxImageMegapixels?: number;
   reliability?: Partial<ReliabilityTuning>;
   /** Time and timers; default the system clock. Tests pass a fake one. */
   clock?: Clock;

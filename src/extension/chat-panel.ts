@@ -6,12 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/panel-messages';
+import { renderChatHtml } from './chat-html';
 import type { ChatSession } from './chat-session';
 import { Disposable } from './dispose';
 
 export interface PanelActions {
   send(text: string): void;
   retry(id: string): void;
+  discard(id: string): void;
   openImage(id: string): void;
   openLink(url: string): void;
   pickImage(): void;
@@ -33,6 +35,8 @@ export class ChatPanel extends Disposable {
   readonly #panel: vscode.WebviewPanel;
   readonly #context: PanelContext;
   #ready = false;
+  /** The image folders localResourceRoots allows, to notice when the session saves into a new one. */
+  #imageFolders: string;
 
   static get current(): ChatPanel | undefined {
     return ChatPanel.#current;
@@ -44,7 +48,12 @@ export class ChatPanel extends Disposable {
       ChatPanel.#current.#panel.reveal(undefined, false);
       return ChatPanel.#current;
     }
-    const panel = vscode.window.createWebviewPanel(ChatPanel.viewType, 'UDP Chat', vscode.ViewColumn.Active, webviewOptions(context.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      ChatPanel.viewType,
+      'UDP Chat',
+      vscode.ViewColumn.Active,
+      webviewOptions(context.extensionUri, context.session.imageFolders()),
+    );
     ChatPanel.#current = new ChatPanel(panel, context);
     return ChatPanel.#current;
   }
@@ -52,7 +61,7 @@ export class ChatPanel extends Disposable {
   /** Adopts a panel VS Code restored after a reload of the window. */
   static revive(panel: vscode.WebviewPanel, context: PanelContext): ChatPanel {
     ChatPanel.#current?.dispose();
-    panel.webview.options = webviewOptions(context.extensionUri);
+    panel.webview.options = webviewOptions(context.extensionUri, context.session.imageFolders());
     ChatPanel.#current = new ChatPanel(panel, context);
     return ChatPanel.#current;
   }
@@ -61,6 +70,7 @@ export class ChatPanel extends Disposable {
     super();
     this.#panel = panel;
     this.#context = context;
+    this.#imageFolders = context.session.imageFolders().join('\n');
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
     // Assigned once: showing the panel again reloads the page itself, which then says `ready`.
     panel.webview.html = this.#html();
@@ -83,6 +93,11 @@ export class ChatPanel extends Disposable {
     this.#panel.reveal(undefined, false);
   }
 
+  /** The URL this webview loads a saved image file from. */
+  imageSrc(file: string): string {
+    return this.#panel.webview.asWebviewUri(vscode.Uri.file(file)).toString();
+  }
+
   post(message: HostMessage): void {
     // Before `ready` there is nobody to receive it; the state sent on `ready` includes it.
     if (!this.#ready) return;
@@ -95,7 +110,16 @@ export class ChatPanel extends Disposable {
     this.#panel.dispose();
   }
 
-  #sessionOnPost = (message: HostMessage): void => this.post(message);
+  #sessionOnPost = (message: HostMessage): void => {
+    const folders = this.#context.session.imageFolders();
+    if (folders.join('\n') !== this.#imageFolders) {
+      // The save folder setting changed: allow the new folder too. If VS Code reloads the page for new options,
+      // it says `ready` again and gets the whole state.
+      this.#imageFolders = folders.join('\n');
+      this.#panel.webview.options = webviewOptions(this.#context.extensionUri, folders);
+    }
+    this.post(message);
+  };
 
   #panelOnDidChangeViewState = (): void => {
     // Without retainContextWhenHidden a hidden webview is torn down; it will say `ready` when shown again.
@@ -128,6 +152,9 @@ export class ChatPanel extends Disposable {
       case 'retry':
         actions.retry(message.id);
         return;
+      case 'discard':
+        actions.discard(message.id);
+        return;
       case 'openImage':
         actions.openImage(message.id);
         return;
@@ -150,41 +177,23 @@ export class ChatPanel extends Disposable {
 
   #html(): string {
     const webview = this.#panel.webview;
-    const nonce = randomBytes(16).toString('base64');
     const dist = vscode.Uri.joinPath(this.#context.extensionUri, 'dist');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource} data: blob:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${nonce}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style.toString()}" nonce="${nonce}">
-<title>UDP Chat</title>
-</head>
-<body>
-<main id="app" aria-label="UDP Chat"></main>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return renderChatHtml({
+      cspSource: webview.cspSource,
+      nonce: randomBytes(16).toString('base64'),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
+    });
   }
 }
 
-function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+/** The bundle, and the folders saved images are shown from (received ones, and copies of those you sent). */
+function webviewOptions(extensionUri: vscode.Uri, imageFolders: readonly string[]): vscode.WebviewPanelOptions & vscode.WebviewOptions {
   return {
     enableScripts: true,
     enableFindWidget: true,
     retainContextWhenHidden: false,
-    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')],
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), ...imageFolders.map((folder) => vscode.Uri.file(folder))],
   };
 }
 

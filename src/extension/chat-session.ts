@@ -1,85 +1,59 @@
 /**
  * The conversation as the chat panel shows it: one ChatClient, the entries of the conversation, transfers in
  * progress, and the member list, kept in the extension host so that a panel that is hidden, shown or reloaded
- * loses nothing. It speaks the panel's protocol (src/shared/panel-messages.ts) but does not import vscode, so it is
- * tested with real sockets and no editor.
+ * loses nothing. Its state follows the client's: a client that closes by itself (a rejoin the relay refused) is let
+ * go, said once, and every promise waiting on it settles. It speaks the panel's protocol
+ * (src/shared/panel-messages.ts) but does not import vscode, so it is tested with real sockets and no editor.
  */
 import path from 'node:path';
-import { ChatClient, ChatClientError, type ChatImage, type ChatText, type DeliveryUpdate, type ReadyInfo } from '../client/client';
-import { saveReceivedImage } from '../files/save-image';
-import { ImageError, type CompressOptions, type ImageCompressor } from '../image';
+import { ChatClient, ChatClientError, type ChatProblem, type DeliveryUpdate, type ReadyInfo } from '../client/client';
+import { DEFAULT_COMPRESS_OPTIONS, ImageError } from '../image';
 import { DEFAULT_MAX_TEXT_BYTES } from '../protocol/constants';
 import { formatHostPort } from '../protocol/address';
 import { ImageFormat } from '../protocol/payload';
-import type {
-  ChatStateView,
-  ConnectionState,
-  DeliveryView,
-  EntryView,
-  HostMessage,
-  MemberView,
-  StatsView,
-  TransferView,
-} from '../shared/panel-messages';
+import type { ChatStateView, ConnectionState, DeliveryView, HostMessage, MemberView, StatsView } from '../shared/panel-messages';
 import { TypedEmitter } from '../util/typed-emitter';
+import type { ChatSessionEvents, ChatSessionOptions, JoinParameters } from './chat-session-types';
+import { DeliveryWaiters } from './delivery-waiters';
+import { wireIncoming } from './incoming';
+import { PanelState } from './panel-state';
+import { SessionImages } from './session-images';
 
-export interface JoinParameters {
-  relayHost: string;
-  relayPort: number;
-  name: string;
-  room: string;
-  /** Empty or undefined: an open, unencrypted room. */
-  passphrase?: string;
-}
+export type { ChatSessionEvents, ChatSessionOptions, JoinParameters, SessionFailure } from './chat-session-types';
 
-export interface ChatSessionOptions {
-  /** Folder for received images (created when needed), read when an image arrives. */
-  saveDir: () => string;
-  /** The image compressor, created on first use. */
-  compressor: () => ImageCompressor;
-  /** Current image settings, read when an image is sent. */
-  imageOptions: () => Partial<CompressOptions>;
-  log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
-  /** Entries kept for the panel; older ones are dropped. */
-  maxEntries?: number;
-  /** Passed to the ChatClient (tests shorten timers). */
-  clientOptions?: Partial<ConstructorParameters<typeof ChatClient>[0]>;
-}
-
-export type ChatSessionEvents = {
-  /** A message for the panel. */
-  post: [message: HostMessage];
-  connection: [state: ConnectionState, detail: string];
-  /** A message from someone else arrived (for notifications while the panel is hidden). */
-  incoming: [from: string, preview: string];
-};
-
-/** Enough history for a working day of a busy room, bounded so the panel's state stays small. */
-const DEFAULT_MAX_ENTRIES = 1000;
 /** How often transport statistics are pushed to the panel while connected (ms). */
 const STATS_INTERVAL_MS = 2000;
-/** Largest image (pixels) accepted from the network; larger ones are refused without decoding. */
-const MAX_RECEIVED_PIXELS = 50_000_000;
 
 export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   readonly #options: ChatSessionOptions;
-  readonly #entries: EntryView[] = [];
-  readonly #entryIndex = new Map<string, EntryView>();
-  readonly #transfers = new Map<string, TransferView>();
-  /** Image message id -> file that shows it full size (received: the saved file; sent: the original). */
-  readonly #imageFiles = new Map<string, string>();
+  readonly #panel: PanelState;
+  readonly #waiters = new DeliveryWaiters();
+  readonly #images: SessionImages;
   #client: ChatClient | undefined;
   #params: JoinParameters | undefined;
   #connection: ConnectionState = 'disconnected';
   #encrypted = false;
   #connectionDetail = 'not joined';
   #statsTimer: NodeJS.Timeout | undefined;
-  #systemCounter = 0;
-  #transferCounter = 0;
 
   constructor(options: ChatSessionOptions) {
     super();
     this.#options = options;
+    this.#panel = new PanelState({
+      historyBytes: options.historyBytes,
+      imageSrc: options.imageSrc,
+      post: (message) => this.#post(message),
+      onDropped: (entries) => {
+        for (const entry of entries) this.#images.forget(entry.id);
+      },
+    });
+    this.#images = new SessionImages({
+      saveDir: options.saveDir,
+      sentDir: options.sentDir,
+      saveQuotaBytes: options.saveQuotaBytes,
+      onDeleted: (files) => this.#panel.filesDeleted(files),
+      log: options.log,
+    });
   }
 
   get joined(): boolean {
@@ -98,7 +72,17 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     return this.#client;
   }
 
-  /** Joins (leaving any current room first). Resolves when ready; rejects when the relay refuses. */
+  /** Bytes of conversation kept (what a `ready` re-posts, images as URLs). */
+  get historyBytes(): number {
+    return this.#panel.historyBytes;
+  }
+
+  /** Promises from waitForDelivery still open. */
+  get waitingForDelivery(): number {
+    return this.#waiters.size;
+  }
+
+  /** Joins (leaving any current room first). Resolves when ready; rejects when the relay refuses or on leave. */
   async join(params: JoinParameters): Promise<ReadyInfo> {
     await this.leave();
     const client = new ChatClient({
@@ -107,6 +91,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       name: params.name,
       room: params.room,
       passphrase: params.passphrase || undefined,
+      maxImageMegapixels: this.#maxReceivedPixels() / 1e6,
       log: (level, message) => this.#options.log(level, message),
       ...this.#options.clientOptions,
     });
@@ -118,11 +103,11 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     this.#postState();
     try {
       const ready = await client.connect();
-      this.#startStats();
+      if (this.#client === client) this.#startStats();
       return ready;
     } catch (error) {
       if (this.#client === client) {
-        this.#client = undefined;
+        this.#let(client, 'you are not in the room');
         this.#setConnection('disconnected', (error as Error).message);
         this.#addSystem(`Could not join: ${(error as Error).message}`, 'error');
         this.#postState();
@@ -138,17 +123,17 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     this.#client = undefined;
     this.#stopStats();
     await client.leave();
-    client.removeAllListeners();
+    this.#let(client, 'you left the room before it was delivered');
     this.#setConnection('disconnected', 'left the room');
     this.#addSystem(`You left ${client.room}.`, 'info');
     this.#postState();
   }
 
-  /** Sends a text; returns its id, or throws ChatClientError (not joined, empty, too large). */
+  /** Sends a text; returns its id, or throws ChatClientError (not joined, empty, too large, outbox full). */
   sendText(text: string): string {
     const client = this.#requireClient();
     const id = client.sendText(text);
-    this.#addEntry({
+    this.#panel.add({
       kind: 'text',
       id,
       from: client.name,
@@ -168,26 +153,29 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
    */
   async sendImageFile(file: string, onStage?: (stage: 'compressing' | 'sending') => void): Promise<string> {
     const client = this.#requireClient();
-    const transferId = `out-${++this.#transferCounter}`;
     const label = path.basename(file);
-    this.#setTransfer({ id: transferId, direction: 'outgoing', label: `Compressing ${label}`, progress: undefined });
+    const transferId = this.#panel.startOutgoing(`Compressing ${label}`);
     onStage?.('compressing');
     try {
       const image = await this.#options.compressor().compressFile(file, this.#options.imageOptions());
       if (this.#client !== client) throw new ChatClientError('not-joined', 'you left the room before the image was ready');
+      const sentAt = Date.now();
       const id = client.sendImage({ data: image.data, width: image.width, height: image.height, format: ImageFormat.Jpeg });
       onStage?.('sending');
-      this.#imageFiles.set(id, file);
-      this.#addEntry({
+      this.#panel.add({
         kind: 'image',
         id,
         from: client.name,
         own: true,
-        image: { src: dataUri(image.data, 'image/jpeg'), width: image.width, height: image.height, bytes: image.data.length },
-        sentAt: Date.now(),
+        image: { file: undefined, width: image.width, height: image.height, bytes: image.data.length },
+        sentAt,
         legacy: false,
         encrypted: this.#encrypted,
         delivery: { state: client.state === 'connected' ? 'sending' : 'queued', progress: 0 },
+      });
+      const sent = { id, from: client.name, sentAt, data: image.data, width: image.width, height: image.height };
+      void this.#images.saveSent(sent, file).then((inline) => {
+        if (inline) this.#panel.setImageFile(id, inline);
       });
       return id;
     } catch (error) {
@@ -195,7 +183,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       this.#addSystem(message, 'error');
       throw error;
     } finally {
-      this.#endTransfer(transferId);
+      this.#panel.endTransfer(transferId);
     }
   }
 
@@ -204,30 +192,34 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     return this.#client?.retry(id) ?? false;
   }
 
-  /** The file showing an image message full size, if known. */
-  imageFile(id: string): string | undefined {
-    return this.#imageFiles.get(id);
+  /** Drops a failed message from the outbox; its entry then says it was not sent. */
+  discard(id: string): boolean {
+    return this.#client?.discard(id) ?? false;
   }
 
-  /** Waits until message `id` is delivered or failed (for progress notifications). */
+  /** The file showing an image message full size, if known. */
+  imageFile(id: string): string | undefined {
+    return this.#images.fullSize(id);
+  }
+
+  /** Folders the panel loads inline images from (its localResourceRoots besides the bundle). */
+  imageFolders(): string[] {
+    return this.#images.folders();
+  }
+
+  /**
+   * Waits until message `id` is delivered or failed (for progress notifications). Always settles: when the client
+   * goes away first (leave, a refused rejoin, shutdown) it resolves as failed, with the reason.
+   */
   waitForDelivery(id: string, onProgress?: (progress: number) => void): Promise<DeliveryView> {
     const client = this.#client;
-    const entry = this.#entryIndex.get(id);
-    const current = entry && entry.kind !== 'system' ? entry.delivery : undefined;
-    if (!client || (current && (current.state === 'delivered' || current.state === 'failed'))) {
-      return Promise.resolve(current ?? { state: 'failed', progress: 0, reason: 'not joined' });
+    const current = this.#panel.deliveryOf(id);
+    if (current && (current.state === 'delivered' || current.state === 'failed')) return Promise.resolve(current);
+    if (!client) return Promise.resolve({ state: 'failed', progress: current?.progress ?? 0, reason: 'you are not in the room' });
+    if (!client.pending().some((update) => update.id === id)) {
+      return Promise.resolve({ state: 'failed', progress: current?.progress ?? 0, reason: 'no message with that id is waiting for delivery' });
     }
-    return new Promise((resolve) => {
-      const clientOnDelivery = (update: DeliveryUpdate): void => {
-        if (update.id !== id) return;
-        onProgress?.(update.progress);
-        if (update.state === 'delivered' || update.state === 'failed') {
-          client.off('delivery', clientOnDelivery);
-          resolve(toDeliveryView(update));
-        }
-      };
-      client.on('delivery', clientOnDelivery);
-    });
+    return this.#waiters.wait(id, onProgress);
   }
 
   snapshot(): ChatStateView {
@@ -240,8 +232,8 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       relay: this.#params ? formatHostPort(this.#params.relayHost, this.#params.relayPort) : undefined,
       encrypted: this.#encrypted,
       members: this.#members(),
-      entries: [...this.#entries],
-      transfers: [...this.#transfers.values()],
+      entries: this.#panel.entries(),
+      transfers: this.#panel.transfers(),
       stats: this.#stats(),
       maxTextBytes: client?.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES,
     };
@@ -252,18 +244,24 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     this.#stopStats();
     const client = this.#client;
     this.#client = undefined;
-    if (client) {
-      await client.leave();
-      client.removeAllListeners();
-    }
+    if (client) await client.leave();
+    if (client) this.#let(client, 'VS Code closed the chat before it was delivered');
+    this.#waiters.failAll('the chat was closed before it was delivered');
     this.removeAllListeners();
   }
 
   // ---- client events -----------------------------------------------------------------------------------------
 
   #wire(client: ChatClient): void {
+    let ready = false;
+    let fatal: ChatProblem | undefined;
     client.on('state', (state, detail) => {
       if (this.#client !== client) return;
+      if (state === 'closed') {
+        // Before the first `ready`, join() reports the failure through connect()'s rejection.
+        if (ready) this.#clientClosed(client, fatal?.code ?? 'closed', fatal?.message ?? detail);
+        return;
+      }
       const wasReconnecting = this.#connection === 'reconnecting';
       this.#setConnection(state, detail);
       if (state === 'reconnecting') this.#addSystem(`Connection lost: ${detail}. Reconnecting…`, 'warning');
@@ -271,85 +269,51 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     });
     client.on('ready', (info) => {
       if (this.#client !== client) return;
-      if (!info.rejoined) {
-        const others = info.members.filter((member) => member.id !== info.memberId).map((member) => member.name);
-        this.#addSystem(
-          `You joined ${info.room} as ${info.name}. ${others.length === 0 ? 'Nobody else is here yet.' : `Here: ${others.join(', ')}.`}`,
-          'info',
-        );
-      }
+      ready = true;
+      if (!info.rejoined) this.#addSystem(joinedLine(info), 'info');
       this.#post({ type: 'members', members: this.#members() });
       this.#postState();
     });
-    client.on('memberJoined', (member) => {
-      this.#addSystem(`${member.name} joined${member.legacy ? ' (legacy client)' : ''}.`, 'info');
-      this.#post({ type: 'members', members: this.#members() });
+    wireIncoming(client, {
+      panel: this.#panel,
+      images: this.#images,
+      maxReceivedPixels: () => this.#maxReceivedPixels(),
+      members: () => this.#members(),
+      post: (message) => this.#post(message),
+      notify: (from, preview) => this.emit('incoming', from, preview),
     });
-    client.on('memberLeft', (member, reason) => {
-      this.#addSystem(`${member.name} left${reason === 'quit' ? '' : ` (${reason})`}.`, 'info');
-      this.#post({ type: 'members', members: this.#members() });
-    });
-    client.on('message', (message) => this.#onText(message));
-    client.on('image', (image) => void this.#onImage(image));
-    client.on('incoming', (progress) => {
-      if (progress.kind !== 'image') return;
-      const id = `in-${progress.id}`;
-      this.#setTransfer({
-        id,
-        direction: 'incoming',
-        label: `Receiving an image from ${progress.from}`,
-        progress: progress.receivedFragments / progress.totalFragments,
-      });
-    });
-    client.on('delivery', (update) => {
-      const entry = this.#entryIndex.get(update.id);
-      if (!entry || entry.kind === 'system') return;
-      entry.delivery = toDeliveryView(update);
-      this.#post({ type: 'delivery', id: update.id, delivery: entry.delivery });
-    });
+    client.on('delivery', (update) => this.#onDelivery(update));
     client.on('error', (problem) => {
-      if (problem.messageId) this.#endTransfer(`in-${problem.messageId}`);
-      // Fatal join errors are reported by join()'s rejection.
-      if (!problem.fatal) this.#addSystem(problem.message, 'warning');
+      // Said once: by join()'s rejection before the room was joined, on close after.
+      if (problem.fatal) fatal = problem;
     });
   }
 
-  #onText(message: ChatText): void {
-    this.#addEntry({
-      kind: 'text',
-      id: message.id,
-      from: message.from,
-      own: false,
-      text: message.text,
-      sentAt: message.sentAt,
-      legacy: message.legacy,
-      encrypted: message.encrypted,
-    });
-    this.emit('incoming', message.from, message.text);
+  /** The client stopped by itself after joining (a rejoin the relay refused): let it go and say so, once. */
+  #clientClosed(client: ChatClient, code: string, why: string): void {
+    const params = this.#params;
+    this.#client = undefined;
+    this.#stopStats();
+    this.#let(client, `the connection ended before it was delivered: ${why}`);
+    this.#setConnection('closed', why);
+    this.#addSystem(`Disconnected from ${client.room}: ${why}. Join again to continue.`, 'error');
+    this.#postState();
+    if (params) this.emit('failed', { code, message: why, params });
   }
 
-  async #onImage(image: ChatImage): Promise<void> {
-    this.#endTransfer(`in-${image.id}`);
-    try {
-      const file = await saveReceivedImage(this.#options.saveDir(), image, MAX_RECEIVED_PIXELS);
-      this.#imageFiles.set(image.id, file);
-    } catch (error) {
-      // Not a valid image (or not writable): show nothing of it, say why.
-      this.#addSystem((error as Error).message, 'error');
-      return;
-    }
-    const mime = image.format === ImageFormat.Png ? 'image/png' : 'image/jpeg';
-    this.#addEntry({
-      kind: 'image',
-      id: image.id,
-      from: image.from,
-      own: false,
-      image: { src: dataUri(image.data, mime), width: image.width, height: image.height, bytes: image.data.length },
-      sentAt: image.sentAt,
-      legacy: image.legacy,
-      encrypted: image.encrypted,
-    });
-    this.emit('incoming', image.from, 'sent an image');
+  /** Lets a client go: no more of its events, its delivery waiters failed with `reason`. */
+  #let(client: ChatClient, reason: string): void {
+    if (this.#client === client) this.#client = undefined;
+    this.#stopStats();
+    client.removeAllListeners();
+    this.#waiters.failAll(reason);
+    this.#panel.endIncoming();
+  }
+
+  #onDelivery(update: DeliveryUpdate): void {
+    const delivery = toDeliveryView(update);
+    this.#panel.setDelivery(update.id, delivery);
+    this.#waiters.update(update.id, delivery);
   }
 
   // ---- state -------------------------------------------------------------------------------------------------
@@ -357,6 +321,10 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   #requireClient(): ChatClient {
     if (!this.#client) throw new ChatClientError('not-joined', 'join a room first (UDP Chat: Join)');
     return this.#client;
+  }
+
+  #maxReceivedPixels(): number {
+    return this.#options.imageOptions().maxInputPixels ?? DEFAULT_COMPRESS_OPTIONS.maxInputPixels;
   }
 
   #members(): MemberView[] {
@@ -378,32 +346,8 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     this.emit('connection', state, detail);
   }
 
-  #addEntry(entry: EntryView): void {
-    if (this.#entryIndex.has(entry.id)) return;
-    this.#entries.push(entry);
-    this.#entryIndex.set(entry.id, entry);
-    const max = this.#options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-    while (this.#entries.length > max) {
-      const dropped = this.#entries.shift();
-      if (dropped) {
-        this.#entryIndex.delete(dropped.id);
-        this.#imageFiles.delete(dropped.id);
-      }
-    }
-    this.#post({ type: 'entry', entry });
-  }
-
   #addSystem(text: string, tone: 'info' | 'warning' | 'error'): void {
-    this.#addEntry({ kind: 'system', id: `sys-${++this.#systemCounter}`, text, at: Date.now(), tone });
-  }
-
-  #setTransfer(transfer: TransferView): void {
-    this.#transfers.set(transfer.id, transfer);
-    this.#post({ type: 'transfer', transfer });
-  }
-
-  #endTransfer(id: string): void {
-    if (this.#transfers.delete(id)) this.#post({ type: 'transferDone', id });
+    this.#panel.addSystem(text, tone, Date.now());
   }
 
   #postState(): void {
@@ -426,12 +370,14 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   }
 }
 
+function joinedLine(info: ReadyInfo): string {
+  const others = info.members.filter((member) => member.id !== info.memberId).map((member) => member.name);
+  return `You joined ${info.room} as ${info.name}. ${others.length === 0 ? 'Nobody else is here yet.' : `Here: ${others.join(', ')}.`}`;
+}
+
 function toDeliveryView(update: DeliveryUpdate): DeliveryView {
   const view: DeliveryView = { state: update.state, progress: update.progress };
   if (update.reason) view.reason = update.reason;
+  if (update.discarded) view.discarded = true;
   return view;
-}
-
-function dataUri(bytes: Uint8Array, mime: 'image/jpeg' | 'image/png'): string {
-  return `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`;
 }

@@ -10,7 +10,7 @@ import { ImageCompressor, ImageError } from '../image';
 import { formatHostPort, parseHostPort } from '../protocol/address';
 import { checkName, checkRoom } from '../protocol/names';
 import { ChatPanel, type PanelActions } from './chat-panel';
-import { ChatSession, type JoinParameters } from './chat-session';
+import { ChatSession, type JoinParameters, type SessionFailure } from './chat-session';
 import { COMMANDS, IMAGE_EXTENSIONS } from './commands';
 import { Disposable } from './dispose';
 import { isLocalHost, RelayHost, RelayHostError } from './relay-host';
@@ -49,6 +49,9 @@ export class UdpChat extends Disposable {
     const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => this.log[level](message);
     this.session = new ChatSession({
       saveDir: () => readSettings().saveFolder || path.join(context.globalStorageUri.fsPath, 'images'),
+      sentDir: () => path.join(context.globalStorageUri.fsPath, 'sent-images'),
+      saveQuotaBytes: () => readSettings().saveQuotaBytes,
+      imageSrc: (file) => ChatPanel.current?.imageSrc(file),
       compressor: () => (this.#compressor ??= new ImageCompressor({ workerPath: path.join(context.extensionPath, 'dist', 'image-worker.js') })),
       imageOptions: () => readSettings().image,
       log,
@@ -56,6 +59,7 @@ export class UdpChat extends Disposable {
     this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`));
     this.register(new StatusBar(this.relayHost, this.session, () => readSettings().hostPort));
     this.session.on('incoming', this.#sessionOnIncoming);
+    this.session.on('failed', this.#sessionOnFailed);
     // Context keys for package.json `when` clauses (palette entries that only make sense in some states).
     this.relayHost.on('changed', (relay) => void vscode.commands.executeCommand('setContext', 'udpChat.relayHosted', relay !== undefined));
     this.session.on('connection', (state) => {
@@ -170,6 +174,8 @@ export class UdpChat extends Disposable {
       return true;
     } catch (error) {
       if (!(error instanceof ChatClientError)) throw error;
+      // Left (Cancel, Leave) or replaced by another Join while joining: the user asked for it, nothing to say.
+      if (error.code === 'closed') return false;
       if (error.code === 'wrong-passphrase' || error.code === 'passphrase-required') {
         // A stored passphrase that no longer fits must not be tried again silently.
         await this.#context.secrets.delete(secretKey);
@@ -320,6 +326,9 @@ export class UdpChat extends Disposable {
       retry: (id) => {
         this.session.retry(id);
       },
+      discard: (id) => {
+        this.session.discard(id);
+      },
       openImage: (id) => {
         const file = this.session.imageFile(id);
         if (file) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
@@ -332,11 +341,30 @@ export class UdpChat extends Disposable {
         });
       },
       pickImage: () => void this.sendImage(),
-      join: () => void this.join(),
+      join: () => void this.join(this.#joinAgainArguments()),
       leave: () => void this.session.leave(),
     };
     return { extensionUri: this.#context.extensionUri, session: this.session, log: this.log, actions };
   }
+
+  /** The same room, relay and name as last time (the passphrase from the keychain): Join asks for nothing else. */
+  #joinAgainArguments(): JoinArguments {
+    const params = this.session.parameters;
+    if (!params) return {};
+    return { name: params.name, relay: formatHostPort(params.relayHost, params.relayPort), room: params.room };
+  }
+
+  /** A rejoin the relay refused (the panel and the status bar say so too): one notification with Join Again. */
+  #sessionOnFailed = (failure: SessionFailure): void => {
+    const { params } = failure;
+    if (failure.code === 'wrong-passphrase' || failure.code === 'passphrase-required') {
+      // The stored passphrase no longer opens the room: Join Again must ask for it.
+      void this.#context.secrets.delete(passphraseSecretKey(params.relayHost, params.relayPort, params.room));
+    }
+    void vscode.window.showErrorMessage(`UDP Chat: disconnected from ${params.room}: ${failure.message}`, 'Join Again').then((choice) => {
+      if (choice === 'Join Again') void this.join(this.#joinAgainArguments());
+    });
+  };
 
   #sessionOnIncoming = (from: string, preview: string): void => {
     const mode = readSettings().notifications;

@@ -17,8 +17,13 @@ export interface Settings {
   acceptLegacy: boolean;
   image: CompressOptions;
   saveFolder: string;
+  /** Bytes of images the extension may keep per folder (`image.saveQuotaMB`); its oldest are deleted first. */
+  saveQuotaBytes: number;
   notifications: NotifyOn;
 }
+
+/** Default disk quota for saved images, MB: a few thousand chat-sized JPEGs. */
+export const DEFAULT_SAVE_QUOTA_MB = 500;
 
 function clampInt(value: unknown, min: number, max: number, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
@@ -41,6 +46,7 @@ export function readSettings(): Settings {
       maxInputPixels: clampInt(config.get('image.maxMegapixels'), 1, 500, DEFAULT_COMPRESS_OPTIONS.maxInputPixels / 1e6) * 1e6,
     },
     saveFolder: config.get<string>('saveFolder', '').trim(),
+    saveQuotaBytes: clampInt(config.get('image.saveQuotaMB'), 1, 1_000_000, DEFAULT_SAVE_QUOTA_MB) * 1024 * 1024,
     notifications: notifications === 'always' || notifications === 'never' ? notifications : 'whenHidden',
   };
 }

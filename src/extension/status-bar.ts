@@ -4,6 +4,7 @@ import type { ConnectionState } from '../shared/panel-messages';
 import type { ChatSession } from './chat-session';
 import { Disposable } from './dispose';
 import type { HostedRelay, RelayHost } from './relay-host';
+import { formatHostPort } from '../protocol/address';
 import { COMMANDS } from './commands';
 
 export class StatusBar extends Disposable {
@@ -61,11 +62,26 @@ export class StatusBar extends Disposable {
   #renderChat(state: ConnectionState, detail: string): void {
     const item = this.#chatItem;
     const room = this.#session.parameters?.room ?? 'UDP Chat';
+    item.command = COMMANDS.openChat;
     switch (state) {
       case 'disconnected':
-      case 'closed':
         item.hide();
         return;
+      case 'closed': {
+        // The client stopped by itself (a rejoin the relay refused): say so until the user joins again or leaves.
+        const params = this.#session.parameters;
+        item.text = `$(error) ${room}: disconnected`;
+        item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+        item.tooltip = `UDP Chat: disconnected${detail ? ` (${detail})` : ''}. Click to join again.`;
+        item.accessibilityInformation = { label: `UDP Chat disconnected ${detail}. Join again`, role: 'button' };
+        item.command = {
+          title: 'Join Again',
+          command: COMMANDS.join,
+          arguments: params ? [{ name: params.name, relay: formatHostPort(params.relayHost, params.relayPort), room: params.room }] : [],
+        };
+        item.show();
+        return;
+      }
       case 'connecting':
         item.text = `$(sync~spin) ${room}: joining…`;
         item.backgroundColor = undefined;

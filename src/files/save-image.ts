@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { probeImage } from '../image/probe';
+import { probeImage } from '../protocol/image-header';
 
 export interface ReceivedImageFile {
   id: string;

@@ -2,7 +2,7 @@
  * The one error type image compression rejects with. `code` is for programs; `message` is a sentence a user can read
  * and is shown as is, so it names the file and says what to do about it where there is something to do.
  */
-import { probeImageDetails, sniffImageFormat, type ImageFileFormat, type ImageProbeDetails } from './probe';
+import { probeImageDetails, sniffImageFormat, type ImageFileFormat, type ImageProbeDetails } from '../protocol/image-header';
 
 export type ImageErrorCode =
   | 'unreadable'

@@ -14,5 +14,5 @@ export { ImageError, isImageError } from './errors';
 export type { ImageErrorCode } from './errors';
 export { DEFAULT_COMPRESS_OPTIONS, fitWithin } from './options';
 export type { CompressedImage, CompressOptions } from './options';
-export { probeImage } from './probe';
-export type { ImageFileFormat, ImageProbe } from './probe';
+export { probeImage } from '../protocol/image-header';
+export type { ImageFileFormat, ImageProbe } from '../protocol/image-header';

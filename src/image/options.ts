@@ -1,5 +1,5 @@
 /** Compression settings and the size arithmetic both threads share. Pure. */
-import type { ImageFileFormat } from './probe';
+import type { ImageFileFormat } from '../protocol/image-header';
 
 export interface CompressOptions {
   /** The output fits within maxWidth x maxHeight pixels, keeping the aspect ratio; smaller images are not enlarged. */

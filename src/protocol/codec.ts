@@ -12,6 +12,7 @@ import {
   MAX_ROOM_BYTES,
   PROTOCOL_VERSION,
 } from './constants';
+import { hasMagic } from './peek';
 import {
   Flag,
   KNOWN_FLAGS,
@@ -59,15 +60,7 @@ export function catchDecode<T>(decode: () => T): Decoded<T> {
   }
 }
 
-/** True when the bytes start like a datagram of this protocol (any version). */
-export function hasMagic(bytes: Uint8Array): boolean {
-  return bytes.length >= 2 && bytes[0] === MAGIC >> 8 && bytes[1] === (MAGIC & 0xff);
-}
-
-/** The version byte of a datagram with our magic, or undefined. Lets a relay answer old or new clients. */
-export function peekVersion(bytes: Uint8Array): number | undefined {
-  return hasMagic(bytes) && bytes.length >= 3 ? bytes[2] : undefined;
-}
+export { hasMagic, peekFlags, peekMemberId, peekType, peekVersion } from './peek';
 
 /** Reads and checks the fixed header; returns it with the body's bounds. */
 export function decodeHeader(bytes: Uint8Array): Decoded<{ header: Header; bodyStart: number; bodyEnd: number }> {

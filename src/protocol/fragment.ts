@@ -1,8 +1,10 @@
 /**
  * Splitting a message payload into fragments and putting it back together. Pure: time comes in as an argument.
- * Reassembly is bounded in bytes and in messages, and partial messages that stop growing expire and are reported.
+ * Reassembly is bounded in bytes (counting what each held fragment and message costs besides its bytes, so a flood
+ * of 1-byte fragments cannot exceed the bound) and in messages, and partial messages that stop growing expire and
+ * are reported.
  */
-import { MAX_FRAGMENTS } from './constants';
+import { HEADER_BYTES, MAX_FRAGMENTS } from './constants';
 import type { MessageType } from './types';
 
 /** Cuts `payload` into chunks of at most `chunkBytes` (all but the last exactly that size). */
@@ -18,10 +20,24 @@ export function splitPayload(payload: Uint8Array, chunkBytes: number): Uint8Arra
   return chunks;
 }
 
+/**
+ * What holding one fragment costs besides its chunk (bytes): the Map entry and the copied Uint8Array with its
+ * ArrayBuffer (about 64 B on V8), plus as much again as the datagram header it came with, so 1-byte fragments are
+ * counted at about a hundred times their payload.
+ */
+export const FRAGMENT_OVERHEAD_BYTES = 64 + HEADER_BYTES;
+/** What holding one partial message costs besides its fragments (bytes): its entry, key and chunk map. */
+export const MESSAGE_OVERHEAD_BYTES = 256;
+
+/** Bytes a partial message of `payloadBytes` in `fragments` fragments counts against `maxPendingBytes`. */
+export function reassemblyCost(payloadBytes: number, fragments: number): number {
+  return payloadBytes + fragments * FRAGMENT_OVERHEAD_BYTES + MESSAGE_OVERHEAD_BYTES;
+}
+
 export interface ReassemblyLimits {
   /** Largest payload accepted for a message type, in bytes. */
   maxMessageBytes(type: MessageType): number;
-  /** Bytes held across all incomplete messages. */
+  /** Bytes held across all incomplete messages, overhead included (see reassemblyCost). */
   maxPendingBytes: number;
   /** Incomplete messages held at once. */
   maxPendingMessages: number;
@@ -60,6 +76,8 @@ interface Pending {
   info: PartialInfo;
   chunks: Map<number, Uint8Array>;
   lastActivity: number;
+  /** What it counts against maxPendingBytes (see reassemblyCost). */
+  cost: number;
 }
 
 export class Reassembler {
@@ -71,6 +89,7 @@ export class Reassembler {
     this.#limits = limits;
   }
 
+  /** Bytes counted against `maxPendingBytes`: the chunks held plus their overhead. */
   get pendingBytes(): number {
     return this.#pendingBytes;
   }
@@ -95,8 +114,10 @@ export class Reassembler {
     let pending = this.#pending.get(key);
     if (!pending) {
       if (this.#pending.size >= this.#limits.maxPendingMessages) return { status: 'rejected', reason: 'over-capacity' };
-      pending = { info: infoOf(fragment, 0, 0), chunks: new Map(), lastActivity: now };
+      if (this.#pendingBytes + MESSAGE_OVERHEAD_BYTES > this.#limits.maxPendingBytes) return { status: 'rejected', reason: 'over-capacity' };
+      pending = { info: infoOf(fragment, 0, 0), chunks: new Map(), lastActivity: now, cost: MESSAGE_OVERHEAD_BYTES };
       this.#pending.set(key, pending);
+      this.#pendingBytes += MESSAGE_OVERHEAD_BYTES;
     } else if (
       pending.info.type !== fragment.type ||
       pending.info.fragmentCount !== fragment.fragmentCount ||
@@ -111,7 +132,8 @@ export class Reassembler {
       this.#drop(key, pending);
       return { status: 'rejected', reason: 'too-large', info: pending.info };
     }
-    if (this.#pendingBytes + fragment.chunk.length > this.#limits.maxPendingBytes) {
+    const fragmentCost = fragment.chunk.length + FRAGMENT_OVERHEAD_BYTES;
+    if (this.#pendingBytes + fragmentCost > this.#limits.maxPendingBytes) {
       this.#drop(key, pending);
       return { status: 'rejected', reason: 'over-capacity', info: pending.info };
     }
@@ -120,7 +142,8 @@ export class Reassembler {
     pending.info.receivedFragments++;
     pending.info.receivedBytes = grownBytes;
     pending.lastActivity = now;
-    this.#pendingBytes += fragment.chunk.length;
+    pending.cost += fragmentCost;
+    this.#pendingBytes += fragmentCost;
     if (pending.info.receivedFragments < pending.info.fragmentCount) return { status: 'partial', info: pending.info };
     const payload = new Uint8Array(pending.info.receivedBytes);
     let offset = 0;
@@ -138,6 +161,21 @@ export class Reassembler {
     const dropped: PartialInfo[] = [];
     for (const [key, pending] of this.#pending) {
       if (pending.info.origin === origin) {
+        this.#drop(key, pending);
+        dropped.push(pending.info);
+      }
+    }
+    return dropped;
+  }
+
+  /**
+   * Forgets every partial copy of message `messageId`, whatever its origin (the message arrived whole from another
+   * origin: a sender that rejoined under a new member id resent it), and returns what was dropped.
+   */
+  dropMessage(messageId: bigint): PartialInfo[] {
+    const dropped: PartialInfo[] = [];
+    for (const [key, pending] of this.#pending) {
+      if (pending.info.messageId === messageId) {
         this.#drop(key, pending);
         dropped.push(pending.info);
       }
@@ -170,7 +208,7 @@ export class Reassembler {
   #drop(key: string, pending: Pending): void {
     if (this.#pending.get(key) !== pending) return;
     this.#pending.delete(key);
-    this.#pendingBytes -= pending.info.receivedBytes;
+    this.#pendingBytes -= pending.cost;
   }
 }
 

@@ -16,8 +16,12 @@ export interface MemberView {
 }
 
 export interface ImageView {
-  /** A `data:` URI of the (compressed) JPEG or PNG, so the webview needs no file access. */
-  src: string;
+  /**
+   * Where the webview loads the image: the webview-resource URL of its saved file (`asWebviewUri`), so the bytes
+   * cross once, when the image is shown, and a `ready` re-posts only the URL. Undefined once the file is gone
+   * (the disk quota deleted it) or while it is being saved.
+   */
+  src: string | undefined;
   width: number;
   height: number;
   bytes: number;
@@ -28,6 +32,8 @@ export interface DeliveryView {
   /** 0..1 of the message acknowledged by the relay. */
   progress: number;
   reason?: string;
+  /** Failed and no longer kept for a retry (the user discarded it, or it expired): nothing more will happen. */
+  discarded?: boolean;
 }
 
 /** One line of the conversation. */
@@ -103,6 +109,8 @@ export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'send'; text: string }
   | { type: 'retry'; id: string }
+  /** Drops a failed message from the outbox: it will not be retried. */
+  | { type: 'discard'; id: string }
   | { type: 'openImage'; id: string }
   /** Asks the host to open a link; it does so only after the user confirms. */
   | { type: 'openLink'; url: string }
@@ -140,6 +148,17 @@ export const MAX_COMPOSER_CHARS = 64 * 1024;
 /** Longest link the panel may ask to open. */
 export const MAX_LINK_CHARS = 2048;
 
+/** Longest image URL the panel accepts: a webview-resource URL of a file path. */
+const MAX_IMAGE_URL_CHARS = 8192;
+
+/**
+ * Images load only over http(s) URLs (what `asWebviewUri` gives): never `data:`, `blob:`, `javascript:` or a
+ * file path. The CSP then limits them to the webview's own resource origin.
+ */
+function isImageUrl(text: string): boolean {
+  return /^https?:\/\/[^\s"'<>]+$/i.test(text);
+}
+
 /** Only http(s) links are ever opened. */
 export function isWebLink(text: string): boolean {
   return /^https?:\/\/[^\s]+$/i.test(text);
@@ -157,6 +176,7 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'send':
       return isString(value.text, MAX_COMPOSER_CHARS);
     case 'retry':
+    case 'discard':
     case 'openImage':
       return isString(value.id, 40) && ID_PATTERN.test(value.id);
     case 'openLink':
@@ -172,7 +192,8 @@ function isDelivery(value: unknown): value is DeliveryView {
     isString(value.state) &&
     DELIVERY_STATES.includes(value.state) &&
     isFiniteNumber(value.progress) &&
-    (value.reason === undefined || isString(value.reason, 2000))
+    (value.reason === undefined || isString(value.reason, 2000)) &&
+    (value.discarded === undefined || isBoolean(value.discarded))
   );
 }
 
@@ -183,8 +204,7 @@ function isMember(value: unknown): value is MemberView {
 function isImage(value: unknown): value is ImageView {
   return (
     isObject(value) &&
-    isString(value.src, 64 << 20) &&
-    /^data:image\/(jpeg|png);base64,/.test(value.src) &&
+    (value.src === undefined || (isString(value.src, MAX_IMAGE_URL_CHARS) && isImageUrl(value.src))) &&
     isFiniteNumber(value.width) &&
     isFiniteNumber(value.height) &&
     isFiniteNumber(value.bytes)

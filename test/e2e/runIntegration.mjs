@@ -8,9 +8,10 @@
 // UDPCHAT_TEST_RESULT names a file, writes { suite, passes, failures, pending } there (scripts/test.mjs reads it).
 // Usage: node test/e2e/runIntegration.mjs        (needs node scripts/e2e-setup.mjs once)
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { childPids, killProcessGroup, makeRunDir } from './harness/code-server.mjs';
-import { E2E_HOME, REPO_ROOT, requireTool } from './harness/toolchain.mjs';
+import { E2E_HOME, REPO_ROOT } from './harness/toolchain.mjs';
 import { extensionPath, findTestFiles, integration, missingForSuite, prepareWorkspace } from './config.mjs';
 
 const SUITE = 'integration';
@@ -88,7 +89,8 @@ const runDir = makeRunDir('integration-tests');
 const bundled = await bundleTests(testFiles, path.join(runDir, 'tests'));
 const workspace = prepareWorkspace(path.join(runDir, 'ws'));
 const innerResult = path.join(runDir, 'result.json');
-const { runTests } = await requireTool('@vscode/test-electron');
+// A devDependency of the project (package.json), resolved from its node_modules.
+const { runTests } = createRequire(import.meta.url)('@vscode/test-electron');
 
 let exitCode;
 try {

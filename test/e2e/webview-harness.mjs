@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The chat panel's webview in a real browser, without VS Code: serves the page the extension serves (same CSP,
-// same nonce'd stylesheet and script) from a tiny HTTP server on 127.0.0.1, with a stub `acquireVsCodeApi` that
-// records what the webview posts and a way to post HostMessages to it, then drives it with playwright-core and the
-// system chromium. Builds nothing: run `node esbuild.mjs` first.
+// The chat panel's webview in a real browser, without VS Code: serves the page the extension serves, rendered by
+// the extension's own renderChatHtml (src/extension/chat-html.ts, loaded through tsx: the same CSP, the same
+// nonce'd stylesheet and script), from a tiny HTTP server on 127.0.0.1 that also serves the images as the webview's
+// resource origin would. A stub `acquireVsCodeApi` records what the webview posts and a way to post HostMessages to
+// it, then playwright-core drives it in the system chromium. Builds nothing: run `node esbuild.mjs` first.
 //
 // Usage: node test/e2e/webview-harness.mjs        prints "webview: N passed, M failed", exits 1 on a failure.
 // Screenshots (light, dark, high contrast, narrow, not joined) go to .test-artifacts/webview/.
@@ -13,7 +14,11 @@ import http from 'node:http';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 import { CHROMIUM_ARGS } from './harness/workbench.mjs';
+
+// The page and its CSP come from the code the extension runs, never from a copy here.
+const { renderChatHtml } = await tsImport('../../src/extension/chat-html.ts', import.meta.url);
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(import.meta.url);
@@ -171,17 +176,20 @@ a, a code { color: var(--vscode-textLink-foreground); }
 // ---- the page, as the extension serves it -----------------------------------------------------------------------
 
 function pageHtml({ origin, nonce, theme }) {
-  const csp = `default-src 'none'; script-src 'nonce-${nonce}'; style-src ${origin} 'nonce-${nonce}'; img-src ${origin} data: blob:; font-src ${origin};`;
-  // The <style nonce> stands in for VS Code's injected default styles, the body class for the theme kind VS Code sets.
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8">
-<style id="_defaultStyles" nonce="${nonce}">${VSCODE_DEFAULT_STYLES}</style>
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${nonce}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${origin}/dist/webview.css" nonce="${nonce}">
-<title>UDP Chat</title></head>
-<body class="${THEMES[theme].bodyClass}" data-vscode-theme-kind="${THEMES[theme].bodyClass}"><main id="app" aria-label="UDP Chat"></main><script nonce="${nonce}" src="${origin}/dist/webview.js"></script></body></html>`;
+  const html = renderChatHtml({ cspSource: origin, nonce, scriptUri: `${origin}/dist/webview.js`, styleUri: `${origin}/dist/webview.css` });
+  // What VS Code adds to every webview: its default styles (by the page's nonce) and the theme kind on <body>.
+  const withDefaults = html
+    .replace('<head>', `<head>\n<style id="_defaultStyles" nonce="${nonce}">${VSCODE_DEFAULT_STYLES}</style>`)
+    .replace('<body>', `<body class="${THEMES[theme].bodyClass}" data-vscode-theme-kind="${THEMES[theme].bodyClass}">`);
+  if (!withDefaults.includes('_defaultStyles') || !withDefaults.includes('data-vscode-theme-kind')) {
+    throw new Error('renderChatHtml no longer has a plain <head> and <body> to add VS Code\'s defaults to');
+  }
+  return withDefaults;
 }
+
+/** PNGs served as the webview's resource origin serves saved image files (`asWebviewUri`). */
+const IMAGES = new Map();
+const imageUrl = (origin, name) => `${origin}/images/${name}.png`;
 
 function startServer() {
   const server = http.createServer((request, response) => {
@@ -201,6 +209,12 @@ function startServer() {
       response.end(fs.readFileSync(path.join(DIST, match[1])));
       return;
     }
+    const image = /^\/images\/([a-z-]+)\.png$/.exec(url.pathname);
+    if (image !== null && IMAGES.has(image[1])) {
+      response.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'no-store' });
+      response.end(IMAGES.get(image[1]));
+      return;
+    }
     if (url.pathname === '/favicon.ico') {
       response.writeHead(204).end(); // the browser asks; VS Code's webviews have none
       return;
@@ -212,7 +226,7 @@ function startServer() {
 
 // ---- fixtures ----------------------------------------------------------------------------------------------------
 
-/** A PNG of a soft diagonal gradient with a sun, as a data: URI: a stand-in for a shared screenshot. */
+/** A PNG of a soft diagonal gradient with a sun: a stand-in for a shared screenshot. */
 function gradientPng(width, height) {
   const crcTable = Array.from({ length: 256 }, (_, n) => {
     let c = n;
@@ -256,15 +270,17 @@ function gradientPng(width, height) {
     chunk('IDAT', zlib.deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
-  return { src: `data:image/png;base64,${png.toString('base64')}`, bytes: png.length };
+  return png;
 }
 
 const XSS_TEXT = '<img src=x onerror=alert(1)><b>bold</b>';
 const T0 = Date.UTC(2025, 10, 25, 14, 2, 0); // a fixed time (the browser runs in UTC): screenshots do not change by the day
 
-function sampleState() {
-  const photo = gradientPng(480, 300);
-  const sketch = gradientPng(200, 260);
+function sampleState(origin) {
+  IMAGES.set('photo', gradientPng(480, 300));
+  IMAGES.set('sketch', gradientPng(200, 260));
+  const photo = { src: imageUrl(origin, 'photo'), bytes: IMAGES.get('photo').length };
+  const sketch = { src: imageUrl(origin, 'sketch'), bytes: IMAGES.get('sketch').length };
   const minute = 60_000;
   const text = (id, from, own, body, at, extra = {}) => ({
     kind: 'text',
@@ -452,7 +468,8 @@ async function main() {
 }
 
 async function run(browser, server) {
-  const state = sampleState();
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const state = sampleState(origin);
   const { page, context, log } = await openPage(browser, server, { theme: 'dark' });
 
   await check('posts ready once on load, before any state', async () => {
@@ -587,7 +604,7 @@ async function run(browser, server) {
     assertEqual(view.alt, 'Image from Aiko, 480×300', 'alt');
     assertEqual([view.width, view.height], ['360', '225'], 'display size attributes (scaled into 360×280)');
     assert(Math.abs(view.ratio - 480 / 300) < 0.02, `aspect kept: ${view.ratio}`);
-    assert(view.complete, 'the data: image loads under the CSP');
+    assert(view.complete, 'the image loads from the resource origin under the CSP');
     assert(view.inButton, 'image sits in a button');
   });
 
@@ -644,6 +661,20 @@ async function run(browser, server) {
     assertEqual(await posted(page), [{ type: 'retry', id: 'a000000000000008' }], 'posted');
     await hostPost(page, { type: 'delivery', id: 'a000000000000008', delivery: { state: 'delivered', progress: 1 } });
     await page.waitForSelector('[data-entry-id="a000000000000008"] .entry__delivery--delivered');
+  });
+
+  await check('Discard posts discard; a discarded message says "not sent" and offers nothing more', async () => {
+    const id = 'a000000000000007'; // failed in the sample state
+    await clearPosted(page);
+    await page.click(`[data-entry-id="${id}"] .entry__discard`);
+    assertEqual(await posted(page), [{ type: 'discard', id }], 'posted');
+    await hostPost(page, { type: 'delivery', id, delivery: { state: 'failed', progress: 0.3, reason: 'discarded', discarded: true } });
+    await page.waitForFunction((i) => !document.querySelector(`[data-entry-id="${i}"] .entry__retry`), id);
+    const text = await page.textContent(`[data-entry-id="${id}"] .entry__delivery`);
+    assert(text.startsWith('not sent'), `delivery text: ${text}`);
+    assertEqual(await page.evaluate((i) => document.querySelectorAll(`[data-entry-id="${i}"] .entry__delivery button`).length, id), 0, 'buttons');
+    await hostPost(page, { type: 'delivery', id, delivery: state.entries.find((e) => e.id === id).delivery });
+    await page.waitForSelector(`[data-entry-id="${id}"] .entry__discard`);
   });
 
   await check('the log is a polite live region and keeps existing elements when an entry arrives', async () => {
@@ -810,6 +841,7 @@ async function run(browser, server) {
     for (const bad of [
       { type: 'entry', entry: { kind: 'text', id: 'zz', from: 'x' } },
       { type: 'entry', entry: { kind: 'image', id: 'b1', from: 'x', own: false, sentAt: 1, legacy: false, encrypted: false, image: { src: 'javascript:alert(1)', width: 1, height: 1, bytes: 1 } } },
+      { type: 'entry', entry: { kind: 'image', id: 'b2', from: 'x', own: false, sentAt: 1, legacy: false, encrypted: false, image: { src: 'data:image/png;base64,iVBORw0KGgo=', width: 1, height: 1, bytes: 1 } } },
       { type: 'nope' },
       'state',
       null,
@@ -820,7 +852,17 @@ async function run(browser, server) {
     const after = await page.evaluate(() => document.querySelectorAll('#log [data-entry-id]').length);
     assertEqual(after, before, 'entries');
     const warnings = log.console.filter((m) => m.type === 'warning' && m.text.includes('invalid message')).length;
-    assertEqual(warnings, 5, 'warnings');
+    assertEqual(warnings, 6, 'warnings');
+  });
+
+  await check('an image whose saved file is gone shows "no longer saved" in its place', async () => {
+    await hostPost(page, {
+      type: 'entry',
+      entry: { kind: 'image', id: 'b000000000000009', from: 'jonas', own: false, sentAt: T0 + 10 * 60_000, legacy: false, encrypted: true, image: { width: 64, height: 48, bytes: 900 } },
+    });
+    const shown = await page.waitForSelector('[data-entry-id="b000000000000009"] .entry__image--missing');
+    assertEqual(await shown.textContent(), 'Image no longer saved', 'placeholder');
+    assertEqual(await page.evaluate(() => document.querySelectorAll('[data-entry-id="b000000000000009"] img').length), 0, 'img elements');
   });
 
   await check('focusComposer focuses the composer', async () => {
@@ -907,6 +949,40 @@ async function run(browser, server) {
     await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
   };
   await context.close();
+
+  await check('the CSP refuses images from data:, blob: and other origins, connections and inline script', async () => {
+    const opened = await openPage(browser, server, { theme: 'dark' });
+    try {
+      const outcome = await opened.page.evaluate(async (otherOrigin) => {
+        const load = (src) =>
+          new Promise((resolve) => {
+            const img = document.createElement('img');
+            img.onload = () => resolve('loaded');
+            img.onerror = () => resolve('refused');
+            img.src = src;
+            document.body.append(img);
+          });
+        const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+        const blob = URL.createObjectURL(new Blob([Uint8Array.from(atob(png), (c) => c.charCodeAt(0))], { type: 'image/png' }));
+        const results = {
+          data: await load(`data:image/png;base64,${png}`),
+          blob: await load(blob),
+          otherOrigin: await load(otherOrigin),
+        };
+        results.fetch = await fetch(otherOrigin, { mode: 'no-cors' }).then(() => 'loaded', () => 'refused');
+        const script = document.createElement('script');
+        script.textContent = 'window.__inlineRan = true;';
+        document.body.append(script);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { ...results, inlineRan: window.__inlineRan === true };
+      }, imageUrl(`http://localhost:${server.address().port}`, 'photo'));
+      assertEqual(outcome, { data: 'refused', blob: 'refused', otherOrigin: 'refused', fetch: 'refused', inlineRan: false }, 'what the CSP let through');
+      const violations = await opened.page.evaluate(() => window.__violations.map((v) => v.split(' ')[0]));
+      assertEqual([...new Set(violations)].sort(), ['connect-src', 'img-src', 'script-src-elem'], 'directives that refused');
+    } finally {
+      await opened.context.close();
+    }
+  });
 
   for (const theme of ['dark', 'light', 'high-contrast']) {
     await check(`${theme} theme renders without CSP violations`, async () => {

@@ -26,8 +26,11 @@ describe('relay and clients on loopback', () => {
     assert.equal(toBob.from, 'alice');
     assert.equal(toBob.id, id);
     assert.equal(toCarol.text, 'hello, room');
-    await sleep(100);
-    assert.equal(aliceGot.length, 0);
+    // Sent after alice's text reached the room: had the relay echoed it to alice, it would arrive first.
+    const sentinel = nextEvent(alice, 'message', (message) => message.text === 'sentinel');
+    bob.sendText('sentinel');
+    await sentinel;
+    assert.deepEqual(aliceGot.map(([message]) => message.text), ['sentinel']);
   });
 
   it('keeps rooms apart', async () => {
@@ -35,12 +38,16 @@ describe('relay and clients on loopback', () => {
     const alice = await joinClient(relay, 'alice', { room: 'red' });
     const bob = await joinClient(relay, 'bob', { room: 'blue' });
     const carol = await joinClient(relay, 'carol', { room: 'red' });
+    const dave = await joinClient(relay, 'dave', { room: 'blue' });
     const bobGot = collect(bob, 'message');
     const atCarol = nextEvent(carol, 'message');
     alice.sendText('red only');
     await atCarol;
-    await sleep(100);
-    assert.equal(bobGot.length, 0);
+    // Sent after the red text was fanned out: had it leaked into blue, bob would get it first.
+    const sentinel = nextEvent(bob, 'message', (message) => message.text === 'sentinel');
+    dave.sendText('sentinel');
+    await sentinel;
+    assert.deepEqual(bobGot.map(([message]) => message.text), ['sentinel']);
   });
 
   it('lists the members present in the ready event', async () => {
@@ -167,6 +174,37 @@ describe('relay and clients on loopback', () => {
     }
   });
 
+  it('starts a new session when its sequence numbers run out, and every message arrives once, in order, with its id', async () => {
+    const relay = await startRelay();
+    const alice = await joinClient(relay, 'alice', { reliability: { sequenceHighWater: 8 } });
+    const bob = await joinClient(relay, 'bob');
+    const states = collect(alice, 'state');
+    const got = collect(bob, 'message');
+    const failed = collect(alice, 'delivery');
+    const ids = Array.from({ length: 30 }, (_, i) => alice.sendText(`message ${i}`));
+    await until(() => got.length >= 30 && alice.pending().length === 0, 'all 30 messages arrived', 10_000);
+    assert.deepEqual(got.map(([message]) => message.text), ids.map((_, i) => `message ${i}`));
+    assert.deepEqual(got.map(([message]) => message.id), ids);
+    const renewals = states.filter(([state, , reason]) => state === 'reconnecting' && reason === 'new-session').length;
+    assert.ok(renewals >= 3, `${renewals} new sessions for 30 messages in 8 sequence numbers each`);
+    assert.deepEqual(failed.filter(([update]) => update.state === 'failed'), []);
+    assert.equal(relay.memberCount, 2, 'a new session takes the old one over: bob saw nobody leave');
+  });
+
+  it('starts a new session when the relay ends one whose sequence numbers ran out, and misses nothing', async () => {
+    const relay = await startRelay({ reliability: { sequenceHighWater: 8 } });
+    const alice = await joinClient(relay, 'alice');
+    const bob = await joinClient(relay, 'bob');
+    const states = collect(bob, 'state');
+    const got = collect(bob, 'message');
+    const ids = Array.from({ length: 30 }, (_, i) => alice.sendText(`message ${i}`));
+    await until(() => got.length >= 30, 'all 30 messages arrived', 10_000);
+    assert.deepEqual(got.map(([message]) => message.id), ids);
+    const renewals = states.filter(([state, , reason]) => state === 'reconnecting' && reason === 'new-session').length;
+    assert.ok(renewals >= 3, `${renewals} new sessions for 30 messages in 8 sequence numbers each`);
+    assert.equal(bob.state, 'connected');
+  });
+
   it('ignores a well-formed message sent to a client from anywhere but the relay', async () => {
     const relay = await startRelay();
     const alice = await joinClient(relay, 'alice');
@@ -179,15 +217,18 @@ describe('relay and clients on loopback', () => {
     );
     const spoofer = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => spoofer.bind(0, '127.0.0.1', resolve));
+    const sends: Array<Promise<void>> = [];
     for (let seq = 1; seq <= 20; seq++) {
-      patchSequence(datagram, seq);
-      spoofer.send(datagram, bob.localPort, '127.0.0.1');
+      const copy = datagram.slice();
+      patchSequence(copy, seq);
+      sends.push(new Promise((resolve) => spoofer.send(copy, bob.localPort, '127.0.0.1', () => resolve())));
     }
-    await sleep(200);
+    // Every forgery is in bob's receive queue before the genuine text leaves alice: it is the sentinel.
+    await Promise.all(sends);
     spoofer.close();
+    const genuine = nextEvent(bob, 'message', (message) => message.text === 'genuine');
     alice.sendText('genuine');
-    await until(() => bobGot.length === 1, 'the genuine message arrived');
-    await sleep(100);
+    await genuine;
     assert.deepEqual(bobGot.map(([message]) => message.text), ['genuine']);
   });
 

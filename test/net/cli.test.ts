@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -134,11 +135,52 @@ describe('udp-chat command line', () => {
   });
 
   it('tells members when the relay stops, and the relay exits 0', async () => {
+    // The relay's heartbeat is 2 s, so silence would be noticed only after 6 s: within 1 s, only the relay's
+    // signed ShuttingDown can have told them.
     const { relay, port } = await startRelay();
     const alice = await join(port, 'alice');
-    relay.signal('SIGINT');
+    const bob = await join(port, 'bob');
+    const stoppedAt = Date.now();
+    relay.signal('SIGTERM');
+    for (const member of [alice, bob]) {
+      const state = await member.waitForEvent((event) => event.event === 'state' && event.state === 'reconnecting', 'the shutdown', 1000);
+      assert.equal(state.reason, 'relay-shutdown');
+      assert.match(String(state.detail), /relay-shutdown/);
+    }
+    assert.ok(Date.now() - stoppedAt < 1000, `noticed after ${Date.now() - stoppedAt} ms`);
     assert.equal(await relay.exited, 0);
-    await alice.waitForEvent((event) => event.event === 'state' && event.state === 'reconnecting', 'alice to notice');
+  });
+
+  it('rejoins by itself when the stopped relay is back', async () => {
+    const { relay, port } = await startRelay();
+    const alice = await join(port, 'alice');
+    relay.signal('SIGTERM');
+    await alice.waitForEvent((event) => event.event === 'state' && event.reason === 'relay-shutdown', 'the shutdown', 1000);
+    assert.equal(await relay.exited, 0);
+    await startRelay(['--port', String(port)]);
+    const back = await alice.waitForEvent((event) => event.event === 'state' && event.state === 'connected', 'alice to be back', 5000);
+    assert.equal(back.reason, 'joined');
+  });
+
+  it('exits within 2 s when told to /quit while the relay never answers', async () => {
+    const silent = dgram.createSocket('udp4');
+    let joins = 0;
+    silent.on('message', () => joins++);
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const alice = cli(['join', '--relay', `127.0.0.1:${silent.address().port}`, '--name', 'alice', '--json']);
+      alice.type('typed while nobody answers');
+      await alice.waitForEvent((event) => event.event === 'sent', 'the line to be queued');
+      const quitAt = Date.now();
+      alice.type('/quit');
+      assert.equal(await alice.exited, 0);
+      assert.ok(Date.now() - quitAt < 2000, `exited ${Date.now() - quitAt} ms after /quit`);
+      assert.ok(joins > 0, 'it never tried to join');
+      const error = alice.events.find((event) => event.event === 'error');
+      assert.equal(error?.code, 'not-delivered');
+    } finally {
+      silent.close();
+    }
   });
 
   it('rejects bad arguments with usage and status 2', async () => {

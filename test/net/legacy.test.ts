@@ -1,19 +1,26 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
 import { ImageFormat } from '../../src/protocol/payload';
 import { closeAll, joinClient, startRelay } from '../support/chat';
-import { nextEvent, sleep } from '../support/events';
+import { collect, nextEvent, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
 
 /** A classic plaintext client: one socket, one datagram per line. */
 class LegacyPeer {
   readonly received: string[] = [];
+  readonly #arrived = new EventEmitter();
   private constructor(
     readonly socket: dgram.Socket,
     readonly relayPort: number,
   ) {
-    socket.on('message', (datagram) => this.received.push(datagram.toString('utf8')));
+    socket.on('message', this.#socketOnMessage);
   }
+
+  #socketOnMessage = (datagram: Buffer): void => {
+    this.received.push(datagram.toString('utf8'));
+    this.#arrived.emit('line');
+  };
 
   static async open(relayPort: number): Promise<LegacyPeer> {
     const socket = dgram.createSocket('udp4');
@@ -25,12 +32,22 @@ class LegacyPeer {
     this.socket.send(data, this.relayPort, '127.0.0.1');
   }
 
-  async waitFor(line: string, timeoutMs = 3000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.received.includes(line)) {
-      if (Date.now() > deadline) throw new Error(`legacy peer never got ${JSON.stringify(line)}; got ${JSON.stringify(this.received)}`);
-      await sleep(10);
-    }
+  /** Resolves once `line` has arrived (before or after the call). */
+  waitFor(line: string, timeoutMs = 3000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!this.received.includes(line)) return;
+        clearTimeout(timer);
+        this.#arrived.off('line', check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#arrived.off('line', check);
+        reject(new Error(`legacy peer never got ${JSON.stringify(line)}; got ${JSON.stringify(this.received)}`));
+      }, timeoutMs);
+      this.#arrived.on('line', check);
+      check();
+    });
   }
 
   close(): void {
@@ -110,8 +127,14 @@ describe('relay legacy mode (classic plaintext clients)', () => {
     const joined = nextEvent(alice, 'memberJoined');
     bob.send('bob has joined the chat.');
     await joined;
+    const leftEvents = collect(alice, 'memberLeft');
     forger.send('bob has left the chat.');
-    await sleep(150);
+    // Sent after the forgery: had the relay believed it, alice would hear of bob leaving before this.
+    const sentinel = nextEvent(alice, 'message');
+    bob.send('bob: still here');
+    const [message] = await sentinel;
+    assert.equal(message.text, 'still here');
+    assert.deepEqual(leftEvents, []);
     assert.deepEqual(alice.members.map((member) => member.name).sort(), ['alice', 'bob']);
     const left = nextEvent(alice, 'memberLeft');
     bob.send('bob has left the chat.');
@@ -135,11 +158,22 @@ describe('relay legacy mode (classic plaintext clients)', () => {
   it('ignores plaintext when legacy mode is off', async () => {
     const relay = await startRelay();
     const alice = await joinClient(relay, 'alice');
+    const carolJoined = nextEvent(alice, 'memberJoined');
+    const carol = await joinClient(relay, 'carol');
+    await carolJoined;
+    const joined = collect(alice, 'memberJoined');
+    const messages = collect(alice, 'message');
     const legacy = await legacyPeer(relay.address.port);
+    const droppedBefore = relay.counters['drop-not-udpchat'] ?? 0;
     legacy.send('bob has joined the chat.');
     legacy.send('bob: anyone?');
-    await sleep(150);
-    assert.deepEqual(alice.members.map((member) => member.name), ['alice']);
-    assert.ok((relay.counters['drop-not-udpchat'] ?? 0) >= 2);
+    await until(() => (relay.counters['drop-not-udpchat'] ?? 0) - droppedBefore >= 2, 'the relay has read both plaintext datagrams');
+    // Sent after the plaintext: a join or text the relay let through would reach alice before this.
+    const sentinel = nextEvent(alice, 'message');
+    carol.sendText('only protocol members here');
+    await sentinel;
+    assert.deepEqual(joined, []);
+    assert.deepEqual(messages.map(([message]) => message.text), ['only protocol members here']);
+    assert.deepEqual(alice.members.map((member) => member.name).sort(), ['alice', 'carol']);
   });
 });

@@ -7,11 +7,12 @@ import { ChatClientError } from '../../src/client/client';
 import { saveReceivedImage } from '../../src/files/save-image';
 import { assemble, controlHeader, encodeControl } from '../../src/protocol/codec';
 import { encodePayload, ImageFormat } from '../../src/protocol/payload';
-import { Flag, LeaveReason, PacketType } from '../../src/protocol/types';
+import { ErrorCode, Flag, LeaveReason, PacketType } from '../../src/protocol/types';
 import { closeAll, joinClient, newClient, startRelay } from '../support/chat';
 import { collect, nextEvent, sleep, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
 import { LossyProxy } from '../support/lossy-proxy';
+import { datagramOf, WireWatch } from '../support/wire-watch';
 
 const PASSPHRASE = 'blue whale under the ice';
 
@@ -110,8 +111,10 @@ describe('security: encryption, authentication and hostile input', function () {
         // Same again, claiming to carry an authentication tag it cannot compute.
         assemble({ ...claim, type: PacketType.Text, flags: Flag.Reliable | Flag.Auth, seq: 4 }, encodePayload({ type: PacketType.Text, sentAt: 0, sender: 'alice', text: 'forged too' })),
       ];
+      const readBefore = relay.counters['datagrams-in'] ?? 0;
       for (let round = 0; round < 10; round++) for (const forged of forgeries) attacker.send(forged, relay.address.port, '127.0.0.1');
-      await sleep(200);
+      await until(() => (relay.counters['datagrams-in'] ?? 0) - readBefore >= 10 * forgeries.length, 'the relay has read every forgery');
+      // Sent after the forgeries: whatever the relay made of them would reach bob before this.
       const got = nextEvent(bob, 'message');
       alice.sendText('genuine');
       await got;
@@ -140,8 +143,10 @@ describe('security: encryption, authentication and hostile input', function () {
       await until(() => texts.length === 5, 'five messages');
       // Replay everything alice ever sent, from her own address (through her proxy path), three times.
       const fromAlice = captured.filter((entry) => entry.client === captured.find((first) => first.datagram.length > 0)?.client);
+      const readBefore = relay.counters['datagrams-in'] ?? 0;
       for (let round = 0; round < 3; round++) for (const { client, datagram } of fromAlice) proxy.inject('toRelay', client, datagram);
-      await sleep(300);
+      await until(() => (relay.counters['datagrams-in'] ?? 0) - readBefore >= 3 * fromAlice.length, 'the relay has read every replay');
+      // Sent after the replays, on the same path: a replay the relay let through would reach bob before this.
       const got = nextEvent(bob, 'message');
       alice.sendText('after the replay');
       await got;
@@ -151,18 +156,68 @@ describe('security: encryption, authentication and hostile input', function () {
       );
     });
 
-    it('ignores an unsigned "unknown session" and stays connected', async () => {
-      const relay = await startRelay();
-      const alice = await joinClient(relay, 'alice');
-      const states = collect(alice, 'state');
-      const attacker = await attackerSocket();
-      toClose.push(attacker);
-      // Forged from the relay's own address would need IP spoofing; loopback lets us aim at alice directly.
-      const forged = encodeControl({ ...controlHeader(PacketType.Error, 0), body: { code: 9, clientNonce: new Uint8Array(8), message: 'gone' } });
-      for (let i = 0; i < 5; i++) attacker.send(forged, alice.localPort, '127.0.0.1');
-      await sleep(500);
-      assert.deepEqual(states, []);
-      assert.equal(alice.state, 'connected');
+    describe('an unsigned "unknown session" from the relay\'s address', () => {
+      /**
+       * Heartbeats a second apart: the heartbeat that the forgery prompts stands out from the regular ones, and the
+       * next regular one comes well after the client's window (300 ms) for an authenticated answer.
+       */
+      const SLOW_HEARTBEATS = { heartbeatIntervalMs: 1000, memberTimeoutMs: 10_000 } as const;
+      /** Well inside a heartbeat interval (ms): only a heartbeat that the forgery prompted comes this soon. */
+      const PROMPT_WAIT_MS = 500;
+      /** A relay that restarted cannot sign its "unknown session": the forgery carries no tag either. */
+      const unknownSession = (): Uint8Array =>
+        encodeControl({ ...controlHeader(PacketType.Error, 0), body: { code: ErrorCode.UnknownSession, clientNonce: new Uint8Array(8), message: 'gone' } });
+
+      /** alice and bob joined through a proxy that is, to them, the relay: what it injects comes from the relay's address. */
+      async function roomBehindProxy() {
+        const relay = await startRelay({ limits: SLOW_HEARTBEATS });
+        const wire = new WireWatch();
+        const proxy = await LossyProxy.start({ relayPort: relay.address.port, seed: 4, tap: wire.tap });
+        toClose.push(proxy);
+        const alice = await joinClient(proxy, 'alice');
+        const bob = await joinClient(proxy, 'bob');
+        const path = `127.0.0.1:${alice.localPort}`;
+        // Right after a regular heartbeat has been answered, the next one is a whole interval away.
+        await wire.next(datagramOf('toClient', path, PacketType.HeartbeatAck), 'the answer to a regular heartbeat', 3 * SLOW_HEARTBEATS.heartbeatIntervalMs);
+        return { proxy, wire, alice, bob, path };
+      }
+
+      it('asks the relay at once, stays connected when the relay answers, and does not rejoin', async () => {
+        const { proxy, wire, alice, bob, path } = await roomBehindProxy();
+        const states = collect(alice, 'state');
+        const mark = wire.seen.length;
+        const prompted = wire.next(datagramOf('toRelay', path, PacketType.Heartbeat), 'the heartbeat the forgery prompts', PROMPT_WAIT_MS);
+        proxy.inject('toClient', path, unknownSession());
+        // Only a client that got past its source check and read the error asks the relay this soon.
+        await prompted;
+        // The client's own next datagram after its confirmation window: a regular heartbeat, or a join if it believed it.
+        const next = await wire.next(
+          (seen) => seen.direction === 'toRelay' && seen.client === path && (seen.type === PacketType.Heartbeat || seen.type === PacketType.Join),
+          'the client to send again after the confirmation window',
+          3 * SLOW_HEARTBEATS.heartbeatIntervalMs,
+        );
+        const got = nextEvent(alice, 'message');
+        bob.sendText('still in the room');
+        await got;
+        assert.equal(next.type, PacketType.Heartbeat);
+        assert.deepEqual(wire.since(mark, datagramOf('toRelay', path, PacketType.Join)), []);
+        assert.deepEqual(states, []);
+        assert.equal(alice.state, 'connected');
+      });
+
+      it('rejoins soon after it when the relay does not answer (a relay that restarted)', async () => {
+        const { proxy, alice, path } = await roomBehindProxy();
+        proxy.impair('toClient', { lossPercent: 100 });
+        const sentAt = Date.now();
+        const rejoining = nextEvent(alice, 'state', (state) => state === 'reconnecting', 2 * SLOW_HEARTBEATS.heartbeatIntervalMs);
+        proxy.inject('toClient', path, unknownSession());
+        await rejoining;
+        // Silence alone is noticed only after three heartbeat intervals (3 s).
+        const elapsed = Date.now() - sentAt;
+        assert.ok(elapsed < 1.5 * SLOW_HEARTBEATS.heartbeatIntervalMs, `rejoined after ${elapsed} ms`);
+        proxy.impair('toClient', { lossPercent: 0 });
+        await nextEvent(alice, 'state', (state) => state === 'connected', 3 * SLOW_HEARTBEATS.heartbeatIntervalMs);
+      });
     });
   });
 

@@ -24,6 +24,12 @@ function entries(chat: UdpChat): EntryView[] {
   return chat.session.snapshot().entries;
 }
 
+/** The URL the panel loads an image entry from. */
+function shownFrom(chat: UdpChat, id: string): string | undefined {
+  const entry = entries(chat).find((candidate) => candidate.id === id);
+  return entry?.kind === 'image' ? entry.image.src : undefined;
+}
+
 function describeEntries(chat: UdpChat): () => string {
   return () => JSON.stringify(entries(chat).map((entry) => (entry.kind === 'image' ? { ...entry, image: '…' } : entry))).slice(-1500);
 }
@@ -129,7 +135,9 @@ describe('Joining a room and chatting', function () {
     const own = entries(chat).find((entry) => entry.id === ids[0]);
     assert.ok(own && own.kind === 'image' && own.own, 'the sent image is not in the conversation');
     assert.equal(own.image.width, 640);
-    assert.match(own.image.src, /^data:image\/jpeg;base64,/);
+    // Shown from its saved copy through the webview's resource origin, never as a data: URI.
+    await until(() => shownFrom(chat, ids[0] as string) !== undefined, 'the sent image to be shown from its saved copy');
+    assert.match(shownFrom(chat, ids[0] as string) ?? '', /^https?:\/\//);
   });
 
   it('shows an image from the CLI peer in the conversation and saves it', async () => {

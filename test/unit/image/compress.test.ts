@@ -302,6 +302,39 @@ describe('ImageCompressor', function () {
     });
   });
 
+  describe('every job settles', () => {
+    it('fails a job whose worker dies and still answers the jobs queued behind it, from a new worker', async () => {
+      const fake = new ImageCompressor({ workerPath: FAKE_WORKER });
+      const png = await encode(photoLike(8, 8), JimpMime.png);
+      const dying = rejectsWith(fake.compressBytes(png.slice(), { quality: FAKE_CRASH_QUALITY }), 'worker-failed');
+      const queued = [fake.compressBytes(png.slice()), fake.compressBytes(png.slice())];
+      await dying;
+      assert.deepEqual((await Promise.all(queued)).map((out) => out.width), [1, 1]);
+      await fake.dispose();
+    });
+
+    it('fails a running job at once when disposed, without waiting for its timeout', async () => {
+      const fake = new ImageCompressor({ workerPath: FAKE_WORKER, jobTimeoutMs: 60_000 });
+      const png = await encode(photoLike(8, 8), JimpMime.png);
+      await fake.compressBytes(png.slice()); // the worker is up, so the job below is running, not starting
+      const hanging = rejectsWith(fake.compressBytes(png.slice(), { quality: FAKE_HANG_QUALITY }), 'worker-failed');
+      const started = Date.now();
+      await fake.dispose();
+      const error = await hanging;
+      assert.match(error.message, /shut down/);
+      assert.ok(Date.now() - started < 5000, `dispose took ${Date.now() - started} ms`);
+    });
+
+    it('fails a job whose file is still being read when disposed', async () => {
+      const own = new ImageCompressor({ workerPath: FAKE_WORKER });
+      const file = path.join(tmp, 'settle.png');
+      fs.writeFileSync(file, await encode(photoLike(8, 8), JimpMime.png));
+      const reading = own.compressFile(file);
+      await own.dispose();
+      await rejectsWith(reading, 'worker-failed');
+    });
+  });
+
   describe('dispose', () => {
     it('terminates the worker and its libvips threads, and refuses later jobs', async function () {
       if (!fs.existsSync('/proc/self/task')) this.skip();

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MAX_FRAGMENTS, MAX_FRAGMENT_BYTES } from '../../../src/protocol/constants';
-import { Reassembler, splitPayload, type FragmentIn, type ReassemblyLimits, type ReassemblyResult } from '../../../src/protocol/fragment';
+import {
+  FRAGMENT_OVERHEAD_BYTES,
+  MESSAGE_OVERHEAD_BYTES,
+  reassemblyCost,
+  Reassembler,
+  splitPayload,
+  type FragmentIn,
+  type ReassemblyLimits,
+  type ReassemblyResult,
+} from '../../../src/protocol/fragment';
 import { Flag, PacketType, type MessageType } from '../../../src/protocol/types';
 import { assertBytes, concat } from '../../support/bytes';
 
@@ -131,7 +140,7 @@ describe('protocol/fragment', () => {
         fragmentCount: 3,
         receivedBytes: 200,
       });
-      assert.equal(reassembler.pendingBytes, 200);
+      assert.equal(reassembler.pendingBytes, reassemblyCost(200, 2));
     });
 
     it('reassembles any payload exactly, whatever order its fragments arrive in', () => {
@@ -186,7 +195,7 @@ describe('protocol/fragment', () => {
       const [first, second] = fragmentsOf(filled(300), 100);
       reassembler.add(first as FragmentIn, 0);
       assert.deepEqual(reassembler.add(first as FragmentIn, 0), { status: 'duplicate' });
-      assert.equal(reassembler.pendingBytes, 100);
+      assert.equal(reassembler.pendingBytes, reassemblyCost(100, 1));
       assert.equal(reassembler.add(second as FragmentIn, 0).status, 'partial');
     });
 
@@ -258,17 +267,41 @@ describe('protocol/fragment', () => {
       });
 
       it('drops the message whose fragment would exceed the pending byte cap, keeping the others', () => {
-        const reassembler = new Reassembler(limits());
+        // Room for the big message's four fragments and the other's first, not for its second.
+        const reassembler = new Reassembler(limits({ maxPendingBytes: reassemblyCost(4000, 4) + reassemblyCost(900, 1) + 500 }));
         const big = fragmentsOf(filled(9000), 1000, { type: PacketType.Image, messageId: 1n });
         for (const fragment of big.slice(0, 4)) reassembler.add(fragment, 0);
-        assert.equal(reassembler.pendingBytes, 4000);
+        assert.equal(reassembler.pendingBytes, reassemblyCost(4000, 4));
         const other = fragmentsOf(filled(2000), 900, { type: PacketType.Image, messageId: 2n });
         assert.equal(reassembler.add(other[0] as FragmentIn, 0).status, 'partial');
         const result = reassembler.add(other[1] as FragmentIn, 0);
         assert.equal(result.status === 'rejected' && result.reason, 'over-capacity');
         assert.equal(result.status === 'rejected' && result.info?.messageId, 2n);
         assert.equal(reassembler.pendingMessages, 1);
-        assert.equal(reassembler.pendingBytes, 4000);
+        assert.equal(reassembler.pendingBytes, reassemblyCost(4000, 4));
+      });
+
+      it('counts what each held fragment costs, so a flood of 1-byte fragments stays within the byte cap', () => {
+        const reassembler = new Reassembler(limits({ maxPendingBytes: 5000 }));
+        const flood = fragmentsOf(filled(1000), 1, { messageId: 7n });
+        let accepted = 0;
+        let result: ReassemblyResult | undefined;
+        for (const fragment of flood) {
+          result = reassembler.add(fragment, 0);
+          if (result.status === 'rejected') break;
+          accepted++;
+          assert.ok(reassembler.pendingBytes <= 5000, `pending bytes ${reassembler.pendingBytes}`);
+        }
+        // Some fifty bytes of payload, far below 5,000: only the bookkeeping fills the cap.
+        assert.equal(accepted, Math.floor((5000 - MESSAGE_OVERHEAD_BYTES) / (1 + FRAGMENT_OVERHEAD_BYTES)));
+        assert.equal(result?.status === 'rejected' && result.reason, 'over-capacity');
+        assert.equal(reassembler.pendingBytes, 0, 'the refused message is dropped whole');
+      });
+
+      it('refuses to start a partial message when even its bookkeeping does not fit', () => {
+        const reassembler = new Reassembler(limits({ maxPendingBytes: reassemblyCost(100, 1) + MESSAGE_OVERHEAD_BYTES - 1 }));
+        assert.equal(reassembler.add(fragmentsOf(filled(300), 100, { messageId: 1n })[0] as FragmentIn, 0).status, 'partial');
+        assert.deepEqual(reassembler.add(fragmentsOf(filled(300), 100, { messageId: 2n })[0] as FragmentIn, 0), { status: 'rejected', reason: 'over-capacity' });
       });
 
       it('refuses a new partial message beyond the pending message cap, keeping the others', () => {
@@ -368,7 +401,7 @@ describe('protocol/fragment', () => {
         reassembler.add(fragmentsOf(filled(300), 100, { messageId: 2n })[0] as FragmentIn, 500);
         assert.deepEqual(reassembler.expire(STALE_MS).map((info) => info.messageId), [1n]);
         assert.equal(reassembler.pendingMessages, 1);
-        assert.equal(reassembler.pendingBytes, 100);
+        assert.equal(reassembler.pendingBytes, reassemblyCost(100, 1));
       });
 
       it('says when the next partial message goes stale, or undefined when none is pending', () => {
@@ -390,6 +423,18 @@ describe('protocol/fragment', () => {
       });
     });
 
+    describe('dropMessage', () => {
+      it('drops every partial copy of a message id, whatever its origin, and only those', () => {
+        const reassembler = new Reassembler(limits());
+        reassembler.add(fragmentsOf(filled(300), 100, { origin: 1, messageId: 5n })[0] as FragmentIn, 0);
+        reassembler.add(fragmentsOf(filled(300), 100, { origin: 2, messageId: 5n })[1] as FragmentIn, 0);
+        reassembler.add(fragmentsOf(filled(300), 100, { origin: 1, messageId: 6n })[0] as FragmentIn, 0);
+        assert.deepEqual(reassembler.dropMessage(5n).map((info) => info.origin), [1, 2]);
+        assert.equal(reassembler.pendingMessages, 1);
+        assert.equal(reassembler.pendingBytes, reassemblyCost(100, 1));
+      });
+    });
+
     describe('dropOrigin', () => {
       it('drops and returns every partial message of an origin, and only those', () => {
         const reassembler = new Reassembler(limits());
@@ -399,7 +444,7 @@ describe('protocol/fragment', () => {
         const dropped = reassembler.dropOrigin(1);
         assert.deepEqual(dropped.map((info) => [info.origin, info.messageId]), [[1, 1n], [1, 2n]]);
         assert.equal(reassembler.pendingMessages, 1);
-        assert.equal(reassembler.pendingBytes, 100);
+        assert.equal(reassembler.pendingBytes, reassemblyCost(100, 1));
         assert.deepEqual(reassembler.dropOrigin(1), []);
       });
 

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_ACK_RANGES } from '../../../src/protocol/codec';
 import { ReliableChannel, type Priority } from '../../../src/protocol/reliability';
-import type { AckBody } from '../../../src/protocol/types';
 import {
   ChannelSimulation,
   PERFECT_LINK,
@@ -10,6 +8,7 @@ import {
   type LinkConditions,
   type SimulatedPeer,
 } from '../../support/lossy-link';
+import { assertValidRanges } from '../../support/recording-channel';
 
 /** Fixed fast-check seed: every run of the suite explores the same 100 links, and a failure replays exactly. */
 const FC_SEED = 20_240_611;
@@ -55,15 +54,6 @@ function planOf(peer: 'a' | 'b', count: number, spreadMs: number, random: () => 
     plan.push({ at: Math.floor(random() * spreadMs), peer, item: { from: peer, index, priority: chosen } });
   }
   return plan;
-}
-
-function assertValidRanges(ack: AckBody): void {
-  assert.ok(ack.ranges.length <= MAX_ACK_RANGES);
-  let previousLast = ack.cumulative;
-  for (const range of ack.ranges) {
-    assert.ok(range.first > previousLast + 1 && range.last >= range.first, 'ranges ascend, apart, above cumulative');
-    previousLast = range.last;
-  }
 }
 
 /** What every run must show, for traffic from `sender` to `receiver`. */

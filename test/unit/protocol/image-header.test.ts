@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { JimpMime } from 'jimp';
-import { probeImage, probeImageDetails, sniffImageFormat } from '../../../src/image/probe';
-import { encode, photoLike, pngWithHeader, withExifOrientation } from './fixtures/images';
+import { probeImage, probeImageDetails, sniffImageFormat } from '../../../src/protocol/image-header';
+import { encode, photoLike, pngWithHeader, withExifOrientation } from '../image/fixtures/images';
 
 /** Bytes from a mix of numbers, strings (latin1) and byte arrays. */
 function bytes(...parts: (number | string | readonly number[] | Uint8Array)[]): Uint8Array {

@@ -1,0 +1,253 @@
+/**
+ * The chat as the client sees it, over whatever session is open: what the user sends (the outbox), what arrives
+ * (the inbound pipeline) and who is in the room (the roster), turned into the client's events. No socket and no
+ * clock: time comes in as an argument (ms, monotonic), the channel to send on is asked of the host, and events go
+ * out through `host.emit`.
+ */
+import { HEADER_BYTES } from '../protocol/constants';
+import { formatMessageId, MessageIdSource } from '../protocol/ids';
+import { encodePayload, type MemberInfo, type MessagePayload } from '../protocol/payload';
+import type { ReliableChannel } from '../protocol/reliability';
+import { ContentOpener, ContentSealer, type RoomKeys } from '../protocol/room-crypto';
+import { assertNever, errorCodeName, Flag, leaveReasonName, type MessageFragment as Fragment, type PacketType } from '../protocol/types';
+import { ChatClientError } from './errors';
+import { InboundPipeline, type InboundEvent } from './inbound';
+import type { RelayLimits } from './limits';
+import { fragmentsOf, Outbox, type OutboxEntry } from './outbox';
+import { Roster } from './roster';
+import type { ChatClientEvents, ChatMember, DeliveryUpdate, ReadyInfo } from './types';
+
+export type ChatPayload = Extract<MessagePayload, { type: typeof PacketType.Text | typeof PacketType.Image }>;
+
+export interface ConversationHost {
+  emit<E extends keyof ChatClientEvents & string>(event: E, ...args: ChatClientEvents[E]): void;
+  /** The open channel, and whether the client is connected (its member list arrived). */
+  channel(): ReliableChannel<Fragment> | undefined;
+  connected(): boolean;
+  memberId(): number;
+  /** The relay's limits, clamped. */
+  limits(): RelayLimits;
+  /** The member list arrived: the client is in the room (before `ready` is emitted). */
+  entered(): void;
+  /** After `ready` was emitted. */
+  ready(info: ReadyInfo): void;
+}
+
+export interface ConversationOptions {
+  name: string;
+  room: string;
+  deliveryTimeoutMs?: number;
+  maxImageMegapixels?: number;
+  incompleteAfterMs?: number;
+  log(level: 'debug' | 'info' | 'warn', message: string): void;
+}
+
+export class Conversation {
+  readonly #host: ConversationHost;
+  readonly #options: ConversationOptions;
+  readonly #ids: MessageIdSource;
+  readonly #roster = new Roster();
+  readonly #outbox: Outbox;
+  readonly #inbound: InboundPipeline;
+  #sealer: ContentSealer | undefined;
+  #readyOnce = false;
+
+  constructor(host: ConversationHost, options: ConversationOptions, idPrefix: number) {
+    this.#host = host;
+    this.#options = options;
+    this.#ids = new MessageIdSource(idPrefix);
+    this.#outbox = new Outbox({ deliveryTimeoutMs: options.deliveryTimeoutMs, headerBytes: HEADER_BYTES });
+    this.#inbound = new InboundPipeline({
+      room: options.room,
+      roster: this.#roster,
+      maxTextBytes: () => host.limits().maxTextBytes,
+      maxImageBytes: () => host.limits().maxImageBytes,
+      maxImageMegapixels: options.maxImageMegapixels,
+      incompleteAfterMs: options.incompleteAfterMs,
+      log: options.log,
+    });
+  }
+
+  /** The room is sealed: what is sent is sealed with these keys, what arrives is opened with them. */
+  seal(keys: RoomKeys): void {
+    this.#sealer = new ContentSealer(keys);
+    this.#inbound.setOpener(new ContentOpener(keys));
+  }
+
+  get encrypted(): boolean {
+    return this.#sealer !== undefined;
+  }
+
+  /** True once a member list arrived: a join refused from then on is a rejoin. */
+  get rejoining(): boolean {
+    return this.#readyOnce;
+  }
+
+  get members(): ChatMember[] {
+    return this.#roster.list;
+  }
+
+  get outboxUsage(): { messages: number; bytes: number } {
+    return { messages: this.#outbox.size, bytes: this.#outbox.bytes };
+  }
+
+  pending(): DeliveryUpdate[] {
+    return this.#outbox.pending();
+  }
+
+  /** A new message id (the Leave takes one too). */
+  nextId(): bigint {
+    return this.#ids.next();
+  }
+
+  /** Queues a text or image; returns its id. Throws ChatClientError `outbox-full` when it does not fit. */
+  queue(payload: ChatPayload, now: number): string {
+    const id = this.#ids.next();
+    const plain = encodePayload(payload);
+    // Sealed once: a resend after a rejoin carries the same sealed bytes, which receivers recognise as a repeat.
+    const sealed = this.#sealer ? this.#sealer.seal(payload.type, id, plain) : plain;
+    const added = this.#outbox.add(id, payload.type, fragmentsOf(payload.type, sealed, id, this.#sealer ? Flag.Encrypted : 0), now);
+    if (!added.entry) throw new ChatClientError('outbox-full', added.refused);
+    this.#sendOrQueue(added.entry, now);
+    return formatMessageId(id);
+  }
+
+  retry(id: string, now: number): boolean {
+    const entry = this.#outbox.retry(id, now);
+    if (entry) this.#sendOrQueue(entry, now);
+    return entry !== undefined;
+  }
+
+  discard(id: string): boolean {
+    const update = this.#outbox.discard(id);
+    if (update) this.#host.emit('delivery', update);
+    return update !== undefined;
+  }
+
+  /** The relay acknowledged a ticket of the channel. */
+  acknowledged(ticket: number): void {
+    const update = this.#outbox.acknowledged(ticket);
+    if (update) this.#emit('delivery', update);
+  }
+
+  /** The session ended: what was sending waits for the next; nothing waits for members of before any more. */
+  sessionEnded(): void {
+    this.#outbox.sessionEnded();
+    this.#roster.release();
+  }
+
+  /** A fragment the channel delivered, in order. A listener that throws loses nothing else. */
+  receive(fragment: Fragment, now: number): void {
+    this.#dispatch(this.#inbound.receive(fragment, now), now);
+  }
+
+  /** Time-outs: the outbox's (failed, expired), the hold after a rejoin, partial messages gone stale. */
+  poll(now: number): void {
+    const holdUntil = this.#roster.holdUntil;
+    if (holdUntil !== undefined && now >= holdUntil) this.#flush(now);
+    const why = this.#host.connected() ? 'the relay did not confirm it' : 'the relay is not reachable';
+    for (const update of this.#outbox.poll(now, why)) this.#emit('delivery', update);
+    this.#dispatch(this.#inbound.expire(now), now);
+  }
+
+  /** When `poll` next has work to do (ms), or undefined. */
+  nextWakeup(): number | undefined {
+    const deadlines = [this.#roster.holdUntil, this.#outbox.nextWakeup(), this.#inbound.nextWakeup()].filter((at) => at !== undefined);
+    return deadlines.length === 0 ? undefined : Math.min(...deadlines);
+  }
+
+  /** Sends on the channel when messages may go out now; else it waits (joining, or held after a rejoin). */
+  #sendOrQueue(entry: OutboxEntry, now: number): void {
+    const channel = this.#host.channel();
+    if (channel && this.#host.connected() && this.#roster.holdUntil === undefined) this.#transmit(entry, channel, now);
+    else this.#host.emit('delivery', this.#outbox.queue(entry, now));
+  }
+
+  #transmit(entry: OutboxEntry, channel: ReliableChannel<Fragment>, now: number): void {
+    // An exhausted channel leaves the entry queued: the edge starts the new session it needs.
+    const { update } = this.#outbox.transmit(entry, channel, now);
+    if (update) this.#emit('delivery', update);
+  }
+
+  /** Sends what waited in the outbox, oldest first, on the current channel. */
+  #flush(now: number): void {
+    this.#roster.release();
+    const channel = this.#host.channel();
+    if (!channel) return;
+    for (const entry of this.#outbox.sendable()) {
+      if (channel.exhausted) return;
+      this.#transmit(entry, channel, now);
+    }
+  }
+
+  /** The member list completes a join: the client is ready, and what waited in the outbox goes out. */
+  #onMemberList(members: MemberInfo[], now: number): void {
+    const rejoined = this.#readyOnce;
+    const changes = this.#roster.replace(members, rejoined, now);
+    for (const member of changes.left) this.#host.emit('memberLeft', member, 'timeout');
+    for (const member of changes.joined) this.#host.emit('memberJoined', member);
+    this.#readyOnce = true;
+    this.#host.entered();
+    if (this.#roster.holdUntil === undefined) this.#flush(now);
+    const info: ReadyInfo = { name: this.#options.name, room: this.#options.room, memberId: this.#host.memberId(), members: this.members, rejoined };
+    this.#host.emit('ready', info);
+    this.#host.ready(info);
+  }
+
+  #dispatch(events: InboundEvent[], now: number): void {
+    for (const event of events) {
+      try {
+        this.#dispatchOne(event, now);
+      } catch (error) {
+        this.#options.log('warn', `a listener failed on ${event.kind}: ${String(error)}`);
+      }
+    }
+  }
+
+  #dispatchOne(event: InboundEvent, now: number): void {
+    switch (event.kind) {
+      case 'incoming':
+        return this.#host.emit('incoming', event.progress);
+      case 'message':
+        return this.#host.emit('message', event.message);
+      case 'image':
+        return this.#host.emit('image', event.image);
+      case 'dropped':
+        return this.#host.emit('incomingDropped', event.drop);
+      case 'problem':
+        return this.#host.emit('error', event.problem);
+      case 'members':
+        return this.#onMemberList(event.members, now);
+      case 'memberJoined': {
+        const added = this.#roster.add(event.member, this.#host.memberId());
+        if (!added) return;
+        this.#host.emit('memberJoined', added.member);
+        if (added.released) this.#flush(now);
+        return;
+      }
+      case 'memberLeft': {
+        const member = this.#roster.remove(event.member.id);
+        if (!member) return;
+        this.#dispatch(this.#inbound.dropOrigin(member.id, member.name), now);
+        return this.#host.emit('memberLeft', member, leaveReasonName(event.reason));
+      }
+      case 'notice': {
+        const update = this.#outbox.refusedByRelay(event.messageId, event.message, now);
+        if (update) this.#host.emit('delivery', update);
+        const problem = { code: errorCodeName(event.code), message: event.message, fatal: false, messageId: formatMessageId(event.messageId) };
+        return this.#host.emit('error', problem);
+      }
+      default:
+        assertNever(event, 'inbound event');
+    }
+  }
+
+  /** Emits where a throwing listener must not break the caller (a channel callback, the timer). */
+  #emit(event: 'delivery', update: DeliveryUpdate): void {
+    try {
+      this.#host.emit(event, update);
+    } catch (error) {
+      this.#options.log('warn', `a listener failed on ${event}: ${String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,11 @@
+/** The one error type the chat client throws or rejects with; `code` is stable and kebab-case. */
+export class ChatClientError extends Error {
+  constructor(
+    /** `closed`, `already-connected`, `outbox-full`, `too-large`, `empty`, `name-taken`, ... */
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChatClientError';
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The join handshake and the session's keys: the Join datagram (signed with the previous session's key when there
+ * is one, so the relay lets us take that session over), the Welcome's check, and the authentication of every
+ * datagram after it. No socket and no clock: the edge sends what this builds.
+ */
+import { randomBytes } from 'node:crypto';
+import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl, hasMagic } from '../protocol/codec';
+import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeyPair, type HopKeys } from '../protocol/hop-auth';
+import { signJoinProof, type RoomKeys } from '../protocol/room-crypto';
+import { ExtensionTag, Flag, PacketType, type Packet, type WelcomeBody } from '../protocol/types';
+
+export type Received =
+  | { ok: true; packet: Packet; authentic: boolean }
+  | { ok: false; why: string };
+
+export class Handshake {
+  readonly #name: string;
+  readonly #room: string;
+  readonly #proofKeys: RoomKeys | undefined;
+  #nonce: Uint8Array = randomBytes(CLIENT_NONCE_BYTES);
+  /** This join attempt's key pair; the Welcome's key completes the exchange. */
+  #keyPair: HopKeyPair = createHopKeyPair();
+  /** The current session's keys (kept while rejoining: a join signed with them takes the old session over). */
+  #keys: HopKeys | undefined;
+
+  constructor(name: string, room: string, proofKeys: RoomKeys | undefined) {
+    this.#name = name;
+    this.#room = room;
+    this.#proofKeys = proofKeys;
+  }
+
+  get keys(): HopKeys | undefined {
+    return this.#keys;
+  }
+
+  /** A new join attempt: a fresh nonce and key pair (the old session's keys are kept until a Welcome replaces them). */
+  restart(): void {
+    this.#nonce = randomBytes(CLIENT_NONCE_BYTES);
+    this.#keyPair = createHopKeyPair();
+  }
+
+  /** True when an Error's nonce answers this join: only someone who saw the join can know it. */
+  answersThisJoin(clientNonce: Uint8Array): boolean {
+    return sameBytes(clientNonce, this.#nonce);
+  }
+
+  /** The Join datagram; `memberId` is the session it may take over (0: none). */
+  joinDatagram(memberId: number): Uint8Array {
+    const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, this.#keyPair.publicKey]]);
+    if (this.#proofKeys) {
+      extensions.set(ExtensionTag.RoomKey, this.#proofKeys.verifyKey);
+      extensions.set(ExtensionTag.RoomProof, signJoinProof(this.#proofKeys, this.#nonce, this.#keyPair.publicKey, this.#name));
+    }
+    const body = { clientNonce: this.#nonce, name: this.#name, room: this.#room, extensions };
+    const previous = this.#keys;
+    return previous && memberId !== 0
+      ? signDatagram(encodeControl({ ...controlHeader(PacketType.Join, memberId), flags: Flag.Auth, body }), previous.upstream)
+      : encodeControl({ ...controlHeader(PacketType.Join, 0), body });
+  }
+
+  /**
+   * Checks a Welcome: it must answer this join and be signed with the key it announces. On success the session's
+   * keys are replaced and true is returned.
+   */
+  acceptWelcome(datagram: Uint8Array, body: WelcomeBody): 'accepted' | 'not-ours' | 'unsigned' {
+    if (!sameBytes(body.clientNonce, this.#nonce)) return 'not-ours';
+    const relayKey = body.extensions.get(ExtensionTag.HopPublicKey);
+    const keys = relayKey ? deriveHopKeys(this.#keyPair.privateKey, relayKey, this.#nonce) : undefined;
+    if (!keys || !verifyDatagram(datagram, keys.downstream)) return 'unsigned';
+    this.#keys = keys;
+    return 'accepted';
+  }
+
+  /**
+   * Decodes a datagram from the relay's address and checks its tag. Everything of a session must carry the
+   * session's tag; only a Welcome (checked by acceptWelcome) and an Error may come unsigned.
+   */
+  receive(datagram: Uint8Array): Received {
+    if (!hasMagic(datagram)) return { ok: false, why: 'not a datagram of this protocol' };
+    const decoded = decodePacket(datagram);
+    if (!decoded.ok) return { ok: false, why: `${decoded.error.code} ${decoded.error.message}` };
+    const packet = decoded.value;
+    if (packet.type === PacketType.Welcome) return { ok: true, packet, authentic: false };
+    const authentic = this.#keys !== undefined && verifyDatagram(datagram, this.#keys.downstream);
+    if (!authentic && packet.type !== PacketType.Error) return { ok: false, why: `an unauthenticated datagram of type ${packet.type}` };
+    return { ok: true, packet, authentic };
+  }
+
+  /** Signs a datagram encoded with Flag.Auth for the current session; undefined without a session. */
+  sign(datagram: Uint8Array): Uint8Array | undefined {
+    return this.#keys ? signDatagram(datagram, this.#keys.upstream) : undefined;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
+}

@@ -1,0 +1,291 @@
+/**
+ * What the relay sends us, from fragment to event: reassemble → open → decode → de-duplicate → check. Pure: time
+ * comes in as an argument (ms, monotonic). Every text or image that will not become a `message` or `image` ends
+ * in exactly one `dropped` (for the `incomingDropped` event), so every progress row opened for it can close.
+ */
+import { MAX_FRAGMENT_BYTES } from '../protocol/constants';
+import { reassemblyCost, Reassembler, type PartialInfo, type ReassemblyResult } from '../protocol/fragment';
+import { formatMessageId } from '../protocol/ids';
+import { nameKey } from '../protocol/names';
+import { decodePayload, PAYLOAD_OVERHEAD_BYTES, type MemberInfo } from '../protocol/payload';
+import type { ContentOpener } from '../protocol/room-crypto';
+import { Flag, PacketType, type MessageFragment } from '../protocol/types';
+import { MAX_IMAGE_BYTES } from './limits';
+import type { Roster } from './roster';
+import type { ChatImage, ChatProblem, ChatText, IncomingDropped, IncomingProgress } from './types';
+
+/** Message ids remembered to drop duplicates (e.g. a message resent after the relay restarted). */
+const REMEMBERED_MESSAGE_IDS = 10_000;
+/** Dropped messages whose further fragments are ignored: without it each would start a partial that never completes. */
+const REMEMBERED_DROPS = 1024;
+/** Incoming progress is reported at most this many times per message. */
+const PROGRESS_STEPS = 20;
+/** "Wrong passphrase" is reported at most once per this many ms, however many messages fail to open. */
+const WRONG_KEY_REPORT_INTERVAL_MS = 10_000;
+/** Member lists and notices: far more than 4,096 members need (bytes). */
+const MAX_CONTROL_PAYLOAD_BYTES = 1 << 20;
+/** Partial messages held at once. */
+const MAX_PENDING_MESSAGES = 256;
+/** Bytes held for partial messages: two maximal images in flight at once, with their overhead, plus 1 MiB for texts. */
+export const INBOUND_MAX_PENDING_BYTES =
+  2 * reassemblyCost(MAX_IMAGE_BYTES + PAYLOAD_OVERHEAD_BYTES, Math.ceil((MAX_IMAGE_BYTES + PAYLOAD_OVERHEAD_BYTES) / MAX_FRAGMENT_BYTES)) + (1 << 20);
+/** A sender that vanished mid-image (ms). */
+export const DEFAULT_INCOMPLETE_AFTER_MS = 30_000;
+/** Largest received image, megapixels: more than any camera, far less than what would exhaust memory decoding it. */
+export const DEFAULT_MAX_IMAGE_MEGAPIXELS = 50;
+
+export type InboundEvent =
+  | { kind: 'incoming'; progress: IncomingProgress }
+  | { kind: 'message'; message: ChatText }
+  | { kind: 'image'; image: ChatImage }
+  | { kind: 'dropped'; drop: IncomingDropped }
+  | { kind: 'problem'; problem: ChatProblem }
+  | { kind: 'members'; members: MemberInfo[] }
+  | { kind: 'memberJoined'; member: MemberInfo }
+  | { kind: 'memberLeft'; member: MemberInfo; reason: number }
+  | { kind: 'notice'; messageId: bigint; code: number; message: string };
+
+export interface InboundOptions {
+  room: string;
+  roster: Roster;
+  /** The relay's current limits (bytes). */
+  maxTextBytes(): number;
+  maxImageBytes(): number;
+  maxImageMegapixels?: number;
+  incompleteAfterMs?: number;
+  log(level: 'debug' | 'info' | 'warn', message: string): void;
+}
+
+type Reason = IncomingDropped['reason'];
+
+export class InboundPipeline {
+  readonly #options: InboundOptions;
+  readonly #reassembler: Reassembler;
+  readonly #maxPixels: number;
+  readonly #seen = new Set<bigint>();
+  readonly #dropped = new Set<string>();
+  readonly #steps = new Map<string, number>();
+  #opener: ContentOpener | undefined;
+  #lastWrongKeyReportAt = -Infinity;
+
+  constructor(options: InboundOptions) {
+    this.#options = options;
+    this.#maxPixels = (options.maxImageMegapixels ?? DEFAULT_MAX_IMAGE_MEGAPIXELS) * 1e6;
+    this.#reassembler = new Reassembler({
+      maxMessageBytes: (type) => {
+        if (type === PacketType.Image) return options.maxImageBytes() + PAYLOAD_OVERHEAD_BYTES;
+        if (type === PacketType.Text) return options.maxTextBytes() + PAYLOAD_OVERHEAD_BYTES;
+        return MAX_CONTROL_PAYLOAD_BYTES;
+      },
+      maxPendingBytes: INBOUND_MAX_PENDING_BYTES,
+      maxPendingMessages: MAX_PENDING_MESSAGES,
+      staleAfterMs: options.incompleteAfterMs ?? DEFAULT_INCOMPLETE_AFTER_MS,
+    });
+  }
+
+  /** Bytes held for partial messages (see Reassembler.pendingBytes). */
+  get pendingBytes(): number {
+    return this.#reassembler.pendingBytes;
+  }
+
+  /** The room key: sealed messages are opened with it, unsealed ones refused. */
+  setOpener(opener: ContentOpener): void {
+    this.#opener = opener;
+  }
+
+  /** One fragment the channel delivered, in order. */
+  receive(fragment: MessageFragment, now: number): InboundEvent[] {
+    const chat = isChat(fragment.type);
+    const key = keyOf(fragment.memberId, fragment.messageId);
+    if (chat && this.#dropped.has(key)) return [];
+    if (chat && this.#seen.has(fragment.messageId)) return this.#drop(fragment.memberId, fragment.messageId, 'duplicate');
+    const result = this.#reassembler.add({ ...fragment, origin: fragment.memberId }, now);
+    switch (result.status) {
+      case 'duplicate':
+        return [];
+      case 'partial':
+        return chat ? this.#progress(result.info) : [];
+      case 'rejected':
+        return this.#rejected(fragment, result);
+      case 'complete':
+        this.#steps.delete(key);
+        return this.#complete(fragment, result.payload, now);
+    }
+  }
+
+  /** Partial messages that stopped growing: dropped as incomplete. */
+  expire(now: number): InboundEvent[] {
+    return this.#reassembler.expire(now).flatMap((info) => this.#incomplete(info, 'incomplete', 'its sender stopped sending it'));
+  }
+
+  /** A member left: its partial messages will never complete. */
+  dropOrigin(origin: number, name: string): InboundEvent[] {
+    return this.#reassembler.dropOrigin(origin).flatMap((info) => this.#incomplete(info, 'incomplete', `${name} left`));
+  }
+
+  /** When `expire` next has work to do (ms), or undefined. */
+  nextWakeup(): number | undefined {
+    return this.#reassembler.nextExpiry();
+  }
+
+  #progress(info: PartialInfo): InboundEvent[] {
+    const key = keyOf(info.origin, info.messageId);
+    const step = Math.floor((info.receivedFragments * PROGRESS_STEPS) / info.fragmentCount);
+    if (this.#steps.get(key) === step) return [];
+    this.#steps.set(key, step);
+    const progress: IncomingProgress = {
+      id: formatMessageId(info.messageId),
+      from: this.#options.roster.get(info.origin)?.name ?? 'someone',
+      fromId: info.origin,
+      kind: info.type === PacketType.Image ? 'image' : 'text',
+      receivedFragments: info.receivedFragments,
+      totalFragments: info.fragmentCount,
+      receivedBytes: info.receivedBytes,
+    };
+    return [{ kind: 'incoming', progress }];
+  }
+
+  #rejected(fragment: MessageFragment, result: Extract<ReassemblyResult, { status: 'rejected' }>): InboundEvent[] {
+    const reason: Reason = result.reason === 'too-large' ? 'too-large' : result.reason === 'inconsistent' ? 'malformed' : 'incomplete';
+    const why = result.reason === 'too-large' ? 'it is larger than allowed' : result.reason === 'inconsistent' ? 'its parts do not fit together' : 'too much is arriving at once';
+    if (result.info) return this.#incomplete(result.info, reason, why);
+    return isChat(fragment.type) ? this.#drop(fragment.memberId, fragment.messageId, reason) : [];
+  }
+
+  /** A partial message dropped: the problem for the user, and the drop for its progress row. */
+  #incomplete(info: PartialInfo, reason: Reason, why: string): InboundEvent[] {
+    const from = this.#options.roster.get(info.origin)?.name ?? 'a member who left';
+    const what = info.type === PacketType.Image ? 'an image' : 'a message';
+    const problem: ChatProblem = {
+      code: 'incomplete-message',
+      message: `${what} from ${from} was dropped: ${why} (${info.receivedFragments} of ${info.fragmentCount} parts arrived)`,
+      fatal: false,
+      messageId: formatMessageId(info.messageId),
+    };
+    const events: InboundEvent[] = [{ kind: 'problem', problem }];
+    if (isChat(info.type)) events.push(...this.#drop(info.origin, info.messageId, reason));
+    return events;
+  }
+
+  #drop(origin: number, messageId: bigint, reason: Reason): InboundEvent[] {
+    const key = keyOf(origin, messageId);
+    this.#steps.delete(key);
+    if (this.#dropped.has(key)) return [];
+    remember(this.#dropped, key, REMEMBERED_DROPS);
+    return [{ kind: 'dropped', drop: { id: formatMessageId(messageId), fromId: origin, reason } }];
+  }
+
+  #complete(fragment: MessageFragment, sealedOrPlain: Uint8Array, now: number): InboundEvent[] {
+    const { memberId: origin, messageId } = fragment;
+    const chat = isChat(fragment.type);
+    let bytes = sealedOrPlain;
+    const events: InboundEvent[] = [];
+    if (chat) {
+      const opened = this.#open(fragment, sealedOrPlain, now, events);
+      if (opened === 'duplicate' || opened === 'unreadable' || opened === 'malformed') return [...events, ...this.#drop(origin, messageId, opened)];
+      bytes = opened;
+    }
+    const decoded = decodePayload(fragment.type, bytes);
+    if (!decoded.ok) {
+      this.#options.log('warn', `dropped a malformed ${fragment.type} payload: ${decoded.error.message}`);
+      return chat ? this.#drop(origin, messageId, 'malformed') : [];
+    }
+    const payload = decoded.value;
+    switch (payload.type) {
+      case PacketType.MemberList:
+        return [{ kind: 'members', members: payload.members }];
+      case PacketType.MemberJoined:
+        return [{ kind: 'memberJoined', member: payload.member }];
+      case PacketType.MemberLeft:
+        return [{ kind: 'memberLeft', member: payload.member, reason: payload.reason }];
+      case PacketType.Notice:
+        return [{ kind: 'notice', messageId, code: payload.code, message: payload.message }];
+      case PacketType.Leave:
+        return [];
+      case PacketType.Text:
+      case PacketType.Image:
+        break;
+    }
+    // (A copy seen before never gets here: receive() drops its fragments on arrival.)
+    remember(this.#seen, messageId, REMEMBERED_MESSAGE_IDS);
+    // Copies still being put together from another origin (the sender rejoined and resent it) will never be needed.
+    for (const info of this.#reassembler.dropMessage(messageId)) events.push(...this.#drop(info.origin, messageId, 'duplicate'));
+    const member = this.#options.roster.get(origin);
+    if (member && !member.legacy && nameKey(member.name) !== nameKey(payload.sender)) {
+      // The (sealed) sender name and the relay's binding disagree: someone is impersonating someone.
+      this.#options.log('warn', `dropped a message from member ${origin} (${member.name}) that claims to be from ${payload.sender}`);
+      return [...events, ...this.#drop(origin, messageId, 'refused')];
+    }
+    const common = {
+      id: formatMessageId(messageId),
+      from: member?.name ?? payload.sender,
+      fromId: origin,
+      sentAt: payload.sentAt,
+      encrypted: (fragment.flags & Flag.Encrypted) !== 0,
+      legacy: member?.legacy ?? false,
+    };
+    if (payload.type === PacketType.Text) return [...events, { kind: 'message', message: { ...common, text: payload.text } }];
+    if (payload.width * payload.height > this.#maxPixels) {
+      const problem: ChatProblem = {
+        code: 'too-large',
+        message: `an image from ${common.from} was dropped: it declares ${payload.width}×${payload.height} pixels, more than the ${this.#maxPixels / 1e6} megapixels allowed`,
+        fatal: false,
+        messageId: common.id,
+      };
+      return [...events, { kind: 'problem', problem }, ...this.#drop(origin, messageId, 'too-large')];
+    }
+    const image: ChatImage = { ...common, data: payload.data, width: payload.width, height: payload.height, format: payload.format };
+    return [...events, { kind: 'image', image }];
+  }
+
+  /** The plaintext of a text or image payload: opened when sealed, or why it is dropped (problems go to `events`). */
+  #open(fragment: MessageFragment, payload: Uint8Array, now: number, events: InboundEvent[]): Uint8Array | 'duplicate' | 'unreadable' | 'malformed' {
+    const sealed = (fragment.flags & Flag.Encrypted) !== 0;
+    const room = this.#options.room;
+    if (!this.#opener) {
+      if (!sealed) return payload;
+      this.#reportUnreadable(`a message in room "${room}" is end-to-end encrypted; join with its passphrase to read it`, now, events);
+      return 'unreadable';
+    }
+    if (!sealed) {
+      this.#options.log('warn', 'dropped an unencrypted message in an encrypted room');
+      return 'unreadable';
+    }
+    const opened = this.#opener.open(fragment.type, fragment.messageId, payload);
+    if (opened.ok) return opened.plaintext;
+    switch (opened.reason) {
+      case 'replayed':
+        this.#options.log('debug', 'dropped a replayed sealed message');
+        return 'duplicate';
+      case 'malformed':
+        this.#options.log('warn', 'dropped a sealed message too short to open');
+        return 'malformed';
+      case 'forged':
+        this.#reportUnreadable(`wrong passphrase for room "${room}": a message could not be decrypted`, now, events);
+        return 'unreadable';
+    }
+  }
+
+  #reportUnreadable(message: string, now: number, events: InboundEvent[]): void {
+    if (now - this.#lastWrongKeyReportAt < WRONG_KEY_REPORT_INTERVAL_MS) return;
+    this.#lastWrongKeyReportAt = now;
+    events.push({ kind: 'problem', problem: { code: 'wrong-passphrase', message, fatal: false } });
+  }
+}
+
+function isChat(type: number): type is typeof PacketType.Text | typeof PacketType.Image {
+  return type === PacketType.Text || type === PacketType.Image;
+}
+
+function keyOf(origin: number, messageId: bigint): string {
+  return `${origin}:${messageId}`;
+}
+
+/** Adds to an insertion-ordered set, forgetting the oldest beyond `limit`. */
+function remember<T>(set: Set<T>, value: T, limit: number): void {
+  set.add(value);
+  if (set.size > limit) {
+    const oldest = set.values().next().value as T;
+    set.delete(oldest);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The client's side of one relay session, from Join to silence: the join attempts with back-off, the Welcome,
+ * the reliable channel, heartbeats and the verdicts that end a session (shutdown, silence, a restarted relay).
+ * No socket and no clock: datagrams go out through `SessionHost.send`, time comes in as an argument (ms,
+ * monotonic), and `nextWakeup()` says when `poll` must run next.
+ */
+import { controlHeader, encodeControl, encodeFragment, fragmentOf } from '../protocol/codec';
+import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
+import type { RoomKeys } from '../protocol/room-crypto';
+import { ErrorCode, Flag, PacketType, assertNever, errorCodeName, type ErrorBody, type MessageFragment as Fragment, type WelcomeBody } from '../protocol/types';
+import { Handshake } from './handshake';
+import { JoinBackoff } from './join';
+import { clampRelayLimits, DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits';
+import { Liveness, relayTimeoutMs } from './liveness';
+
+export interface SessionHost {
+  send(datagram: Uint8Array): void;
+  /** A fragment of the relay's, in order, exactly once. */
+  deliver(fragment: Fragment): void;
+  /** The relay acknowledged a ticket of `channel.send`. */
+  acknowledged(ticket: number): void;
+}
+
+export interface SessionOptions {
+  name: string;
+  room: string;
+  proofKeys?: RoomKeys;
+  joinRetryMs?: number;
+  maxJoinRetryMs?: number;
+  relayTimeoutMs?: number;
+  reliability?: Partial<ReliabilityTuning>;
+  log(level: 'debug' | 'info' | 'warn', message: string): void;
+}
+
+/** Why a session ended by the relay's doing (the client rejoins), as ClientStateReason names it. */
+export type SessionLoss = { reason: 'relay-shutdown' | 'relay-silent' | 'relay-restarted' | 'new-session'; detail: string };
+
+/** What a datagram or the timer means for the client. */
+export type SessionSignal =
+  | { kind: 'none' }
+  /** A Welcome was taken: the channel is open (the member list, through it, completes the join). */
+  | { kind: 'welcomed' }
+  | ({ kind: 'lost' } & SessionLoss)
+  /** The relay refused this join (its nonce proves the answer is to us): name taken, wrong passphrase, ... */
+  | { kind: 'refused'; code: number; name: string; message: string }
+  | { kind: 'rate-limited'; message: string };
+
+const NONE: SessionSignal = { kind: 'none' };
+
+export class RelaySession {
+  readonly #host: SessionHost;
+  readonly #options: SessionOptions;
+  readonly #handshake: Handshake;
+  readonly #join: JoinBackoff;
+  #memberId = 0;
+  #limits: RelayLimits = DEFAULT_RELAY_LIMITS;
+  #channel: ReliableChannel<Fragment> | undefined;
+  #liveness: Liveness | undefined;
+  #heartbeatRttMs: number | undefined;
+
+  constructor(host: SessionHost, options: SessionOptions) {
+    this.#host = host;
+    this.#options = options;
+    this.#handshake = new Handshake(options.name, options.room, options.proofKeys);
+    this.#join = new JoinBackoff(options.joinRetryMs, options.maxJoinRetryMs);
+  }
+
+  get memberId(): number {
+    return this.#memberId;
+  }
+
+  /** The relay's limits, clamped (the protocol's defaults until a Welcome). */
+  get limits(): RelayLimits {
+    return this.#limits;
+  }
+
+  /** The open channel, or undefined while joining. */
+  get channel(): ReliableChannel<Fragment> | undefined {
+    return this.#channel;
+  }
+
+  /** Round-trip time from heartbeats (ms), undefined before the first answer. */
+  get heartbeatRttMs(): number | undefined {
+    return this.#heartbeatRttMs;
+  }
+
+  /** Starts (again) to join: the old channel is dropped, the first Join goes out at once. */
+  start(now: number): void {
+    this.#channel = undefined;
+    this.#liveness = undefined;
+    this.#handshake.restart();
+    this.#join.restart(now);
+    this.#sendJoin(now);
+  }
+
+  /** Stops everything: nothing more is sent. */
+  stop(): void {
+    this.#join.stop();
+    this.#channel = undefined;
+    this.#liveness = undefined;
+  }
+
+  /** One datagram from the relay's address. */
+  receive(datagram: Uint8Array, now: number): SessionSignal {
+    const received = this.#handshake.receive(datagram);
+    if (!received.ok) {
+      this.#options.log('debug', `dropped a datagram from the relay: ${received.why}`);
+      return NONE;
+    }
+    const { packet, authentic } = received;
+    if (authentic) this.#liveness?.authenticated();
+    // (The header's member id names a message's origin, not us: the key is what binds it to our session.)
+    switch (packet.type) {
+      case PacketType.Welcome:
+        return this.#onWelcome(datagram, packet.memberId, packet.body, now);
+      case PacketType.Error:
+        return this.#onError(packet.body, authentic, now);
+      case PacketType.HeartbeatAck:
+        if (packet.memberId !== this.#memberId) return NONE;
+        this.#liveness?.heard(now);
+        this.#heartbeatRttMs = ((Math.floor(now) >>> 0) - packet.body.echo) >>> 0;
+        return NONE;
+      case PacketType.Ack:
+        if (packet.memberId !== this.#memberId || !this.#channel) return NONE;
+        this.#liveness?.heard(now);
+        this.#channel.receiveAck(packet.body, now);
+        return NONE;
+      case PacketType.Join:
+      case PacketType.Challenge:
+      case PacketType.Heartbeat:
+        return NONE;
+      default:
+        if (!this.#channel) return NONE;
+        this.#liveness?.heard(now);
+        this.#channel.receiveData(packet.seq, fragmentOf(packet), now);
+        return NONE;
+    }
+  }
+
+  /** Runs what is due at `now`: a Join, a heartbeat, the channel's timers; or the verdict that the session is lost. */
+  poll(now: number): SessionSignal {
+    const channel = this.#channel;
+    const liveness = this.#liveness;
+    if (!channel || !liveness) {
+      if (this.#join.due(now)) this.#sendJoin(now);
+      return NONE;
+    }
+    const action = liveness.poll(now);
+    switch (action.kind) {
+      case 'reconnect':
+        return { kind: 'lost', reason: action.reason, detail: action.reason === 'relay-silent' ? 'the relay stopped answering' : 'the relay restarted' };
+      case 'heartbeat':
+        this.#sendHeartbeat(now);
+        break;
+      case 'none':
+        break;
+      default:
+        assertNever(action, 'liveness action');
+    }
+    const due = channel.nextWakeup();
+    if (due !== undefined && due <= now) channel.poll(now);
+    return NONE;
+  }
+
+  /** When `poll` next has work to do (ms), or undefined. */
+  nextWakeup(): number | undefined {
+    if (!this.#channel || !this.#liveness) return this.#join.nextAt;
+    const channelAt = this.#channel.nextWakeup();
+    const livenessAt = this.#liveness.nextWakeup();
+    return channelAt === undefined ? livenessAt : Math.min(channelAt, livenessAt);
+  }
+
+  #sendJoin(now: number): void {
+    // Signed with the previous session's key, the join may take that session over (same member, nothing lost).
+    this.#host.send(this.#handshake.joinDatagram(this.#memberId));
+    this.#join.sent(now);
+  }
+
+  #onWelcome(datagram: Uint8Array, memberId: number, body: WelcomeBody, now: number): SessionSignal {
+    // A channel exists once a welcome was taken; a repeated welcome for the same join changes nothing.
+    if (this.#channel) return NONE;
+    const verdict = this.#handshake.acceptWelcome(datagram, body);
+    if (verdict === 'not-ours') return NONE;
+    if (verdict === 'unsigned') {
+      this.#options.log('warn', 'dropped a Welcome that is not signed with the key it announces');
+      return NONE;
+    }
+    this.#limits = clampRelayLimits(body);
+    this.#memberId = memberId;
+    this.#join.stop();
+    const interval = this.#limits.heartbeatIntervalMs;
+    this.#liveness = new Liveness(interval, relayTimeoutMs(interval, this.#options.relayTimeoutMs), now);
+    this.#channel = new ReliableChannel<Fragment>(
+      {
+        transmit: (seq, fragment) => this.#transmitFragment(seq, fragment),
+        transmitAck: (ack) => this.#sendControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack }),
+        deliver: (fragment) => this.#host.deliver(fragment),
+        acknowledged: (ticket) => this.#host.acknowledged(ticket),
+        tuning: this.#options.reliability,
+      },
+      now,
+    );
+    this.#options.log('info', `joined ${this.#options.room} as ${this.#options.name} (member ${memberId})`);
+    // The relay admits us to the room once we prove we got the Welcome: an authenticated datagram, at once.
+    this.#sendHeartbeat(now);
+    return { kind: 'welcomed' };
+  }
+
+  #onError(body: ErrorBody, authentic: boolean, now: number): SessionSignal {
+    const inSession = this.#channel !== undefined;
+    switch (body.code) {
+      case ErrorCode.ShuttingDown:
+        // Only the relay we have a session with may send us away.
+        return authentic && inSession ? { kind: 'lost', reason: 'relay-shutdown', detail: 'the relay is shutting down (relay-shutdown)' } : NONE;
+      case ErrorCode.UnknownSession:
+        // Signed, the relay itself ended the session (its sequence numbers ran out): join again at once.
+        if (authentic && inSession) return { kind: 'lost', reason: 'new-session', detail: 'the relay ended the session (its sequence numbers ran out); starting a new one' };
+        // A relay that restarted cannot sign this, so anyone could send it: ask the relay before believing it.
+        if (inSession && this.#liveness?.unknownSession(now)) this.#sendHeartbeat(now);
+        return NONE;
+      case ErrorCode.RateLimited:
+        return authentic ? { kind: 'rate-limited', message: body.message } : NONE;
+      default:
+        // Join refusals answer our join's random nonce: only someone who saw the join can forge one.
+        if (!this.#handshake.answersThisJoin(body.clientNonce)) return NONE;
+        return { kind: 'refused', code: body.code, name: errorCodeName(body.code), message: body.message };
+    }
+  }
+
+  #transmitFragment(seq: number, fragment: Fragment): void {
+    const datagram = this.#handshake.sign(encodeFragment(fragment, fragment.flags | Flag.Auth, this.#memberId, seq));
+    if (datagram) this.#host.send(datagram);
+  }
+
+  /** Encodes, signs and sends a control datagram of the current session. */
+  #sendControl(packet: Parameters<typeof encodeControl>[0]): void {
+    const datagram = this.#handshake.sign(encodeControl({ ...packet, flags: Flag.Auth }));
+    if (datagram) this.#host.send(datagram);
+  }
+
+  #sendHeartbeat(now: number): void {
+    this.#sendControl({ ...controlHeader(PacketType.Heartbeat, this.#memberId), body: { echo: Math.floor(now) >>> 0 } });
+    this.#liveness?.heartbeatSent(now);
+  }
+}

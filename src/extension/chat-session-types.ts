@@ -1,0 +1,50 @@
+/** What a ChatSession is given (options, join parameters) and what it reports (events). */
+import type { ChatClient } from '../client/client';
+import type { CompressOptions, ImageCompressor } from '../image';
+import type { ConnectionState, HostMessage } from '../shared/panel-messages';
+
+export interface JoinParameters {
+  relayHost: string;
+  relayPort: number;
+  name: string;
+  room: string;
+  /** Empty or undefined: an open, unencrypted room. */
+  passphrase?: string;
+}
+
+export interface ChatSessionOptions {
+  /** Folder for received images (created when needed), read when an image arrives. */
+  saveDir: () => string;
+  /** Folder for the copies of images you send, shown inline (created when needed). */
+  sentDir: () => string;
+  /** Bytes of images this extension may keep per folder; the oldest it saved are deleted first. */
+  saveQuotaBytes: () => number;
+  /** The URL the panel loads a saved image file from (`asWebviewUri`); undefined while there is no panel. */
+  imageSrc: (file: string) => string | undefined;
+  /** The image compressor, created on first use. */
+  compressor: () => ImageCompressor;
+  /** Current image settings, read when an image is sent or received (`maxInputPixels` applies to both). */
+  imageOptions: () => Partial<CompressOptions>;
+  log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+  /** Bytes of conversation kept for the panel; the oldest entries go first. */
+  historyBytes?: number;
+  /** Passed to the ChatClient (tests shorten timers). */
+  clientOptions?: Partial<ConstructorParameters<typeof ChatClient>[0]>;
+}
+
+/** The client stopped by itself after the room was joined: nothing retries; the user must join again. */
+export interface SessionFailure {
+  code: string;
+  message: string;
+  params: JoinParameters;
+}
+
+export type ChatSessionEvents = {
+  /** A message for the panel. */
+  post: [message: HostMessage];
+  connection: [state: ConnectionState, detail: string];
+  /** A message from someone else arrived (for notifications while the panel is hidden). */
+  incoming: [from: string, preview: string];
+  /** Emitted once per failure, after the panel and the connection state say so. */
+  failed: [failure: SessionFailure];
+};

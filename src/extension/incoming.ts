@@ -1,0 +1,93 @@
+/**
+ * What others send, as the panel shows it: texts, images (checked and saved before they are shown), members who
+ * come and go, the "Receiving an image" rows and the problems worth a line. Every row opened here ends: when the
+ * image arrives, when the client drops it (`incomingDropped`: a duplicate, unreadable, malformed, incomplete, too
+ * large) or when a problem names it. The session's own lifecycle (state, fatal errors, deliveries) stays in
+ * ChatSession.
+ */
+import type { ChatClient, ChatImage, ChatText } from '../client/client';
+import type { HostMessage, MemberView } from '../shared/panel-messages';
+import type { PanelState } from './panel-state';
+import type { SessionImages } from './session-images';
+
+export interface IncomingOptions {
+  panel: PanelState;
+  images: SessionImages;
+  /** The receive limit in pixels (`udpChat.image.maxMegapixels`), read for each image. */
+  maxReceivedPixels: () => number;
+  members: () => MemberView[];
+  post: (message: HostMessage) => void;
+  /** A message from someone else was shown (for notifications while the panel is hidden). */
+  notify: (from: string, preview: string) => void;
+}
+
+/** Attaches the listeners for what `client` receives; they go when the client's listeners are removed. */
+export function wireIncoming(client: ChatClient, options: IncomingOptions): void {
+  const { panel } = options;
+  const system = (text: string, tone: 'info' | 'warning' | 'error'): void => panel.addSystem(text, tone, Date.now());
+  client.on('memberJoined', (member) => {
+    system(`${member.name} joined${member.legacy ? ' (legacy client)' : ''}.`, 'info');
+    options.post({ type: 'members', members: options.members() });
+  });
+  client.on('memberLeft', (member, reason) => {
+    system(`${member.name} left${reason === 'quit' ? '' : ` (${reason})`}.`, 'info');
+    options.post({ type: 'members', members: options.members() });
+  });
+  client.on('message', (message) => onText(message, options));
+  client.on('image', (image) => void onImage(image, options));
+  client.on('incoming', (progress) => {
+    // A copy of an image already shown (resent after a relay restart) will be dropped: no row for it.
+    if (progress.kind !== 'image' || panel.has(progress.id)) return;
+    panel.setTransfer({
+      id: `in-${progress.id}`,
+      direction: 'incoming',
+      label: `Receiving an image from ${progress.from}`,
+      progress: progress.receivedFragments / progress.totalFragments,
+    });
+  });
+  client.on('incomingDropped', (drop) => panel.endTransfer(`in-${drop.id}`));
+  client.on('error', (problem) => {
+    if (problem.messageId) panel.endTransfer(`in-${problem.messageId}`);
+    // Fatal ones are the session's to report, once.
+    if (!problem.fatal) system(problem.message, 'warning');
+  });
+}
+
+function onText(message: ChatText, options: IncomingOptions): void {
+  options.panel.add({
+    kind: 'text',
+    id: message.id,
+    from: message.from,
+    own: false,
+    text: message.text,
+    sentAt: message.sentAt,
+    legacy: message.legacy,
+    encrypted: message.encrypted,
+  });
+  options.notify(message.from, message.text);
+}
+
+async function onImage(image: ChatImage, options: IncomingOptions): Promise<void> {
+  const { panel } = options;
+  panel.endTransfer(`in-${image.id}`);
+  if (panel.has(image.id)) return;
+  let file: string;
+  try {
+    file = await options.images.saveReceived(image, options.maxReceivedPixels());
+  } catch (error) {
+    // Not a valid image (or not writable): show nothing of it, say why.
+    panel.addSystem((error as Error).message, 'error', Date.now());
+    return;
+  }
+  panel.add({
+    kind: 'image',
+    id: image.id,
+    from: image.from,
+    own: false,
+    image: { file, width: image.width, height: image.height, bytes: image.data.length },
+    sentAt: image.sentAt,
+    legacy: image.legacy,
+    encrypted: image.encrypted,
+  });
+  options.notify(image.from, 'sent an image');
+}

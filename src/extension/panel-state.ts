@@ -1,0 +1,99 @@
+/**
+ * What the chat panel shows of a conversation, apart from the connection: the entries (bounded by bytes), the
+ * transfers in progress, and the messages that keep a webview in step with both. Every change is posted as it
+ * happens; a `ready` gets `entries()` and `transfers()` in the snapshot. No client, no files, no vscode.
+ */
+import type { DeliveryView, EntryView, HostMessage, TransferView } from '../shared/panel-messages';
+import { ConversationHistory, toEntryView, type StoredEntry } from './conversation-history';
+
+export interface PanelStateOptions {
+  /** Bytes of conversation kept; the oldest entries go first. */
+  historyBytes?: number;
+  /** The URL the panel loads a saved image file from. */
+  imageSrc: (file: string) => string | undefined;
+  post: (message: HostMessage) => void;
+  /** Entries that left the history (their image files are no longer offered). */
+  onDropped: (entries: StoredEntry[]) => void;
+}
+
+export class PanelState {
+  readonly #options: PanelStateOptions;
+  readonly #history: ConversationHistory;
+  readonly #transfers = new Map<string, TransferView>();
+  #systemCounter = 0;
+  #transferCounter = 0;
+
+  constructor(options: PanelStateOptions) {
+    this.#options = options;
+    this.#history = new ConversationHistory(options.historyBytes);
+  }
+
+  get historyBytes(): number {
+    return this.#history.bytes;
+  }
+
+  has(id: string): boolean {
+    return this.#history.has(id);
+  }
+
+  /** The delivery state shown for a message, if it is kept and has one. */
+  deliveryOf(id: string): DeliveryView | undefined {
+    const entry = this.#history.get(id);
+    return entry && entry.kind !== 'system' ? entry.delivery : undefined;
+  }
+
+  entries(): EntryView[] {
+    return this.#history.entries().map((entry) => toEntryView(entry, this.#options.imageSrc));
+  }
+
+  transfers(): TransferView[] {
+    return [...this.#transfers.values()];
+  }
+
+  add(entry: StoredEntry): void {
+    const dropped = this.#history.add(entry);
+    if (dropped === undefined) return;
+    if (dropped.length > 0) this.#options.onDropped(dropped);
+    this.#options.post({ type: 'entry', entry: toEntryView(entry, this.#options.imageSrc) });
+  }
+
+  addSystem(text: string, tone: 'info' | 'warning' | 'error', at: number): void {
+    this.add({ kind: 'system', id: `sys-${++this.#systemCounter}`, text, at, tone });
+  }
+
+  setDelivery(id: string, delivery: DeliveryView): void {
+    if (this.#history.setDelivery(id, delivery)) this.#options.post({ type: 'delivery', id, delivery });
+  }
+
+  /** Shows an image entry from `file`, or as gone when undefined. */
+  setImageFile(id: string, file: string | undefined): void {
+    const entry = this.#history.setImageFile(id, file);
+    if (entry) this.#options.post({ type: 'entry', entry: toEntryView(entry, this.#options.imageSrc) });
+  }
+
+  /** The quota deleted these files: every entry shown from one says the image is gone. */
+  filesDeleted(files: readonly string[]): void {
+    for (const file of files) for (const id of this.#history.idsShowing(file)) this.setImageFile(id, undefined);
+  }
+
+  /** Opens an outgoing row of unknown length (compressing); returns its id for `endTransfer`. */
+  startOutgoing(label: string): string {
+    const id = `out-${++this.#transferCounter}`;
+    this.setTransfer({ id, direction: 'outgoing', label, progress: undefined });
+    return id;
+  }
+
+  setTransfer(transfer: TransferView): void {
+    this.#transfers.set(transfer.id, transfer);
+    this.#options.post({ type: 'transfer', transfer });
+  }
+
+  endTransfer(id: string): void {
+    if (this.#transfers.delete(id)) this.#options.post({ type: 'transferDone', id });
+  }
+
+  /** The client that was receiving is gone: none of its rows will move again. */
+  endIncoming(): void {
+    for (const id of [...this.#transfers.keys()]) if (id.startsWith('in-')) this.endTransfer(id);
+  }
+}

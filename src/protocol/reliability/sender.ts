@@ -1,0 +1,297 @@
+/**
+ * The sending half of a channel: queues items by priority, numbers them as they enter the window, resends what
+ * loss detection or the retransmission timer says is lost, and reports each ticket once it is acknowledged. It
+ * probes a peer that advertises a zero window. Time is an argument; the channel keeps it from stepping back.
+ */
+import { MAX_ACK_RANGES } from '../codec';
+import type { AckBody } from '../types';
+import { LossDetector } from './loss-detection';
+import { RetransmissionTimer } from './retransmission-timer';
+import { RttEstimator } from './rtt-estimator';
+import { SendQueue, isPriority, type Priority, type Queued } from './send-queue';
+import { SequenceWindow, type Outstanding } from './send-window';
+import type { ChannelStats } from './stats';
+import { MAX_SEQUENCE, isSequenceNumber, type ReliabilityTuning } from './tuning';
+
+/** What the sender calls back; part of ReliableChannelOptions. They run synchronously and may call send(). */
+export interface SenderCallbacks<T> {
+  /** Put a data datagram with this seq on the wire. */
+  transmit(seq: number, item: T, isRetransmission: boolean): void;
+  /** An item given to send() is acknowledged by the peer (once per ticket). */
+  acknowledged?(ticket: number): void;
+}
+
+export interface UnacknowledgedItem<T> {
+  ticket: number;
+  item: T;
+  priority: Priority;
+}
+
+/** The counters the sender keeps (ChannelStats says what each means). */
+export type SenderCounts = Pick<
+  ChannelStats,
+  'sent' | 'retransmitted' | 'timeouts' | 'inFlight' | 'queued' | 'queuedBytes' | 'peerWindow' | 'acksReceived' | 'acksIgnored'
+>;
+
+export class ReliableSender<T> {
+  readonly #callbacks: SenderCallbacks<T>;
+  readonly #tuning: Readonly<ReliabilityTuning>;
+  readonly #queue = new SendQueue<T>();
+  #nextTicket = 1;
+  #nextSeq = 1;
+  #transmissionCount = 0;
+  /** Unacknowledged datagrams by seq. */
+  readonly #inFlight = new SequenceWindow<Outstanding<T>>();
+  #peerWindow: number;
+  /** The highest cumulative point the peer reported: window updates from older (reordered) acks are ignored. */
+  #peerCumulative = 0;
+  readonly #rtt: RttEstimator;
+  readonly #loss: LossDetector;
+  readonly #timer: RetransmissionTimer;
+
+  #sent = 0;
+  #retransmitted = 0;
+  #timeouts = 0;
+  #acksReceived = 0;
+  #acksIgnored = 0;
+
+  constructor(callbacks: SenderCallbacks<T>, tuning: Readonly<ReliabilityTuning>) {
+    this.#callbacks = callbacks;
+    this.#tuning = tuning;
+    // Until the peer says otherwise, assume it can take a full window (both ends share the defaults).
+    this.#peerWindow = tuning.sendWindowPackets;
+    this.#rtt = new RttEstimator(tuning);
+    this.#loss = new LossDetector(tuning, this.#rtt);
+    this.#timer = new RetransmissionTimer(tuning, this.#rtt);
+  }
+
+  get rtt(): RttEstimator {
+    return this.#rtt;
+  }
+
+  get backoff(): number {
+    return this.#timer.backoff;
+  }
+
+  /** True once sequence numbers run low: send() refuses and the edge must start a new session. */
+  get exhausted(): boolean {
+    return this.#nextSeq - 1 >= this.#tuning.sequenceHighWater;
+  }
+
+  /** Nothing queued and nothing unacknowledged. */
+  get idle(): boolean {
+    return this.#queue.count === 0 && this.#inFlight.size === 0;
+  }
+
+  /** The sender's part of ChannelStats. */
+  get counts(): SenderCounts {
+    return {
+      sent: this.#sent,
+      retransmitted: this.#retransmitted,
+      timeouts: this.#timeouts,
+      inFlight: this.#inFlight.size,
+      queued: this.#queue.count,
+      queuedBytes: this.#queue.bytes,
+      peerWindow: this.#peerWindow,
+      acksReceived: this.#acksReceived,
+      acksIgnored: this.#acksIgnored,
+    };
+  }
+
+  /** See ReliableChannel.send. */
+  send(item: T, bytes: number, priority: Priority, now: number): number | undefined {
+    if (!isPriority(priority)) throw new RangeError(`unknown priority ${String(priority)}`);
+    if (!Number.isFinite(bytes) || bytes < 0) throw new RangeError(`item size ${bytes} is not a byte count`);
+    if (this.exhausted) return undefined;
+    if (this.#queue.bytes + bytes > this.#tuning.maxQueuedBytes) return undefined;
+    if (this.#queue.count >= this.#tuning.maxQueuedItems) return undefined;
+    const ticket = this.#nextTicket++;
+    this.#queue.push({ ticket, item, bytes, priority });
+    this.#fillWindow(now);
+    this.#updateTimer(now, false);
+    return ticket;
+  }
+
+  /** An acknowledgement from the peer. Stale, reordered, duplicated or hostile acks are harmless. */
+  receiveAck(ack: AckBody, now: number): void {
+    this.#acksReceived++;
+    if (!this.#isPlausibleAck(ack)) {
+      this.#acksIgnored++;
+      return;
+    }
+    const acknowledged = this.#removeAcknowledged(ack);
+    let progress = acknowledged.length > 0;
+    if (ack.cumulative >= this.#peerCumulative) {
+      // The newest news: believe its window and its picture of what is missing (older acks may be reordered).
+      const wasClosed = this.#peerWindow === 0;
+      this.#peerCumulative = ack.cumulative;
+      this.#peerWindow = Math.max(0, Math.floor(ack.window));
+      if (wasClosed && this.#peerWindow > 0) progress = true;
+      this.#loss.believe(ack);
+    }
+    if (acknowledged.length > 0) this.#learnFromAcknowledged(acknowledged, ack.delayMs, now);
+    if (progress) this.#timer.resetBackoff();
+    this.#retransmitLost(now);
+    this.#fillWindow(now);
+    this.#updateTimer(now, progress);
+    this.#reportAcknowledged(acknowledged);
+  }
+
+  /**
+   * Tells the edge of every acknowledged ticket, whatever a callback throws: these datagrams have left the window,
+   * so a ticket not reported now would never be. The first error is thrown once all are reported.
+   */
+  #reportAcknowledged(acknowledged: readonly Outstanding<T>[]): void {
+    const onAcknowledged = this.#callbacks.acknowledged;
+    if (!onAcknowledged) return;
+    let failed: { error: unknown } | undefined;
+    for (const entry of acknowledged) {
+      try {
+        onAcknowledged.call(this.#callbacks, entry.ticket);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+    if (failed) throw failed.error;
+  }
+
+  /** Runs what is due at `now`: losses found by time, the retransmission timer, window filling. */
+  poll(now: number): void {
+    const lossDeadline = this.#loss.deadline;
+    if (lossDeadline !== undefined && now >= lossDeadline) this.#retransmitLost(now);
+    const timerDeadline = this.timerDeadline();
+    if (timerDeadline !== undefined && now >= timerDeadline) this.#onTimeout(now);
+    this.#fillWindow(now);
+    this.#updateTimer(now, false);
+  }
+
+  timerDeadline(): number | undefined {
+    return this.#timer.deadline(this.#peerWindow);
+  }
+
+  lossDeadline(): number | undefined {
+    return this.#loss.deadline;
+  }
+
+  /** In flight first (in seq order), then queued (in the order given to send()). */
+  unacknowledged(): UnacknowledgedItem<T>[] {
+    const summary = ({ ticket, item, priority }: Queued<T>): UnacknowledgedItem<T> => ({ ticket, item, priority });
+    const inFlight = this.#inFlight.oldest().map(summary);
+    return [...inFlight, ...this.#queue.inSendOrder().map(summary)];
+  }
+
+  /** Moves queued items into the window while it has room: urgent first, then normal, then bulk. */
+  #fillWindow(now: number): void {
+    const limit = Math.min(this.#tuning.sendWindowPackets, this.#peerWindow);
+    while (this.#inFlight.size < limit && this.#enterWindow(now)) {
+      // each pass transmitted one new datagram
+    }
+  }
+
+  /** Assigns the next seq to the next queued item and transmits it; false when there is nothing to send. */
+  #enterWindow(now: number): boolean {
+    if (this.#nextSeq > MAX_SEQUENCE) return false;
+    const queued = this.#queue.shift();
+    if (!queued) return false;
+    const transmission = ++this.#transmissionCount;
+    // Spelled out rather than spread: this runs once per datagram, and a spread copy costs several times more.
+    const entry: Outstanding<T> = {
+      ticket: queued.ticket,
+      item: queued.item,
+      bytes: queued.bytes,
+      priority: queued.priority,
+      seq: this.#nextSeq++,
+      firstSentAt: now,
+      lastSentAt: now,
+      firstTransmission: transmission,
+      lastTransmission: transmission,
+      transmissions: 1,
+      lastSentByTimer: false,
+    };
+    this.#inFlight.add(entry.seq, entry);
+    this.#sent++;
+    this.#callbacks.transmit(entry.seq, entry.item, false);
+    return true;
+  }
+
+  #retransmit(entry: Outstanding<T>, now: number, byTimer: boolean): void {
+    entry.lastSentAt = now;
+    entry.lastSentByTimer = byTimer;
+    entry.lastTransmission = ++this.#transmissionCount;
+    entry.transmissions++;
+    this.#sent++;
+    this.#retransmitted++;
+    this.#callbacks.transmit(entry.seq, entry.item, true);
+  }
+
+  /** An ack that talks about sequence numbers we never sent, or is malformed, is ignored whole. */
+  #isPlausibleAck(ack: AckBody): boolean {
+    const highestSent = this.#nextSeq - 1;
+    if (!Number.isInteger(ack.cumulative) || ack.cumulative < 0 || ack.cumulative > highestSent) return false;
+    if (!Number.isFinite(ack.window) || !Array.isArray(ack.ranges)) return false;
+    for (const range of ack.ranges.slice(0, MAX_ACK_RANGES)) {
+      if (!isSequenceNumber(range.first) || !isSequenceNumber(range.last)) return false;
+      if (range.first > range.last || range.last > highestSent) return false;
+    }
+    return true;
+  }
+
+  /** Removes every datagram the ack covers from the window and returns them in seq order. */
+  #removeAcknowledged(ack: AckBody): Outstanding<T>[] {
+    const acknowledged: Outstanding<T>[] = [];
+    const window = this.#inFlight;
+    const take = (from: number, to: number): void => {
+      // Clamped to what is in flight: each range costs at most the window's span, however wide it claims to be.
+      for (let seq = Math.max(from, window.low), end = Math.min(to, window.high - 1); seq <= end; seq++) {
+        const entry = window.delete(seq);
+        if (entry) acknowledged.push(entry);
+      }
+    };
+    take(1, ack.cumulative);
+    let sorted = true;
+    // Only the first MAX_ACK_RANGES count.
+    for (const { first, last } of ack.ranges.slice(0, MAX_ACK_RANGES)) {
+      const before = acknowledged.length;
+      take(first, last);
+      const previous = acknowledged[before - 1];
+      const firstNew = acknowledged[before];
+      if (previous && firstNew && firstNew.seq < previous.seq) sorted = false;
+    }
+    if (!sorted) acknowledged.sort((a, b) => a.seq - b.seq);
+    return acknowledged;
+  }
+
+  /** Takes an RTT sample (Karn: never from a retransmitted datagram) and moves the loss-detection reference. */
+  #learnFromAcknowledged(acknowledged: Outstanding<T>[], ackDelayMs: number, now: number): void {
+    const largest = acknowledged[acknowledged.length - 1] as Outstanding<T>;
+    if (largest.transmissions === 1) this.#rtt.sample(now - largest.firstSentAt, ackDelayMs);
+    this.#loss.acknowledged(acknowledged);
+  }
+
+  /** Resends what loss detection declares lost. */
+  #retransmitLost(now: number): void {
+    const lost = this.#loss.detect(this.#inFlight, now);
+    for (const entry of lost) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, false);
+  }
+
+  /** The tail was lost (no ack came to reveal it) or the peer's window is shut: resend the oldest, back off. */
+  #onTimeout(now: number): void {
+    this.#timeouts++;
+    if (this.#inFlight.size > 0) {
+      // A zero window admits one probe; otherwise a small burst, never the whole window.
+      const burst = this.#peerWindow === 0 ? 1 : this.#tuning.rtoBurstPackets;
+      const oldest = this.#inFlight.oldest(burst);
+      for (const entry of oldest) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, true);
+    } else if (this.#peerWindow === 0) {
+      // Nothing in flight to resend: one new item probes the window (its ack carries the reopened window).
+      this.#enterWindow(now);
+    }
+    this.#timer.expired(now);
+  }
+
+  /** Starts the retransmission timer when something needs it, stops it when nothing does. */
+  #updateTimer(now: number, restart: boolean): void {
+    const blockedByWindow = this.#queue.count > 0 && this.#peerWindow === 0 && this.#nextSeq <= MAX_SEQUENCE;
+    this.#timer.update(now, this.#inFlight.size > 0 || blockedByWindow, restart);
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * The relay as a state machine: datagrams and `now` in, datagrams out through `transmit`, and `poll()` says when
+ * it must run again. It owns no socket and reads no clock, so every rule (admission, eviction after silence,
+ * validation deadlines, rate limits) is tested at exact times. It routes each datagram to the parts: admission
+ * judges joins, the session table authenticates, the fan-out plan says who gets what, the roster queues and tells
+ * the room, the legacy bridge speaks to plaintext clients.
+ *
+ * Everything that arrives is hostile until checked: decoding never throws, a datagram naming a member is accepted
+ * only from that member's address with that session's tag, and every failure is a counted drop.
+ */
+import { PROTOCOL_VERSION } from '../protocol/constants';
+import { controlHeader, decodePacket, encodeFragment, fragmentOf, hasMagic, peekVersion } from '../protocol/codec';
+import { createHopKeyPair, deriveHopKeys, signDatagram } from '../protocol/hop-auth';
+import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
+import { assertNever, ErrorCode, Flag, LeaveReason, PacketType, type JoinPacket, type MessageFragment as Fragment, type Packet } from '../protocol/types';
+import { judgeJoin, welcomeDatagram } from './admission';
+import { admitFragment, finishFragment, forwardedCopy, priorityOf, queuedBytesOf, recipientsOf } from './fan-out';
+import { LegacyBridge } from './legacy-bridge';
+import * as budget from './limits';
+import { addressKey } from './membership';
+import { KeyedRateLimiter, TokenBucket } from './rate-limit';
+import { memberInfo, Roster, ZERO_NONCE, type Goodbye, type RosterOptions } from './roster';
+import { isDrained, newSession, type Session } from './sessions';
+
+export interface RelayCoreOptions extends Omit<RosterOptions, 'limits'> {
+  /** Clamped to RELAY_LIMIT_RANGES (see clampRelayLimits) before anything uses them. */
+  limits?: Partial<budget.RelayLimits>;
+  acceptLegacy: boolean;
+  /** Tuning of every member's channel, over the relay's own queue budget. */
+  reliability?: Partial<ReliabilityTuning>;
+}
+
+export class RelayCore {
+  readonly #options: RelayCoreOptions;
+  readonly #limits: budget.RelayLimits;
+  readonly #roster: Roster;
+  readonly #legacy: LegacyBridge | undefined;
+  readonly #unauthenticatedPerAddress = new KeyedRateLimiter(
+    budget.UNAUTHENTICATED_PER_ADDRESS_RATE,
+    budget.UNAUTHENTICATED_PER_ADDRESS_BURST,
+    budget.MAX_TRACKED_ADDRESSES,
+  );
+  readonly #unauthenticatedTotal: TokenBucket;
+  /** The time of the call being handled: channel callbacks carry no time of their own. */
+  #now: number;
+  /** Leaves delivered inside a channel callback, ended once that channel has returned. */
+  readonly #pendingLeaves: Session[] = [];
+
+  constructor(options: RelayCoreOptions, now: number) {
+    this.#options = options;
+    this.#limits = budget.clampRelayLimits(options.limits);
+    this.#roster = new Roster({ ...options, limits: this.#limits });
+    this.#legacy = options.acceptLegacy ? new LegacyBridge(this.#roster, this.#limits.maxTextBytes) : undefined;
+    this.#unauthenticatedTotal = new TokenBucket(budget.UNAUTHENTICATED_TOTAL_RATE, budget.UNAUTHENTICATED_TOTAL_BURST, now);
+    this.#now = now;
+  }
+
+  get limits(): Readonly<budget.RelayLimits> {
+    return this.#limits;
+  }
+
+  get memberCount(): number {
+    return this.#roster.membership.size;
+  }
+
+  rooms(): Map<string, number> {
+    return this.#roster.membership.rooms();
+  }
+
+  /** The earliest deadline asked for since the last call (then forgotten): the edge arms its timer with it. */
+  takeWakeRequest(): number | undefined {
+    return this.#roster.takeWakeRequest();
+  }
+
+  /** Ends every session and returns the datagrams that tell each member the relay is going away. */
+  shutdown(): Goodbye[] {
+    return this.#roster.shutdown();
+  }
+
+  /** One datagram from `host:port`. `wallNow` (ms since the epoch) stamps what legacy clients send. */
+  receive(datagram: Uint8Array, host: string, port: number, now: number, wallNow: number): void {
+    this.#now = now;
+    const roster = this.#roster;
+    roster.count('datagrams-in');
+    const session = roster.sessions.authenticate(datagram, host, port);
+    if (!session) {
+      // No session vouches for it: it pays from the small unauthenticated budgets before any decoding.
+      if (!this.#unauthenticatedTotal.take(now) || !this.#unauthenticatedPerAddress.allow(addressKey(host, port), now)) {
+        roster.count('drop-rate-limited');
+        return;
+      }
+    } else if (!session.rate.take(now)) {
+      roster.count('drop-member-rate-limited');
+      return;
+    }
+    if (!hasMagic(datagram)) {
+      if (this.#legacy) this.#legacy.receive(datagram, host, port, now, wallNow);
+      else roster.count('drop-not-udpchat');
+      return;
+    }
+    const decoded = decodePacket(datagram);
+    if (!decoded.ok) {
+      roster.count(`drop-${decoded.error.code}`);
+      if (decoded.error.code === 'UDPCHAT_ERR_UNSUPPORTED_VERSION') {
+        const message = `this relay speaks protocol version ${PROTOCOL_VERSION}, not ${peekVersion(datagram)}`;
+        roster.replyError(host, port, ErrorCode.UnsupportedVersion, message, ZERO_NONCE, now);
+      }
+      return;
+    }
+    const packet = decoded.value;
+    if (packet.type === PacketType.Join) return this.#receiveJoin(packet, datagram, host, port, now);
+    if (!session) return this.#receiveUnauthenticated(packet, host, port, now);
+    if (session.retiredAt !== undefined) {
+      // Told to join again: silence (no touch, no answer) is what makes the client do it, or lets it be evicted.
+      roster.count('drop-retired-session');
+      return;
+    }
+    roster.membership.touch(session.member, now);
+    if (!session.validated) this.#validate(session, now);
+    const channel = session.channel;
+    if (!channel) return;
+    this.#receiveInSession(session, channel, packet, now);
+    for (const leaver of this.#pendingLeaves.splice(0)) {
+      if (roster.sessions.isCurrent(leaver)) roster.endSession(leaver.member, LeaveReason.Quit, now);
+    }
+    if (isDrained(session)) roster.retire(session, now);
+    if (session.channel) roster.wake(session.channel.nextWakeup());
+  }
+
+  /** Runs what is due at `now` (evictions, validation deadlines, channel timers); returns the next deadline. */
+  poll(now: number): number | undefined {
+    this.#now = now;
+    const roster = this.#roster;
+    for (const member of roster.membership.expire(now)) roster.endSession(member, LeaveReason.Timeout, now);
+    for (const session of roster.sessions.neverValidated(now)) {
+      roster.count('join-never-validated');
+      roster.endSession(session.member, LeaveReason.Timeout, now);
+    }
+    roster.sessions.forgetStaleInbound(now);
+    roster.sessions.pollChannels(now);
+    for (const session of roster.sessions.drained()) roster.retire(session, now);
+    roster.takeWakeRequest(); // everything it could say is in the full answer below
+    const sessions = roster.sessions.nextDeadline();
+    const members = roster.membership.nextExpiry();
+    return sessions === undefined ? members : members === undefined ? sessions : Math.min(sessions, members);
+  }
+
+  #receiveUnauthenticated(packet: Packet, host: string, port: number, now: number): void {
+    const roster = this.#roster;
+    const claimed = roster.sessions.get(packet.memberId);
+    if (!claimed) {
+      roster.count('drop-unknown-member');
+      if (packet.type === PacketType.Heartbeat || packet.type === PacketType.Ack || packet.flags & Flag.Reliable) {
+        roster.replyError(host, port, ErrorCode.UnknownSession, 'this relay does not know your session; join again', ZERO_NONCE, now);
+      }
+      return;
+    }
+    // A member's id from another address, or without that member's key: a forgery, or a stale client.
+    roster.count(claimed.member.address !== addressKey(host, port) ? 'drop-wrong-address' : 'drop-bad-tag');
+  }
+
+  /** The member's first authenticated datagram: it really is at its address. Now it gets the room. */
+  #validate(session: Session, now: number): void {
+    const roster = this.#roster;
+    session.validated = true;
+    roster.membership.confirm(session.member);
+    session.channel = this.#openChannel(session, now);
+    const { member } = session;
+    const visible = roster.membership.roomMembers(member.room).filter((other) => roster.sessions.get(other.id)?.validated);
+    roster.sendTo(session, { type: PacketType.MemberList, members: visible.map(memberInfo) }, 'urgent', now);
+    // Nothing queued for the member's previous session is lost: it goes out again on this one.
+    const carried = session.carriedOver.splice(0);
+    session.carriedBytes = 0;
+    for (const { item, priority } of carried) roster.enqueue(session, item, priority, now);
+    if (!session.announced) roster.announceJoin(member, now);
+    session.announced = true;
+  }
+
+  #receiveInSession(session: Session, channel: ReliableChannel<Fragment>, packet: Packet, now: number): void {
+    switch (packet.type) {
+      case PacketType.Heartbeat:
+        this.#roster.sendControl(session, { ...controlHeader(PacketType.HeartbeatAck, session.member.id), body: { echo: packet.body.echo } });
+        return;
+      case PacketType.Ack:
+        channel.receiveAck(packet.body, now);
+        return;
+      case PacketType.Join:
+      case PacketType.Challenge:
+      case PacketType.Welcome:
+      case PacketType.HeartbeatAck:
+      case PacketType.Error:
+        this.#roster.count('drop-wrong-direction');
+        return;
+      default:
+        channel.receiveData(packet.seq, fragmentOf(packet), now);
+    }
+  }
+
+  #receiveJoin(packet: JoinPacket, datagram: Uint8Array, host: string, port: number, now: number): void {
+    const roster = this.#roster;
+    const { body } = packet;
+    const refuse = (code: ErrorCode, message: string): void => {
+      roster.count('join-refused');
+      roster.replyError(host, port, code, message, body.clientNonce, now);
+    };
+    const verdict = judgeJoin(packet, datagram, host, port, roster);
+    if (verdict.kind === 'refuse') return refuse(verdict.code, verdict.message);
+    if (verdict.kind === 'repeat') {
+      if (verdict.welcome) roster.transmit(verdict.welcome, host, port);
+      return;
+    }
+    const relayKeys = createHopKeyPair();
+    const keys = deriveHopKeys(relayKeys.privateKey, verdict.hopPublicKey, body.clientNonce);
+    if (!keys) return refuse(ErrorCode.Malformed, 'the join carries an unusable hop key');
+    const request = { name: verdict.name, room: verdict.room, host, port, flags: 0, clientNonce: body.clientNonce, resumeOf: verdict.resumeOf };
+    const outcome = roster.membership.join(request, now);
+    switch (outcome.kind) {
+      case 'refused':
+        return refuse(outcome.code, outcome.message);
+      case 'repeated': {
+        const welcome = roster.sessions.get(outcome.member.id)?.welcome;
+        if (welcome) roster.transmit(welcome, host, port);
+        return;
+      }
+      case 'joined':
+      case 'resumed': {
+        for (const displaced of outcome.displaced) roster.endSession(displaced, LeaveReason.Replaced, now);
+        const member = outcome.member;
+        roster.roomKeys.bindIfFirst(member.room, verdict.roomKey ?? null, roster.membership);
+        const previous = roster.sessions.get(member.id);
+        const session = newSession(member, keys, now);
+        if (outcome.kind === 'resumed' && previous) {
+          // Everything the previous session still owed the member (including all of it, if it was retired).
+          session.announced = previous.announced;
+          session.carriedOver = previous.channel ? previous.channel.unacknowledged() : previous.carriedOver;
+          session.carriedBytes = session.carriedOver.reduce((sum, entry) => sum + queuedBytesOf(entry.item), 0);
+        }
+        session.welcome = welcomeDatagram(member.id, body.clientNonce, member.room, this.#limits, relayKeys.publicKey, keys);
+        roster.sessions.set(session);
+        roster.transmit(session.welcome, host, port);
+        roster.wake(now + budget.VALIDATION_TIMEOUT_MS);
+        const how = outcome.kind === 'joined' ? 'joined' : 'resumed';
+        roster.log('info', `${member.name} ${how} room ${member.room} from ${member.address}${verdict.roomKey ? ' (encrypted)' : ''}`);
+        return;
+      }
+      default:
+        assertNever(outcome, 'join outcome');
+    }
+  }
+
+  #openChannel(session: Session, now: number): ReliableChannel<Fragment> {
+    const { member } = session;
+    return new ReliableChannel<Fragment>(
+      {
+        transmit: (seq, fragment) => {
+          const keys = session.keys;
+          if (!keys) return;
+          const datagram = encodeFragment(fragment, fragment.flags | Flag.Auth, fragment.memberId, seq);
+          this.#roster.transmit(signDatagram(datagram, keys.downstream), member.host, member.port);
+        },
+        transmitAck: (ack) => this.#roster.sendControl(session, { ...controlHeader(PacketType.Ack, member.id), body: ack }),
+        deliver: (fragment) => this.#onMemberFragment(session, fragment),
+        tuning: { maxQueuedBytes: budget.MEMBER_QUEUE_BYTES, ...this.#options.reliability },
+      },
+      now,
+    );
+  }
+
+  /** A message fragment from a member, in the order the member sent it. */
+  #onMemberFragment(session: Session, fragment: Fragment): void {
+    if (!this.#roster.sessions.isCurrent(session)) return;
+    switch (fragment.type) {
+      case PacketType.Text:
+      case PacketType.Image:
+        this.#forward(session, fragment, this.#now);
+        return;
+      case PacketType.Leave:
+        // Not from inside the channel's delivery callback: ending the session polls that same channel.
+        this.#pendingLeaves.push(session);
+        return;
+      case PacketType.MemberList:
+      case PacketType.MemberJoined:
+      case PacketType.MemberLeft:
+      case PacketType.Notice:
+        this.#roster.count('drop-wrong-direction');
+        return;
+      default:
+        assertNever(fragment.type, 'message type');
+    }
+  }
+
+  #forward(session: Session, fragment: Fragment, now: number): void {
+    const roster = this.#roster;
+    const sender = session.member;
+    const sealedRoom = roster.roomKeys.sealed(sender.room);
+    if (sealedRoom !== ((fragment.flags & Flag.Encrypted) !== 0)) {
+      // Plaintext in a sealed room (or the reverse) would reach members who cannot tell it from the real thing.
+      roster.count(sealedRoom ? 'drop-plaintext-in-sealed-room' : 'drop-sealed-in-open-room');
+      return;
+    }
+    const verdict = admitFragment(session, fragment, this.#limits, now);
+    switch (verdict.kind) {
+      case 'drop':
+        if (verdict.reason === 'too-many-inbound') roster.count('drop-too-many-inbound');
+        else finishFragment(session, fragment);
+        return;
+      case 'too-large':
+        this.#rejectTooLarge(session, fragment, now);
+        finishFragment(session, fragment);
+        return;
+      case 'forward':
+        break;
+      default:
+        assertNever(verdict, 'fragment verdict');
+    }
+    const outgoing = forwardedCopy(fragment, sender.id);
+    const priority = priorityOf(fragment.type);
+    const recipients = recipientsOf(roster.membership.roomMembers(sender.room), sender);
+    for (const recipient of recipients.members) {
+      const target = roster.sessions.get(recipient.id);
+      if (target) roster.enqueue(target, outgoing, priority, now);
+    }
+    if (recipients.legacy) this.#legacy?.forward(sender, verdict.inbound, fragment);
+    finishFragment(session, fragment);
+  }
+
+  #rejectTooLarge(session: Session, fragment: Fragment, now: number): void {
+    this.#roster.count('reject-too-large');
+    const text = fragment.type === PacketType.Text;
+    const limit = text ? this.#limits.maxTextBytes : this.#limits.maxImageBytes;
+    const message = `the ${text ? 'text' : 'image'} is larger than this relay's limit of ${limit} bytes`;
+    this.#roster.sendTo(session, { type: PacketType.Notice, code: ErrorCode.TooLarge, message }, 'urgent', now, fragment.messageId);
+  }
+}

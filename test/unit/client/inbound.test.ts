@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { InboundPipeline, type InboundEvent } from '../../../src/client/inbound';
+import { fragmentsOf } from '../../../src/client/outbox';
+import { Roster } from '../../../src/client/roster';
+import { encodePayload, ImageFormat, type MessagePayload } from '../../../src/protocol/payload';
+import { ContentOpener, ContentSealer, deriveRoomKeys, type RoomKeys } from '../../../src/protocol/room-crypto';
+import { Flag, PacketType, type MessageFragment } from '../../../src/protocol/types';
+
+const T0 = 1_000;
+const BOB = 7;
+const STALE_MS = 30_000;
+
+function pipeline(overrides: Partial<ConstructorParameters<typeof InboundPipeline>[0]> = {}): InboundPipeline {
+  const roster = new Roster();
+  roster.replace([{ id: 1, name: 'alice', flags: 0 }, { id: BOB, name: 'bob', flags: 0 }], false, T0);
+  return new InboundPipeline({
+    room: 'general',
+    roster,
+    maxTextBytes: () => 16 * 1024,
+    maxImageBytes: () => 10 * 1024 * 1024,
+    incompleteAfterMs: STALE_MS,
+    log: () => {},
+    ...overrides,
+  });
+}
+
+type Chat = Extract<MessagePayload, { type: typeof PacketType.Text | typeof PacketType.Image }>;
+
+const text = (body: string, sender = 'bob'): Chat => ({ type: PacketType.Text, sentAt: 123, sender, text: body });
+const image = (width: number, height: number, bytes = 4000): Chat => ({
+  type: PacketType.Image,
+  sentAt: 123,
+  sender: 'bob',
+  width,
+  height,
+  format: ImageFormat.Jpeg,
+  data: new Uint8Array(bytes).fill(9),
+});
+
+/** The fragments of a message as the relay forwards them from `origin`, sealed when a sealer is given. */
+function wire(payload: Chat, messageId: bigint, options: { origin?: number; sealer?: ContentSealer } = {}): MessageFragment[] {
+  const plain = encodePayload(payload);
+  const bytes = options.sealer ? options.sealer.seal(payload.type, messageId, plain) : plain;
+  return fragmentsOf(payload.type, bytes, messageId, options.sealer ? Flag.Encrypted : 0).map((fragment) => ({ ...fragment, memberId: options.origin ?? BOB }));
+}
+
+function feed(inbound: InboundPipeline, fragments: MessageFragment[], now = T0): InboundEvent[] {
+  return fragments.flatMap((fragment) => inbound.receive(fragment, now));
+}
+
+const kinds = (events: InboundEvent[]): string[] => events.map((event) => event.kind);
+const drops = (events: InboundEvent[]) => events.flatMap((event) => (event.kind === 'dropped' ? [event.drop] : []));
+const problems = (events: InboundEvent[]) => events.flatMap((event) => (event.kind === 'problem' ? [event.problem.code] : []));
+
+describe('client/inbound', () => {
+  let keys: RoomKeys;
+  let otherKeys: RoomKeys;
+
+  before(async () => {
+    keys = await deriveRoomKeys('correct horse', 'general');
+    otherKeys = await deriveRoomKeys('wrong horse', 'general');
+  });
+
+  it('turns a text into a message from the member the relay names', () => {
+    const events = feed(pipeline(), wire(text('hi'), 1n));
+    assert.deepEqual(kinds(events), ['message']);
+    const [event] = events;
+    assert.ok(event?.kind === 'message');
+    assert.equal(event.message.text, 'hi');
+    assert.equal(event.message.from, 'bob');
+    assert.equal(event.message.id, '0000000000000001');
+  });
+
+  it('announces a large image as it arrives, then delivers it', () => {
+    const events = feed(pipeline(), wire(image(640, 480, 50_000), 2n));
+    assert.deepEqual([...new Set(kinds(events))], ['incoming', 'image']);
+    assert.ok(kinds(events).filter((kind) => kind === 'incoming').length <= 20);
+  });
+
+  describe('drops, each reported once as incomingDropped', () => {
+    it('drops a message seen before as a duplicate, even when a rejoined sender resends it under a new id', () => {
+      const inbound = pipeline();
+      feed(inbound, wire(text('once'), 3n));
+      const again = feed(inbound, wire(text('once'), 3n, { origin: 99 }));
+      assert.deepEqual(drops(again), [{ id: '0000000000000003', fromId: 99, reason: 'duplicate' }]);
+      assert.deepEqual(kinds(again), ['dropped']);
+    });
+
+    it('drops every fragment of a resent image at once, with one drop and no progress', () => {
+      const inbound = pipeline();
+      feed(inbound, wire(image(640, 480, 20_000), 4n));
+      const again = feed(inbound, wire(image(640, 480, 20_000), 4n, { origin: 99 }));
+      assert.deepEqual(kinds(again), ['dropped']);
+      assert.equal(drops(again)[0]?.reason, 'duplicate');
+    });
+
+    it('closes a half-received copy once the same message arrived whole from another origin', () => {
+      const inbound = pipeline();
+      const first = wire(image(640, 480, 20_000), 5n);
+      assert.ok(kinds(feed(inbound, first.slice(0, 3))).includes('incoming'));
+      const whole = feed(inbound, wire(image(640, 480, 20_000), 5n, { origin: 42 }));
+      assert.deepEqual(drops(whole), [{ id: '0000000000000005', fromId: BOB, reason: 'duplicate' }]);
+      assert.ok(kinds(whole).includes('image'));
+      assert.deepEqual(inbound.expire(T0 + STALE_MS), [], 'the dropped copy would have been reported incomplete later');
+    });
+
+    it('drops a replayed sealed message as a duplicate, even once its id is forgotten', () => {
+      // Two pipelines share one opener: the second has never seen the id, only the opener's replay window can tell.
+      const opener = new ContentOpener(keys);
+      const first = pipeline();
+      const forgetful = pipeline();
+      first.setOpener(opener);
+      forgetful.setOpener(opener);
+      const sealed = wire(text('secret'), 6n, { sealer: new ContentSealer(keys) });
+      assert.deepEqual(kinds(feed(first, sealed)), ['message']);
+      assert.deepEqual(drops(feed(forgetful, sealed)), [{ id: '0000000000000006', fromId: BOB, reason: 'duplicate' }]);
+    });
+
+    it('drops a message sealed with another passphrase as unreadable, and says the passphrase is wrong', () => {
+      const inbound = pipeline();
+      inbound.setOpener(new ContentOpener(keys));
+      const events = feed(inbound, wire(text('other room key'), 7n, { sealer: new ContentSealer(otherKeys) }));
+      assert.deepEqual(drops(events), [{ id: '0000000000000007', fromId: BOB, reason: 'unreadable' }]);
+      assert.deepEqual(problems(events), ['wrong-passphrase']);
+    });
+
+    it('drops an unsealed message in a sealed room as unreadable', () => {
+      const inbound = pipeline();
+      inbound.setOpener(new ContentOpener(keys));
+      const events = feed(inbound, wire(text('plain'), 8n));
+      assert.deepEqual(drops(events), [{ id: '0000000000000008', fromId: BOB, reason: 'unreadable' }]);
+    });
+
+    it('drops a sealed message in an open room as unreadable, telling the user it needs a passphrase', () => {
+      const events = feed(pipeline(), wire(text('sealed'), 9n, { sealer: new ContentSealer(keys) }));
+      assert.deepEqual(drops(events), [{ id: '0000000000000009', fromId: BOB, reason: 'unreadable' }]);
+      assert.deepEqual(problems(events), ['wrong-passphrase']);
+    });
+
+    it('drops a payload that does not decode as malformed', () => {
+      const garbage = fragmentsOf(PacketType.Text, Uint8Array.of(1, 2, 3), 10n).map((fragment) => ({ ...fragment, memberId: BOB }));
+      const events = feed(pipeline(), garbage);
+      assert.deepEqual(drops(events), [{ id: '000000000000000a', fromId: BOB, reason: 'malformed' }]);
+    });
+
+    it('drops a message whose parts do not fit together as malformed', () => {
+      const fragments = wire(text('x'.repeat(3000)), 11n);
+      const inconsistent = { ...(fragments[1] as MessageFragment), fragmentCount: 9 };
+      const events = feed(pipeline(), [fragments[0] as MessageFragment, inconsistent]);
+      assert.deepEqual(drops(events), [{ id: '000000000000000b', fromId: BOB, reason: 'malformed' }]);
+    });
+
+    it('drops a partial message that stopped growing as incomplete, exactly when it goes stale', () => {
+      const inbound = pipeline();
+      feed(inbound, wire(image(640, 480, 20_000), 12n).slice(0, 5));
+      assert.equal(inbound.nextWakeup(), T0 + STALE_MS);
+      assert.deepEqual(inbound.expire(T0 + STALE_MS - 1), []);
+      const events = inbound.expire(T0 + STALE_MS);
+      assert.deepEqual(drops(events), [{ id: '000000000000000c', fromId: BOB, reason: 'incomplete' }]);
+      assert.deepEqual(problems(events), ['incomplete-message']);
+    });
+
+    it('drops the partial messages of a member who left as incomplete', () => {
+      const inbound = pipeline();
+      feed(inbound, wire(image(640, 480, 20_000), 13n).slice(0, 5));
+      const events = inbound.dropOrigin(BOB, 'bob');
+      assert.deepEqual(drops(events), [{ id: '000000000000000d', fromId: BOB, reason: 'incomplete' }]);
+    });
+
+    it('drops a message over the relay limit as too large, and ignores the rest of its fragments', () => {
+      const inbound = pipeline({ maxTextBytes: () => 1000 });
+      const events = feed(inbound, wire(text('y'.repeat(4000)), 14n));
+      assert.deepEqual(drops(events), [{ id: '000000000000000e', fromId: BOB, reason: 'too-large' }]);
+      assert.deepEqual(kinds(events), ['problem', 'dropped']);
+    });
+
+    it('drops an image that declares more megapixels than allowed as too large, with a problem', () => {
+      const events = feed(pipeline({ maxImageMegapixels: 1 }), wire(image(1001, 1000), 15n));
+      assert.deepEqual(drops(events), [{ id: '000000000000000f', fromId: BOB, reason: 'too-large' }]);
+      assert.deepEqual(problems(events), ['too-large']);
+      assert.equal(kinds(feed(pipeline({ maxImageMegapixels: 1 }), wire(image(1000, 1000), 16n))).at(-1), 'image');
+    });
+
+    it('drops a message whose sealed sender is not the member the relay names as refused', () => {
+      const events = feed(pipeline(), wire(text('I am alice', 'alice'), 17n));
+      assert.deepEqual(drops(events), [{ id: '0000000000000011', fromId: BOB, reason: 'refused' }]);
+      assert.deepEqual(kinds(events), ['dropped']);
+    });
+  });
+
+  it('passes the relay\'s member list, joins, leaves and notices on', () => {
+    const inbound = pipeline();
+    const control = (payload: MessagePayload, id: bigint): MessageFragment[] =>
+      fragmentsOf(payload.type, encodePayload(payload), id).map((fragment) => ({ ...fragment, memberId: 0 }));
+    const events = [
+      ...feed(inbound, control({ type: PacketType.MemberList, members: [{ id: 1, name: 'alice', flags: 0 }] }, 20n)),
+      ...feed(inbound, control({ type: PacketType.MemberJoined, member: { id: 3, name: 'carol', flags: 0 } }, 21n)),
+      ...feed(inbound, control({ type: PacketType.MemberLeft, member: { id: 3, name: 'carol', flags: 0 }, reason: 1 }, 22n)),
+      ...feed(inbound, control({ type: PacketType.Notice, code: 8, message: 'too large' }, 23n)),
+    ];
+    assert.deepEqual(kinds(events), ['members', 'memberJoined', 'memberLeft', 'notice']);
+  });
+});

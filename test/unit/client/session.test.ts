@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { MAX_HEARTBEAT_INTERVAL_MS, MAX_IMAGE_BYTES } from '../../../src/client/limits';
+import { RelaySession, type SessionSignal } from '../../../src/client/session';
+import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl } from '../../../src/protocol/codec';
+import { createHopKeyPair, deriveHopKeys, signDatagram, type HopKeys } from '../../../src/protocol/hop-auth';
+import { ErrorCode, ExtensionTag, Flag, PacketType, type ControlPacket, type Packet } from '../../../src/protocol/types';
+
+const T0 = 20_000;
+const MEMBER = 42;
+
+/** A session whose datagrams are kept in `sent`, decoded. */
+function session(options: Partial<ConstructorParameters<typeof RelaySession>[1]> = {}) {
+  const sent: Packet[] = [];
+  const relaySession = new RelaySession(
+    {
+      send: (datagram) => {
+        const decoded = decodePacket(datagram);
+        assert.ok(decoded.ok, 'the session sent a datagram that does not decode');
+        sent.push(decoded.value);
+      },
+      deliver: () => {},
+      acknowledged: () => {},
+    },
+    { name: 'alice', room: 'general', log: () => {}, ...options },
+  );
+  return { relaySession, sent };
+}
+
+/** The relay's side of the handshake: a Welcome answering the last Join, signed with the keys it derives. */
+function welcome(sent: Packet[], overrides: { heartbeatIntervalMs?: number; maxImageBytes?: number; signWith?: 'own' | 'other' } = {}) {
+  const join = [...sent].reverse().find((packet) => packet.type === PacketType.Join);
+  assert.ok(join && join.type === PacketType.Join, 'no Join was sent');
+  const clientKey = join.body.extensions.get(ExtensionTag.HopPublicKey) as Uint8Array;
+  const relayKeys = createHopKeyPair();
+  const keys = deriveHopKeys(relayKeys.privateKey, clientKey, join.body.clientNonce) as HopKeys;
+  const datagram = encodeControl({
+    ...controlHeader(PacketType.Welcome, MEMBER),
+    flags: Flag.Auth,
+    body: {
+      clientNonce: join.body.clientNonce,
+      room: 'general',
+      heartbeatIntervalMs: overrides.heartbeatIntervalMs ?? 2000,
+      memberTimeoutMs: 10 * 60_000,
+      maxTextBytes: 16 * 1024,
+      maxImageBytes: overrides.maxImageBytes ?? 10 * 1024 * 1024,
+      extensions: new Map([[ExtensionTag.HopPublicKey, relayKeys.publicKey]]),
+    },
+  });
+  const signing = overrides.signWith === 'other' ? (deriveHopKeys(createHopKeyPair().privateKey, clientKey, join.body.clientNonce) as HopKeys) : keys;
+  return { datagram: signDatagram(datagram, signing.downstream), keys, nonce: join.body.clientNonce };
+}
+
+function errorDatagram(code: number, keys: HopKeys | undefined, clientNonce = new Uint8Array(CLIENT_NONCE_BYTES)): Uint8Array {
+  const packet: ControlPacket = { ...controlHeader(PacketType.Error, keys ? MEMBER : 0), body: { code, clientNonce, message: 'from the relay' } };
+  return keys ? signDatagram(encodeControl({ ...packet, flags: Flag.Auth }), keys.downstream) : encodeControl(packet);
+}
+
+function joined() {
+  const made = session();
+  made.relaySession.start(T0);
+  const answer = welcome(made.sent);
+  assert.deepEqual(made.relaySession.receive(answer.datagram, T0), { kind: 'welcomed' });
+  return { ...made, keys: answer.keys };
+}
+
+const kinds = (sent: Packet[]): number[] => sent.map((packet) => packet.type);
+
+describe('client/session', () => {
+  describe('joining', () => {
+    it('sends a Join at start and again at each back-off deadline poll is called at', () => {
+      const { relaySession, sent } = session({ joinRetryMs: 100, maxJoinRetryMs: 400 });
+      relaySession.start(T0);
+      assert.equal(relaySession.nextWakeup(), T0 + 100);
+      relaySession.poll(T0 + 99);
+      assert.equal(sent.length, 1);
+      for (const [at, next] of [[100, 300], [300, 700], [700, 1100], [1100, 1500]] as const) {
+        relaySession.poll(T0 + at);
+        assert.equal(relaySession.nextWakeup(), T0 + next);
+      }
+      assert.deepEqual(kinds(sent), Array(5).fill(PacketType.Join));
+    });
+
+    it('takes a Welcome signed with the key it announces, opens the channel and proves it at once with a heartbeat', () => {
+      const { relaySession, sent } = joined();
+      assert.ok(relaySession.channel);
+      assert.equal(relaySession.memberId, MEMBER);
+      assert.equal(sent.at(-1)?.type, PacketType.Heartbeat);
+      assert.equal(relaySession.nextWakeup(), T0 + 2000);
+    });
+
+    it('ignores a Welcome signed with another key', () => {
+      const { relaySession, sent } = session();
+      relaySession.start(T0);
+      assert.deepEqual(relaySession.receive(welcome(sent, { signWith: 'other' }).datagram, T0), { kind: 'none' });
+      assert.equal(relaySession.channel, undefined);
+    });
+
+    it('clamps the limits a Welcome announces', () => {
+      const { relaySession, sent } = session();
+      relaySession.start(T0);
+      relaySession.receive(welcome(sent, { heartbeatIntervalMs: 0xffff_ffff, maxImageBytes: 0xffff_ffff }).datagram, T0);
+      assert.equal(relaySession.limits.heartbeatIntervalMs, MAX_HEARTBEAT_INTERVAL_MS);
+      assert.equal(relaySession.limits.maxImageBytes, MAX_IMAGE_BYTES);
+    });
+
+    it('reports a refusal that answers its Join, and ignores one that does not', () => {
+      const { relaySession, sent } = session();
+      relaySession.start(T0);
+      const join = sent[0];
+      assert.ok(join?.type === PacketType.Join);
+      assert.deepEqual(relaySession.receive(errorDatagram(ErrorCode.NameTaken, undefined), T0), { kind: 'none' });
+      const signal = relaySession.receive(errorDatagram(ErrorCode.NameTaken, undefined, Uint8Array.from(join.body.clientNonce)), T0);
+      assert.deepEqual(signal, { kind: 'refused', code: ErrorCode.NameTaken, name: 'name-taken', message: 'from the relay' });
+    });
+  });
+
+  describe('the end of a session', () => {
+    it('ends at once on a signed shutting-down, and ignores an unsigned one', () => {
+      const { relaySession, keys } = joined();
+      assert.deepEqual(relaySession.receive(errorDatagram(ErrorCode.ShuttingDown, undefined), T0 + 10), { kind: 'none' });
+      const signal: SessionSignal = relaySession.receive(errorDatagram(ErrorCode.ShuttingDown, keys), T0 + 10);
+      assert.equal(signal.kind === 'lost' && signal.reason, 'relay-shutdown');
+    });
+
+    it('starts a new session at once on a signed unknown-session (the relay ran out of sequence numbers)', () => {
+      const { relaySession, keys } = joined();
+      const signal = relaySession.receive(errorDatagram(ErrorCode.UnknownSession, keys), T0 + 10);
+      assert.equal(signal.kind === 'lost' && signal.reason, 'new-session');
+    });
+
+    it('asks with a heartbeat after an unsigned unknown-session, and rejoins only if no signed answer came within 300 ms', () => {
+      const { relaySession, sent } = joined();
+      const before = sent.length;
+      assert.deepEqual(relaySession.receive(errorDatagram(ErrorCode.UnknownSession, undefined), T0 + 10), { kind: 'none' });
+      assert.deepEqual(kinds(sent.slice(before)), [PacketType.Heartbeat]);
+      assert.deepEqual(relaySession.poll(T0 + 309), { kind: 'none' });
+      const signal = relaySession.poll(T0 + 310);
+      assert.equal(signal.kind === 'lost' && signal.reason, 'relay-restarted');
+    });
+
+    it('ends after three silent heartbeat intervals', () => {
+      const { relaySession } = joined();
+      for (let now = T0; now < T0 + 6000; now += 250) assert.notEqual(relaySession.poll(now).kind, 'lost');
+      const signal = relaySession.poll(T0 + 6000);
+      assert.equal(signal.kind === 'lost' && signal.reason, 'relay-silent');
+    });
+
+    it('joins again with a Join signed with the old session\'s key, naming its member id', () => {
+      const { relaySession, sent } = joined();
+      relaySession.start(T0 + 100);
+      const join = sent.at(-1);
+      assert.equal(join?.type, PacketType.Join);
+      assert.equal(join?.memberId, MEMBER);
+      assert.equal((join?.flags ?? 0) & Flag.Auth, Flag.Auth);
+      assert.equal(relaySession.channel, undefined);
+    });
+  });
+});

@@ -1,0 +1,202 @@
+/**
+ * One entry of the conversation as DOM: system lines, messages (text with safe links, images), the delivery
+ * status of own messages, day dividers and the grouping of a sender's consecutive messages. Builds elements only
+ * through dom.ts, so nothing from the network becomes markup.
+ */
+import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
+import { append, h, icon, replaceChildren, srOnly, type Child } from './dom';
+import { dayKey, formatBytes, formatDay, formatFullDate, formatPercent, formatTime, isoDate } from './format';
+
+/** Messages of one sender closer together than this share one name/time header. */
+const GROUP_GAP_MS = 5 * 60_000;
+/** Largest box an inline image is shown in (CSS px); narrower panels shrink it further, keeping the aspect. */
+const IMAGE_BOX = { width: 360, height: 280 } as const;
+
+type MessageEntry = Extract<EntryView, { kind: 'text' | 'image' }>;
+
+export interface Rendered {
+  entry: EntryView;
+  element: HTMLElement;
+  /** The delivery status element of an own message. */
+  delivery: HTMLElement | undefined;
+}
+
+export function timeOf(entry: EntryView): number {
+  return entry.kind === 'system' ? entry.at : entry.sentAt;
+}
+
+/** Whether `entry` joins the group of `previous` (same sender, same day, within a few minutes). */
+export function continues(previous: EntryView | undefined, entry: EntryView): boolean {
+  if (previous === undefined || previous.kind === 'system' || entry.kind === 'system') return false;
+  return (
+    previous.from === entry.from &&
+    previous.own === entry.own &&
+    entry.sentAt - previous.sentAt < GROUP_GAP_MS &&
+    entry.sentAt >= previous.sentAt &&
+    dayKey(previous.sentAt) === dayKey(entry.sentAt)
+  );
+}
+
+export function setContinued(element: HTMLElement, continued: boolean): void {
+  element.classList.toggle('entry--continued', continued);
+}
+
+export function dayDivider(ms: number): HTMLElement {
+  return h('div', { class: 'log__day' }, [h('span', {}, [formatDay(ms)])]);
+}
+
+function timeElement(ms: number): HTMLTimeElement {
+  return h('time', { class: 'entry__time', attrs: { datetime: isoDate(ms), title: formatFullDate(ms) } }, [formatTime(ms)]);
+}
+
+export function renderSystem(entry: Extract<EntryView, { kind: 'system' }>): HTMLElement {
+  return h('div', { class: `entry entry--system entry--${entry.tone}`, attrs: { 'data-entry-id': entry.id } }, [
+    entry.tone === 'info' ? null : icon('warning', 'icon entry__icon'),
+    h('span', { class: 'entry__text' }, [entry.text]),
+    timeElement(entry.at),
+  ]);
+}
+
+export function renderMessage(entry: MessageEntry, continued: boolean, roomEncrypted: boolean): Rendered {
+  const classes = ['entry', `entry--${entry.kind}`];
+  if (entry.own) classes.push('entry--own');
+  if (continued) classes.push('entry--continued');
+  const header = h('div', { class: 'entry__header' }, [
+    h('span', { class: 'entry__from', attrs: { title: entry.own ? entry.from : undefined } }, [entry.own ? 'You' : entry.from]),
+    entry.legacy
+      ? h('span', { class: 'tag', attrs: { title: 'Sent from a classic client: plain text, no delivery acknowledgements' } }, ['legacy'])
+      : null,
+    roomEncrypted && !entry.encrypted
+      ? h('span', { class: 'tag tag--warning', attrs: { title: 'This message was not end-to-end encrypted' } }, ['unencrypted'])
+      : null,
+    timeElement(entry.sentAt),
+  ]);
+  const bubble = h('div', { class: 'entry__bubble', attrs: { title: formatFullDate(entry.sentAt) } });
+  if (entry.kind === 'text') bubble.append(renderText(entry.text));
+  else append(bubble, renderImage(entry));
+  let delivery: HTMLElement | undefined;
+  if (entry.own) {
+    delivery = h('span', { class: 'entry__delivery' });
+    if (entry.delivery !== undefined) renderDelivery(delivery, entry, entry.delivery);
+  }
+  const element = h('div', { class: classes.join(' '), attrs: { 'data-entry-id': entry.id } }, [
+    header,
+    h('div', { class: 'entry__row' }, [bubble, delivery]),
+  ]);
+  return { entry, element, delivery };
+}
+
+/** Link text must look like a web address and parse as http(s); everything else stays text. */
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?'")\]}]+$/;
+
+function renderText(text: string): HTMLElement {
+  const body = h('div', { class: 'entry__text' });
+  let last = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    const start = match.index;
+    let url = match[0];
+    const trailing = TRAILING_PUNCTUATION.exec(url);
+    if (trailing !== null) url = url.slice(0, url.length - trailing[0].length);
+    const href = safeHref(url);
+    if (href === undefined) continue;
+    if (start > last) body.append(document.createTextNode(text.slice(last, start)));
+    body.append(h('a', { class: 'entry__link', attrs: { href, title: href } }, [url]));
+    last = start + url.length;
+  }
+  if (last < text.length) body.append(document.createTextNode(text.slice(last)));
+  return body;
+}
+
+function safeHref(candidate: string): string | undefined {
+  try {
+    const url = new URL(candidate);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function renderImage(entry: Extract<EntryView, { kind: 'image' }>): Child[] {
+  const { width, height, bytes, src } = entry.image;
+  const dims = `${Math.round(width)}×${Math.round(height)}`;
+  const scale = width > 0 && height > 0 ? Math.min(1, IMAGE_BOX.width / width, IMAGE_BOX.height / height) : 1;
+  const shownWidth = Math.max(1, Math.round(width * scale));
+  const shownHeight = Math.max(1, Math.round(height * scale));
+  const alt = `Image from ${entry.from}, ${dims}`;
+  let shown: HTMLElement;
+  if (src === undefined) {
+    // The saved file is gone (the disk quota) or not written yet: a box of the same size says so.
+    shown = h('span', { class: 'entry__image entry__image--missing', attrs: { role: 'img', 'aria-label': `${alt}, no longer saved` } }, [
+      'Image no longer saved',
+    ]);
+  } else {
+    const image = h('img', {
+      class: 'entry__image',
+      attrs: { alt, width: shownWidth, height: shownHeight, decoding: 'async', loading: 'lazy', draggable: 'false' },
+    });
+    // Only http(s) URLs pass the protocol guard and the CSP allows only the webview's own origin; set as a
+    // property, never through markup.
+    image.src = src;
+    shown = image;
+  }
+  const button = h('button', { class: 'entry__image-button', attrs: { type: 'button', title: 'Open full size in an editor tab' } }, [shown]);
+  return [button, h('div', { class: 'entry__caption' }, [`${dims} · ${formatBytes(bytes)}`])];
+}
+
+export function renderDelivery(target: HTMLElement, entry: MessageEntry, delivery: DeliveryView): void {
+  target.className = `entry__delivery entry__delivery--${delivery.state}`;
+  target.removeAttribute('title');
+  let children: Child[];
+  switch (delivery.state) {
+    case 'queued':
+      target.title = 'Waiting for the connection; it will be sent automatically';
+      children = ['queued'];
+      break;
+    case 'sending':
+      children =
+        entry.kind === 'image'
+          ? [
+              h('progress', {
+                class: 'entry__progress',
+                attrs: { max: 1, value: clamp01(delivery.progress), 'aria-label': 'Sending image' },
+              }),
+              h('span', {}, [`sending… ${formatPercent(delivery.progress)}`]),
+            ]
+          : ['sending…'];
+      break;
+    case 'delivered':
+      target.title = 'Delivered to the relay';
+      children = [h('span', { attrs: { 'aria-hidden': 'true' } }, ['✓']), srOnly('delivered')];
+      break;
+    case 'failed': {
+      const reason = delivery.reason ?? 'unknown error';
+      target.title = reason;
+      if (delivery.discarded === true) {
+        children = [h('span', {}, ['not sent']), srOnly(`: ${reason}`)];
+        break;
+      }
+      children = [
+        icon('warning', 'icon entry__icon'),
+        h('span', {}, ['failed']),
+        srOnly(`: ${reason}`),
+        ' — ',
+        h('button', { class: 'entry__retry', attrs: { type: 'button', title: `Send again (${reason})` } }, ['Retry']),
+        ' · ',
+        h('button', { class: 'entry__discard', attrs: { type: 'button', title: 'Do not send it: drop it from the queue' } }, ['Discard']),
+      ];
+      break;
+    }
+    default:
+      children = assertNever(delivery.state);
+  }
+  replaceChildren(target, children);
+}
+
+function clamp01(value: number): number {
+  return Math.min(1, Math.max(0, value));
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected value ${String(value)}`);
+}
