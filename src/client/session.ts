@@ -148,6 +148,7 @@ export class RelaySession {
     const action = liveness.poll(now);
     switch (action.kind) {
       case 'reconnect':
+        if (process.env.DBG) console.error(`DBG client ${this.#options.name} reconnect ${action.reason} t=${now}`);
         return { kind: 'lost', reason: action.reason, detail: action.reason === 'relay-silent' ? 'the relay stopped answering' : 'the relay restarted' };
       case 'heartbeat':
         this.#sendHeartbeat(now);

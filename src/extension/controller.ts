@@ -24,6 +24,12 @@ export interface JoinArguments {
   room?: string;
   /** The room passphrase; '' joins an open (unencrypted) room. Undefined: the stored one, else asked. */
   passphrase?: string;
+  /**
+   * Ask for the passphrase even when one is stored (the box starts with the stored one): after the relay said it
+   * does not open the room. The stored one is replaced only by what the user enters, never deleted on a remote
+   * party's word.
+   */
+  askPassphrase?: boolean;
 }
 
 const LAST_NAME_KEY = 'udpChat.lastName';
@@ -139,15 +145,15 @@ export class UdpChat extends Disposable {
     }
     const secretKey = passphraseSecretKey(relay.host, relay.port, room.value);
     const stored = await this.#context.secrets.get(secretKey);
-    const passphrase =
-      args.passphrase ??
-      stored ??
-      (await vscode.window.showInputBox({
+    const asked = (): Thenable<string | undefined> =>
+      vscode.window.showInputBox({
         title: `UDP Chat: Join ${room.value} (3/3)`,
         prompt: `Passphrase of room "${room.value}": the room is end-to-end encrypted with it. Leave empty for an open, unencrypted room.`,
+        value: stored,
         password: true,
         ignoreFocusOut: true,
-      }));
+      });
+    const passphrase = args.passphrase ?? (args.askPassphrase ? await asked() : (stored ?? (await asked())));
     if (passphrase === undefined) return false;
     await state.update(LAST_NAME_KEY, checkedName.value);
     await state.update(LAST_RELAY_KEY, formatHostPort(relay.host, relay.port));
@@ -155,10 +161,10 @@ export class UdpChat extends Disposable {
     if (passphrase) await this.#context.secrets.store(secretKey, passphrase);
     this.openChat();
     const params = { relayHost: relay.host, relayPort: relay.port, name: checkedName.value, room: room.value, passphrase };
-    return this.#connect(params, secretKey);
+    return this.#connect(params);
   }
 
-  async #connect(params: JoinParameters, secretKey: string): Promise<boolean> {
+  async #connect(params: JoinParameters): Promise<boolean> {
     const joining = this.session.join(params);
     let settled = false;
     joining.then(
@@ -176,11 +182,10 @@ export class UdpChat extends Disposable {
       if (!(error instanceof ChatClientError)) throw error;
       // Left (Cancel, Leave) or replaced by another Join while joining: the user asked for it, nothing to say.
       if (error.code === 'closed') return false;
-      if (error.code === 'wrong-passphrase' || error.code === 'passphrase-required') {
-        // A stored passphrase that no longer fits must not be tried again silently.
-        await this.#context.secrets.delete(secretKey);
+      if (isPassphraseRefusal(error.code)) {
+        // Not tried again silently, and not deleted either: the user's secret is theirs to replace.
         void vscode.window.showErrorMessage(`UDP Chat: ${error.message}`, 'Join Again').then((choice) => {
-          if (choice === 'Join Again') void this.join({ name: params.name, relay: formatHostPort(params.relayHost, params.relayPort), room: params.room });
+          if (choice === 'Join Again') void this.join({ ...this.#joinAgainArgumentsFor(params), askPassphrase: true });
         });
         return false;
       }
@@ -350,19 +355,19 @@ export class UdpChat extends Disposable {
   /** The same room, relay and name as last time (the passphrase from the keychain): Join asks for nothing else. */
   #joinAgainArguments(): JoinArguments {
     const params = this.session.parameters;
-    if (!params) return {};
+    return params ? this.#joinAgainArgumentsFor(params) : {};
+  }
+
+  #joinAgainArgumentsFor(params: JoinParameters): JoinArguments {
     return { name: params.name, relay: formatHostPort(params.relayHost, params.relayPort), room: params.room };
   }
 
   /** A rejoin the relay refused (the panel and the status bar say so too): one notification with Join Again. */
   #sessionOnFailed = (failure: SessionFailure): void => {
-    const { params } = failure;
-    if (failure.code === 'wrong-passphrase' || failure.code === 'passphrase-required') {
-      // The stored passphrase no longer opens the room: Join Again must ask for it.
-      void this.#context.secrets.delete(passphraseSecretKey(params.relayHost, params.relayPort, params.room));
-    }
-    void vscode.window.showErrorMessage(`UDP Chat: disconnected from ${params.room}: ${failure.message}`, 'Join Again').then((choice) => {
-      if (choice === 'Join Again') void this.join(this.#joinAgainArguments());
+    // After a passphrase refusal Join Again asks (starting from the stored one) rather than deleting it.
+    const askPassphrase = isPassphraseRefusal(failure.code);
+    void vscode.window.showErrorMessage(`UDP Chat: disconnected from ${failure.params.room}: ${failure.message}`, 'Join Again').then((choice) => {
+      if (choice === 'Join Again') void this.join({ ...this.#joinAgainArgumentsFor(failure.params), askPassphrase });
     });
   };
 
@@ -381,6 +386,10 @@ export class UdpChat extends Disposable {
       if (choice === 'Open Chat') this.openChat();
     });
   };
+}
+
+function isPassphraseRefusal(code: string): boolean {
+  return code === 'wrong-passphrase' || code === 'passphrase-required';
 }
 
 /** SecretStorage key of a room's passphrase: per relay and room, so different teams' rooms never mix. */

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { ChatImage } from '../client/client';
-import { saveReceivedImage } from '../files/save-image';
+import { saveReceivedImage, type ReceivedImageFile } from '../files/save-image';
 import { SaveQuota } from '../files/save-quota';
 
 export interface SessionImagesOptions {
@@ -21,14 +21,8 @@ export interface SessionImagesOptions {
   log: (level: 'warn', message: string) => void;
 }
 
-export interface SentImage {
-  id: string;
-  from: string;
-  sentAt: number;
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
+/** A copy of an image you send is saved like a received one: same fields, same checks. */
+export type SentImage = ReceivedImageFile;
 
 export class SessionImages {
   readonly #options: SessionImagesOptions;

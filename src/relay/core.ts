@@ -150,6 +150,7 @@ export class RelayCore {
     const claimed = roster.sessions.get(packet.memberId);
     if (!claimed) {
       roster.count('drop-unknown-member');
+      if (process.env.DBG) console.error(`DBG relay unknown-member type=${packet.type} id=${packet.memberId} flags=${packet.flags} from ${host}:${port} known=${[...roster.sessions.values()].map((s) => s.member.name + ':' + s.member.id + '@' + s.member.port).join(',')} t=${now}`);
       if (packet.type === PacketType.Heartbeat || packet.type === PacketType.Ack || packet.flags & Flag.Reliable) {
         roster.replyError(host, port, ErrorCode.UnknownSession, 'this relay does not know your session; join again', ZERO_NONCE, now);
       }

@@ -304,9 +304,10 @@ describe('ChatSession (the panel-side conversation)', () => {
       assert.equal(failures.length, 1);
       assert.equal(failures[0]?.code, 'passphrase-required');
       assert.equal(failures[0]?.params.room, 'general');
-      const lines = systemLines(posted, 'error');
-      assert.equal(lines.length, 1, lines.join(' | '));
-      assert.match(lines[0] ?? '', /encrypted.*Join again/);
+      const lines = entries(posted).flatMap((entry) => (entry.kind === 'system' && /is encrypted/.test(entry.text) ? [entry] : []));
+      assert.equal(lines.length, 1, lines.map((line) => line.text).join(' | '));
+      assert.equal(lines[0]?.kind === 'system' && lines[0].tone, 'error');
+      assert.match(lines[0]?.text ?? '', /encrypted.*Join again/);
     });
 
     it('settles what was waiting for delivery, as failed', async () => {

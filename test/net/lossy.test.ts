@@ -108,11 +108,13 @@ describe('reliable delivery through a lossy, duplicating, reordering network', f
   });
 
   it('delivers images intact, one over 64 KB and several at once among texts', async () => {
-    const { clients } = await lossyRoom(3, ['alice', 'bob']);
-    const [alice, bob] = clients as [ChatClient, ChatClient];
+    // Encoded before anyone joins: it keeps the event loop (relay and clients alike) busy for a second or more,
+    // and a relay that wakes from that to find a member silent for its whole timeout evicts it.
     const large = await makeImageBytes(1600, 1200, 'image/jpeg', 90);
     assert.ok(large.length > 64 * 1024, `fixture is ${large.length} bytes`);
     const small = await Promise.all([11, 12, 13].map((seed) => makeImageBytes(320, 240, 'image/jpeg', 80, seed)));
+    const { clients } = await lossyRoom(3, ['alice', 'bob']);
+    const [alice, bob] = clients as [ChatClient, ChatClient];
     const images: ChatImage[] = [];
     bob.on('image', (image) => images.push(image));
     const atBob = receivedTexts(bob);
@@ -136,12 +138,13 @@ describe('reliable delivery through a lossy, duplicating, reordering network', f
   });
 
   it('ends every sent message in the delivered state, and none ever failed', async () => {
+    const image = await makeImageBytes(640, 480, 'image/jpeg', 80, 21); // before joining: see the test above
     const { clients } = await lossyRoom(4, ['alice', 'bob']);
     const [alice, bob] = clients as [ChatClient, ChatClient];
     const updates = collect(alice, 'delivery');
     const atBob = receivedTexts(bob);
     const ids = texts(150, 'tracked').map((text) => alice.sendText(text));
-    ids.push(alice.sendImage({ data: await makeImageBytes(640, 480, 'image/jpeg', 80, 21), width: 640, height: 480, format: ImageFormat.Jpeg }));
+    ids.push(alice.sendImage({ data: image, width: 640, height: 480, format: ImageFormat.Jpeg }));
     await until(() => alice.pending().length === 0, 'alice has nothing pending', DELIVERY_WAIT_MS);
     const last = new Map<string, DeliveryUpdate['state']>();
     for (const [update] of updates) last.set(update.id, update.state);

@@ -39,7 +39,7 @@ export class ReliableChannel<T> {
     return this.#sender.exhausted;
   }
 
-  /** Nothing queued and nothing unacknowledged. */
+  /** Nothing queued and nothing the peer has not delivered. */
   get idle(): boolean {
     return this.#sender.idle;
   }
@@ -58,6 +58,7 @@ export class ReliableChannel<T> {
       lossPercent: sent.sent === 0 ? 0 : (sent.retransmitted / sent.sent) * 100,
       timeouts: sent.timeouts,
       inFlight: sent.inFlight,
+      selectivelyAcked: sent.selectivelyAcked,
       queued: sent.queued,
       queuedBytes: sent.queuedBytes,
       peerWindow: sent.peerWindow,
@@ -106,8 +107,9 @@ export class ReliableChannel<T> {
   }
 
   /**
-   * Items not yet acknowledged, with their tickets: in flight first (in seq order), then queued (in the order given
-   * to send()), so an edge can re-send them on a new channel after reconnecting.
+   * Items the peer has not delivered, with their tickets: sent ones first (in seq order, the selectively acknowledged
+   * among them, which the peer's receiver loses if it goes), then queued (in the order given to send()), so an edge
+   * can re-send them on a new channel after reconnecting and nothing the old receiver held out of order is lost.
    */
   unacknowledged(): UnacknowledgedItem<T>[] {
     return this.#sender.unacknowledged();

@@ -1,7 +1,12 @@
 /**
  * The sending half of a channel: queues items by priority, numbers them as they enter the window, resends what
- * loss detection or the retransmission timer says is lost, and reports each ticket once it is acknowledged. It
- * probes a peer that advertises a zero window. Time is an argument; the channel keeps it from stepping back.
+ * loss detection or the retransmission timer says is lost, and reports each ticket once the peer has delivered it
+ * (its cumulative point passed it). It probes a peer that advertises a zero window. Time is an argument; the channel
+ * keeps it from stepping back.
+ *
+ * A selective ack only says the peer holds a datagram out of order: it is not resent, but it stays the sender's
+ * until the cumulative point passes it, because a receiver that goes away (a new session, a restarted peer) loses
+ * what it held. So `unacknowledged()` still lists it and its ticket is not yet reported.
  */
 import { MAX_ACK_RANGES } from '../codec';
 import type { AckBody } from '../types';
@@ -17,7 +22,7 @@ import { MAX_SEQUENCE, isSequenceNumber, type ReliabilityTuning } from './tuning
 export interface SenderCallbacks<T> {
   /** Put a data datagram with this seq on the wire. */
   transmit(seq: number, item: T, isRetransmission: boolean): void;
-  /** An item given to send() is acknowledged by the peer (once per ticket). */
+  /** An item given to send() was delivered by the peer: its cumulative ack covers it (once per ticket). */
   acknowledged?(ticket: number): void;
 }
 
@@ -30,7 +35,7 @@ export interface UnacknowledgedItem<T> {
 /** The counters the sender keeps (ChannelStats says what each means). */
 export type SenderCounts = Pick<
   ChannelStats,
-  'sent' | 'retransmitted' | 'timeouts' | 'inFlight' | 'queued' | 'queuedBytes' | 'peerWindow' | 'acksReceived' | 'acksIgnored'
+  'sent' | 'retransmitted' | 'timeouts' | 'inFlight' | 'selectivelyAcked' | 'queued' | 'queuedBytes' | 'peerWindow' | 'acksReceived' | 'acksIgnored'
 >;
 
 export class ReliableSender<T> {
@@ -42,6 +47,11 @@ export class ReliableSender<T> {
   #transmissionCount = 0;
   /** Unacknowledged datagrams by seq. */
   readonly #inFlight = new SequenceWindow<Outstanding<T>>();
+  /**
+   * Selectively acknowledged datagrams above the peer's cumulative point, by seq: out of the window (never resent)
+   * but not yet delivered by the peer. At most 2 × sendWindowPackets (see #fillWindow).
+   */
+  readonly #held = new Map<number, Outstanding<T>>();
   #peerWindow: number;
   /** The highest cumulative point the peer reported: window updates from older (reordered) acks are ignored. */
   #peerCumulative = 0;
@@ -78,9 +88,9 @@ export class ReliableSender<T> {
     return this.#nextSeq - 1 >= this.#tuning.sequenceHighWater;
   }
 
-  /** Nothing queued and nothing unacknowledged. */
+  /** Nothing queued and nothing the peer has not delivered. */
   get idle(): boolean {
-    return this.#queue.count === 0 && this.#inFlight.size === 0;
+    return this.#queue.count === 0 && this.#inFlight.size === 0 && this.#held.size === 0;
   }
 
   /** The sender's part of ChannelStats. */
@@ -90,6 +100,7 @@ export class ReliableSender<T> {
       retransmitted: this.#retransmitted,
       timeouts: this.#timeouts,
       inFlight: this.#inFlight.size,
+      selectivelyAcked: this.#held.size,
       queued: this.#queue.count,
       queuedBytes: this.#queue.bytes,
       peerWindow: this.#peerWindow,
@@ -119,6 +130,7 @@ export class ReliableSender<T> {
       this.#acksIgnored++;
       return;
     }
+    const cumulative = Math.max(this.#peerCumulative, ack.cumulative);
     const acknowledged = this.#removeAcknowledged(ack);
     let progress = acknowledged.length > 0;
     if (ack.cumulative >= this.#peerCumulative) {
@@ -134,7 +146,29 @@ export class ReliableSender<T> {
     this.#retransmitLost(now);
     this.#fillWindow(now);
     this.#updateTimer(now, progress);
-    this.#reportAcknowledged(acknowledged);
+    this.#reportAcknowledged(this.#delivered(acknowledged, cumulative));
+  }
+
+  /**
+   * Of the datagrams an ack just took out of the window, holds those above the peer's cumulative point; returns
+   * those at or below it, with every held one it now passes, in seq order.
+   */
+  #delivered(acknowledged: readonly Outstanding<T>[], cumulative: number): Outstanding<T>[] {
+    const delivered: Outstanding<T>[] = [];
+    for (const entry of acknowledged) {
+      if (entry.seq <= cumulative) delivered.push(entry);
+      else this.#held.set(entry.seq, entry);
+    }
+    if (this.#held.size === 0) return delivered;
+    let released = false;
+    for (const [seq, entry] of this.#held) {
+      if (seq > cumulative) continue;
+      this.#held.delete(seq);
+      delivered.push(entry);
+      released = true;
+    }
+    if (released) delivered.sort((a, b) => a.seq - b.seq);
+    return delivered;
   }
 
   /**
@@ -173,17 +207,26 @@ export class ReliableSender<T> {
     return this.#loss.deadline;
   }
 
-  /** In flight first (in seq order), then queued (in the order given to send()). */
+  /**
+   * What the peer has not delivered: in flight and selectively acknowledged (together, in seq order), then queued
+   * (in the order given to send()).
+   */
   unacknowledged(): UnacknowledgedItem<T>[] {
     const summary = ({ ticket, item, priority }: Queued<T>): UnacknowledgedItem<T> => ({ ticket, item, priority });
-    const inFlight = this.#inFlight.oldest().map(summary);
-    return [...inFlight, ...this.#queue.inSendOrder().map(summary)];
+    const sent = this.#inFlight.oldest();
+    if (this.#held.size > 0) {
+      sent.push(...this.#held.values());
+      sent.sort((a, b) => a.seq - b.seq);
+    }
+    return [...sent.map(summary), ...this.#queue.inSendOrder().map(summary)];
   }
 
   /** Moves queued items into the window while it has room: urgent first, then normal, then bulk. */
   #fillWindow(now: number): void {
     const limit = Math.min(this.#tuning.sendWindowPackets, this.#peerWindow);
-    while (this.#inFlight.size < limit && this.#enterWindow(now)) {
+    // A peer that selectively acks without ever delivering gets no more than another window's worth kept for it.
+    const heldLimit = 2 * this.#tuning.sendWindowPackets;
+    while (this.#inFlight.size < limit && this.#inFlight.size + this.#held.size < heldLimit && this.#enterWindow(now)) {
       // each pass transmitted one new datagram
     }
   }

@@ -16,6 +16,8 @@ export interface ChannelStats {
   /** Retransmission timer expiries. */
   timeouts: number;
   inFlight: number;
+  /** Datagrams the peer acknowledged selectively but has not delivered yet (its cumulative point is below them). */
+  selectivelyAcked: number;
   queued: number;
   queuedBytes: number;
   /** The window the peer last advertised. */

@@ -11,6 +11,7 @@ const MEMBER = 42;
 /** A session whose datagrams are kept in `sent`, decoded. */
 function session(options: Partial<ConstructorParameters<typeof RelaySession>[1]> = {}) {
   const sent: Packet[] = [];
+  const acknowledged: number[] = [];
   const relaySession = new RelaySession(
     {
       send: (datagram) => {
@@ -19,11 +20,11 @@ function session(options: Partial<ConstructorParameters<typeof RelaySession>[1]>
         sent.push(decoded.value);
       },
       deliver: () => {},
-      acknowledged: () => {},
+      acknowledged: (ticket) => acknowledged.push(ticket),
     },
     { name: 'alice', room: 'general', log: () => {}, ...options },
   );
-  return { relaySession, sent };
+  return { relaySession, sent, acknowledged };
 }
 
 /** The relay's side of the handshake: a Welcome answering the last Join, signed with the keys it derives. */
@@ -143,6 +144,21 @@ describe('client/session', () => {
       for (let now = T0; now < T0 + 6000; now += 250) assert.notEqual(relaySession.poll(now).kind, 'lost');
       const signal = relaySession.poll(T0 + 6000);
       assert.equal(signal.kind === 'lost' && signal.reason, 'relay-silent');
+    });
+
+    it('reports a fragment delivered only once the relay acknowledges it cumulatively, not when it holds it out of order', () => {
+      const { relaySession, keys, acknowledged } = joined();
+      const channel = relaySession.channel;
+      assert.ok(channel);
+      const fragment = { type: PacketType.Text, flags: Flag.Reliable, memberId: 0, messageId: 1n, fragmentIndex: 0, fragmentCount: 1, chunk: new Uint8Array(4) } as const;
+      const tickets = [1, 2, 3].map(() => channel.send({ ...fragment }, 40, 'normal', T0));
+      const ack = (cumulative: number, ranges: { first: number; last: number }[]): Uint8Array =>
+        signDatagram(encodeControl({ ...controlHeader(PacketType.Ack, MEMBER), flags: Flag.Auth, body: { cumulative, window: 512, delayMs: 0, ranges } }), keys.downstream);
+      relaySession.receive(ack(0, [{ first: 2, last: 3 }]), T0 + 5);
+      // Had the outbox been told now, a rejoin before seq 1 arrived would lose what the old relay channel held.
+      assert.deepEqual(acknowledged, []);
+      relaySession.receive(ack(3, []), T0 + 6);
+      assert.deepEqual(acknowledged, tickets);
     });
 
     it('joins again with a Join signed with the old session\'s key, naming its member id', () => {

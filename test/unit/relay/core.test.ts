@@ -172,6 +172,30 @@ describe('relay/core', () => {
     });
   });
 
+  describe('a member that resumes its session', () => {
+    it('gives a resuming member what it held out of order on its old session, in order and once', () => {
+      const net = new CoreNet();
+      const ann = net.joined('ann');
+      const bob = net.joined('bob');
+      let lost = 0;
+      net.lose = (datagram, peer) => {
+        if (peer !== ann || peekType(datagram) !== PacketType.Text || lost > 0) return false;
+        lost++;
+        return true;
+      };
+      for (const text of ['t1', 't2', 't3']) bob.sendText(text, net.now);
+      net.flush();
+      assert.equal(lost, 1, 't1 was lost');
+      assert.equal(ann.channel?.stats.buffered, 2, 'ann holds t2 and t3 out of order, and said so');
+      assert.deepEqual(ann.texts(), []);
+      ann.join(); // a resumption before t1 was resent: ann's new channel starts empty
+      net.flush();
+      ann.heartbeat();
+      net.flush();
+      assert.deepEqual(ann.texts(), ['t1', 't2', 't3']);
+    });
+  });
+
   describe('errors it signs', () => {
     it('answers a heartbeat of a member it knows with a signed heartbeat ack', () => {
       const net = new CoreNet();

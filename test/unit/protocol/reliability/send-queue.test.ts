@@ -60,16 +60,18 @@ describe('reliability send queue', () => {
   });
 
   describe('what is left', () => {
-    it('lists what is unacknowledged, in flight first and then queued in the order given, with tickets', () => {
+    it('lists what the peer has not delivered: sent ones in seq order, selectively acked included, then queued in the order given', () => {
       const { channel } = recordingChannel({ sendWindowPackets: 2 });
       channel.send('a', 1, 'normal', 0);
       channel.send('b', 1, 'normal', 0);
       channel.send('c', 1, 'bulk', 0);
       channel.send('d', 1, 'urgent', 0);
       channel.send('e', 1, 'normal', 0);
-      channel.receiveAck(ackOf(0, [[2, 2]]), 5); // b arrived; d (urgent) takes its place in the window
+      // b arrived out of order (the peer holds it, a is missing); d (urgent) takes its place in the window.
+      channel.receiveAck(ackOf(0, [[2, 2]]), 5);
       assert.deepEqual(channel.unacknowledged(), [
         { ticket: 1, item: 'a', priority: 'normal' },
+        { ticket: 2, item: 'b', priority: 'normal' },
         { ticket: 4, item: 'd', priority: 'urgent' },
         { ticket: 3, item: 'c', priority: 'bulk' },
         { ticket: 5, item: 'e', priority: 'normal' },

@@ -22,10 +22,34 @@ describe('reliability sender', () => {
       const { channel, acknowledged } = recordingChannel();
       const tickets = sendMany(channel, 3, 0);
       assert.deepEqual(tickets, [1, 2, 3]);
-      channel.receiveAck(ackOf(0, [[2, 2]]), 5);
+      channel.receiveAck(ackOf(1), 5);
       channel.receiveAck(ackOf(3), 6);
       channel.receiveAck(ackOf(3), 7);
-      assert.deepEqual(acknowledged, [2, 1, 3]);
+      assert.deepEqual(acknowledged, [1, 2, 3]);
+    });
+
+    it('reports a selectively acked ticket only once the cumulative point passes it', () => {
+      const { channel, acknowledged } = recordingChannel();
+      sendMany(channel, 3, 0);
+      channel.receiveAck(ackOf(0, [[2, 3]]), 5);
+      assert.deepEqual(acknowledged, [], 'the peer holds 2 and 3 but has not delivered them');
+      assert.deepEqual([channel.stats.inFlight, channel.stats.selectivelyAcked, channel.idle], [1, 2, false]);
+      channel.receiveAck(ackOf(3), 6);
+      assert.deepEqual(acknowledged, [1, 2, 3]);
+      assert.deepEqual([channel.stats.selectivelyAcked, channel.idle], [0, true]);
+    });
+
+    it('never resends a selectively acked datagram, yet still lists it as unacknowledged', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      sendMany(channel, 3, 0);
+      channel.receiveAck(ackOf(0, [[2, 3]]), 5);
+      for (let now = 100; now <= 5000; now += 100) channel.poll(now);
+      assert.ok(retransmittedSeqs().length > 0, 'the missing datagram was resent');
+      assert.deepEqual([...new Set(retransmittedSeqs())], [1]);
+      assert.deepEqual(
+        channel.unacknowledged().map((entry) => entry.item),
+        ['normal-0', 'normal-1', 'normal-2'],
+      );
     });
 
     it('reports every acknowledged ticket of an ack although the callback throws on the first', () => {
@@ -224,8 +248,12 @@ describe('reliability sender', () => {
         ]),
         5,
       );
-      assert.deepEqual(acknowledged, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      assert.equal(channel.stats.inFlight, 1);
+      assert.deepEqual(acknowledged, [1, 2], 'delivered: the cumulative point');
+      assert.deepEqual([channel.stats.inFlight, channel.stats.selectivelyAcked], [1, 7]);
+      channel.receiveAck(ackOf(10, [[5, 8]]), 6);
+      channel.receiveAck(ackOf(10), 7);
+      assert.deepEqual(acknowledged, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.deepEqual([channel.stats.inFlight, channel.stats.selectivelyAcked], [0, 0]);
     });
 
     it('reads no more than MAX_ACK_RANGES ranges from one ack', () => {
@@ -235,7 +263,8 @@ describe('reliability sender', () => {
       const ranges: [number, number][] = [];
       for (let seq = 2; seq <= 2 * MAX_ACK_RANGES + 16; seq += 2) ranges.push([seq, seq]);
       channel.receiveAck(ackOf(0, ranges), 5);
-      assert.equal(acknowledged.length, MAX_ACK_RANGES);
+      assert.equal(channel.stats.selectivelyAcked, MAX_ACK_RANGES);
+      assert.deepEqual(acknowledged, []);
     });
 
     it('is unharmed by a stale ack arriving after a newer one', () => {
