@@ -60,6 +60,16 @@ export class Liveness {
     return true;
   }
 
+  /**
+   * The client itself did not run for the `ms` before `now` (a blocked event loop): what the relay sent meanwhile
+   * is still unread, so that time counts neither as the relay's silence nor as time to disprove an unknown-session.
+   */
+  excuse(ms: number, now: number): void {
+    if (!(ms > 0)) return;
+    this.#lastHeardAt = Math.min(now, this.#lastHeardAt + ms);
+    if (this.#unknownSessionAt !== undefined) this.#unknownSessionAt = Math.min(now, this.#unknownSessionAt + ms);
+  }
+
   /** Records a heartbeat sent at `now`. */
   heartbeatSent(now: number): void {
     const quiet = now - this.#lastHeardAt > this.#intervalMs;

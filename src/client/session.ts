@@ -148,7 +148,6 @@ export class RelaySession {
     const action = liveness.poll(now);
     switch (action.kind) {
       case 'reconnect':
-        if (process.env.DBG) console.error(`DBG client ${this.#options.name} reconnect ${action.reason} t=${now}`);
         return { kind: 'lost', reason: action.reason, detail: action.reason === 'relay-silent' ? 'the relay stopped answering' : 'the relay restarted' };
       case 'heartbeat':
         this.#sendHeartbeat(now);
@@ -161,6 +160,11 @@ export class RelaySession {
     const due = channel.nextWakeup();
     if (due !== undefined && due <= now) channel.poll(now);
     return NONE;
+  }
+
+  /** The client did not run for the `ms` before `now` (see Liveness.excuse). */
+  excuseStall(ms: number, now: number): void {
+    this.#liveness?.excuse(ms, now);
   }
 
   /** When `poll` next has work to do (ms), or undefined. */

@@ -43,8 +43,8 @@ export type ChatSessionEvents = {
   /** A message for the panel. */
   post: [message: HostMessage];
   connection: [state: ConnectionState, detail: string];
-  /** A message from someone else arrived (for notifications while the panel is hidden). */
-  incoming: [from: string, preview: string];
+  /** A message from someone else arrived (for notifications while the panel is hidden); no text: an image. */
+  incoming: [from: string, text: string | undefined];
   /** Emitted once per failure, after the panel and the connection state say so. */
   failed: [failure: SessionFailure];
 };

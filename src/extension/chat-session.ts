@@ -280,7 +280,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       maxReceivedPixels: () => this.#maxReceivedPixels(),
       members: () => this.#members(),
       post: (message) => this.#post(message),
-      notify: (from, preview) => this.emit('incoming', from, preview),
+      notify: (from, text) => this.emit('incoming', from, text),
     });
     client.on('delivery', (update) => this.#onDelivery(update));
     client.on('error', (problem) => {

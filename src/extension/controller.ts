@@ -13,6 +13,7 @@ import { ChatPanel, type PanelActions } from './chat-panel';
 import { ChatSession, type JoinParameters, type SessionFailure } from './chat-session';
 import { COMMANDS, IMAGE_EXTENSIONS } from './commands';
 import { Disposable } from './dispose';
+import { FILE_NAME_MAX_CHARS, incomingNotice, NAME_MAX_CHARS, plainText, quoted, REASON_MAX_CHARS } from './plain-text';
 import { isLocalHost, RelayHost, RelayHostError } from './relay-host';
 import { readSettings } from './settings';
 import { StatusBar } from './status-bar';
@@ -140,7 +141,7 @@ export class UdpChat extends Disposable {
     const room = checkRoom(args.room ?? settings.room);
     if (!relay.ok || !checkedName.ok || !room.ok) {
       const reason = !relay.ok ? relay.reason : !checkedName.ok ? checkedName.reason : !room.ok ? room.reason : '';
-      void vscode.window.showErrorMessage(`UDP Chat: cannot join: ${reason}.`);
+      void vscode.window.showErrorMessage(`UDP Chat: cannot join: ${plainText(reason, REASON_MAX_CHARS)}.`);
       return false;
     }
     const secretKey = passphraseSecretKey(relay.host, relay.port, room.value);
@@ -184,12 +185,14 @@ export class UdpChat extends Disposable {
       if (error.code === 'closed') return false;
       if (isPassphraseRefusal(error.code)) {
         // Not tried again silently, and not deleted either: the user's secret is theirs to replace.
-        void vscode.window.showErrorMessage(`UDP Chat: ${error.message}`, 'Join Again').then((choice) => {
+        void vscode.window.showErrorMessage(`UDP Chat: ${plainText(error.message, REASON_MAX_CHARS)}`, 'Join Again').then((choice) => {
           if (choice === 'Join Again') void this.join({ ...this.#joinAgainArgumentsFor(params), askPassphrase: true });
         });
         return false;
       }
-      void vscode.window.showErrorMessage(`UDP Chat: could not join ${params.room}: ${error.message}`);
+      void vscode.window.showErrorMessage(
+        `UDP Chat: could not join ${plainText(params.room, NAME_MAX_CHARS)}: ${plainText(error.message, REASON_MAX_CHARS)}`,
+      );
       return false;
     }
   }
@@ -235,7 +238,7 @@ export class UdpChat extends Disposable {
   }
 
   async #sendOneImage(file: string): Promise<string | undefined> {
-    const label = path.basename(file);
+    const label = quoted(path.basename(file), FILE_NAME_MAX_CHARS);
     return vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `UDP Chat: ${label}`, cancellable: false },
       async (progress) => {
@@ -252,13 +255,15 @@ export class UdpChat extends Disposable {
             }
           });
           if (delivery.state === 'failed') {
-            void vscode.window.showErrorMessage(`UDP Chat: ${label} was not delivered: ${delivery.reason ?? 'unknown reason'}.`);
+            void vscode.window.showErrorMessage(
+              `UDP Chat: ${label} was not delivered: ${plainText(delivery.reason ?? 'unknown reason', REASON_MAX_CHARS)}.`,
+            );
           }
           return id;
         } catch (error) {
           const reason = error instanceof ImageError || error instanceof ChatClientError ? error.message : String(error);
           this.log.error(`sending ${file}: ${reason}`);
-          void vscode.window.showErrorMessage(`UDP Chat: cannot send ${label}: ${reason}`);
+          void vscode.window.showErrorMessage(`UDP Chat: cannot send ${label}: ${plainText(reason, REASON_MAX_CHARS)}`);
           return undefined;
         }
       },
@@ -278,7 +283,7 @@ export class UdpChat extends Disposable {
     } catch (error) {
       const reason = error instanceof RelayHostError ? error.message : String(error);
       this.log.error(reason);
-      void vscode.window.showErrorMessage(`UDP Chat: ${reason}`);
+      void vscode.window.showErrorMessage(`UDP Chat: ${plainText(reason, REASON_MAX_CHARS)}`);
       return false;
     }
   }
@@ -324,7 +329,7 @@ export class UdpChat extends Disposable {
               if (choice === 'Join') void this.join();
             });
           } else {
-            void vscode.window.showErrorMessage(`UDP Chat: ${(error as Error).message}`);
+            void vscode.window.showErrorMessage(`UDP Chat: ${plainText((error as Error).message, REASON_MAX_CHARS)}`);
           }
         }
       },
@@ -341,7 +346,9 @@ export class UdpChat extends Disposable {
       },
       openLink: (url) => {
         // A link from the network is opened only when the user says so, and only by the OS's browser.
-        void vscode.window.showWarningMessage(`Open this link from the chat?`, { modal: true, detail: url }, 'Open Link').then((choice) => {
+        // The host as the browser will reach it (IDN in punycode), so a look-alike domain shows as what it is.
+        const detail = `${url}\n\nHost: ${new URL(url).host}`;
+        void vscode.window.showWarningMessage(`Open this link from the chat?`, { modal: true, detail }, 'Open Link').then((choice) => {
           if (choice === 'Open Link') void vscode.env.openExternal(vscode.Uri.parse(url, true));
         });
       },
@@ -366,12 +373,14 @@ export class UdpChat extends Disposable {
   #sessionOnFailed = (failure: SessionFailure): void => {
     // After a passphrase refusal Join Again asks (starting from the stored one) rather than deleting it.
     const askPassphrase = isPassphraseRefusal(failure.code);
-    void vscode.window.showErrorMessage(`UDP Chat: disconnected from ${failure.params.room}: ${failure.message}`, 'Join Again').then((choice) => {
+    const room = plainText(failure.params.room, NAME_MAX_CHARS);
+    const why = plainText(failure.message, REASON_MAX_CHARS);
+    void vscode.window.showErrorMessage(`UDP Chat: disconnected from ${room}: ${why}`, 'Join Again').then((choice) => {
       if (choice === 'Join Again') void this.join({ ...this.#joinAgainArgumentsFor(failure.params), askPassphrase });
     });
   };
 
-  #sessionOnIncoming = (from: string, preview: string): void => {
+  #sessionOnIncoming = (from: string, text: string | undefined): void => {
     const mode = readSettings().notifications;
     const panel = ChatPanel.current;
     if (mode === 'never' || (mode === 'whenHidden' && panel?.visible)) return;
@@ -379,10 +388,10 @@ export class UdpChat extends Disposable {
     const now = Date.now();
     if (now - this.#lastNotifiedAt < NOTIFY_INTERVAL_MS) return;
     this.#lastNotifiedAt = now;
-    const more = this.#unnotified > 1 ? ` (+${this.#unnotified - 1} more)` : '';
+    const more = this.#unnotified - 1;
     this.#unnotified = 0;
-    const text = preview.length > 120 ? `${preview.slice(0, 117)}…` : preview;
-    void vscode.window.showInformationMessage(`${from}: ${text}${more}`, 'Open Chat').then((choice) => {
+    // The sender and the text are the peer's: quoted in a fixed text, with no syntax a notification would render.
+    void vscode.window.showInformationMessage(incomingNotice(from, text, more), 'Open Chat').then((choice) => {
       if (choice === 'Open Chat') this.openChat();
     });
   };

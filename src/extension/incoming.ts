@@ -17,8 +17,8 @@ export interface IncomingOptions {
   maxReceivedPixels: () => number;
   members: () => MemberView[];
   post: (message: HostMessage) => void;
-  /** A message from someone else was shown (for notifications while the panel is hidden). */
-  notify: (from: string, preview: string) => void;
+  /** A message from someone else was shown (for notifications while the panel is hidden); no text: an image. */
+  notify: (from: string, text: string | undefined) => void;
 }
 
 /** Attaches the listeners for what `client` receives; they go when the client's listeners are removed. */
@@ -89,5 +89,5 @@ async function onImage(image: ChatImage, options: IncomingOptions): Promise<void
     legacy: image.legacy,
     encrypted: image.encrypted,
   });
-  options.notify(image.from, 'sent an image');
+  options.notify(image.from, undefined);
 }

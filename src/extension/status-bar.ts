@@ -6,6 +6,7 @@ import { Disposable } from './dispose';
 import type { HostedRelay, RelayHost } from './relay-host';
 import { formatHostPort } from '../protocol/address';
 import { COMMANDS } from './commands';
+import { NAME_MAX_CHARS, plainText, REASON_MAX_CHARS } from './plain-text';
 
 export class StatusBar extends Disposable {
   readonly #relayItem: vscode.StatusBarItem;
@@ -59,9 +60,11 @@ export class StatusBar extends Disposable {
     item.accessibilityInformation = { label: `UDP Chat relay hosted on port ${relay.port}, ${members}`, role: 'button' };
   }
 
-  #renderChat(state: ConnectionState, detail: string): void {
+  #renderChat(state: ConnectionState, rawDetail: string): void {
     const item = this.#chatItem;
-    const room = this.#session.parameters?.room ?? 'UDP Chat';
+    // The detail may be a relay's words: no `$(icon)` or link syntax of theirs reaches the item.
+    const detail = plainText(rawDetail, REASON_MAX_CHARS);
+    const room = plainText(this.#session.parameters?.room ?? 'UDP Chat', NAME_MAX_CHARS);
     item.command = COMMANDS.openChat;
     switch (state) {
       case 'disconnected':

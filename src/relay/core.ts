@@ -127,6 +127,15 @@ export class RelayCore {
     if (session.channel) roster.wake(session.channel.nextWakeup());
   }
 
+  /**
+   * The relay itself did not run for the `stalledMs` before `now` (its timer fired that late: the process was
+   * blocked). What members sent meanwhile waits unread in the socket, so that time does not count as their silence:
+   * without this, the first poll after a stall would evict members whose heartbeats are still queued.
+   */
+  excuseStall(stalledMs: number, now: number): void {
+    this.#roster.membership.excuseSilence(stalledMs, now);
+  }
+
   /** Runs what is due at `now` (evictions, validation deadlines, channel timers); returns the next deadline. */
   poll(now: number): number | undefined {
     this.#now = now;
@@ -150,7 +159,6 @@ export class RelayCore {
     const claimed = roster.sessions.get(packet.memberId);
     if (!claimed) {
       roster.count('drop-unknown-member');
-      if (process.env.DBG) console.error(`DBG relay unknown-member type=${packet.type} id=${packet.memberId} flags=${packet.flags} from ${host}:${port} known=${[...roster.sessions.values()].map((s) => s.member.name + ':' + s.member.id + '@' + s.member.port).join(',')} t=${now}`);
       if (packet.type === PacketType.Heartbeat || packet.type === PacketType.Ack || packet.flags & Flag.Reliable) {
         roster.replyError(host, port, ErrorCode.UnknownSession, 'this relay does not know your session; join again', ZERO_NONCE, now);
       }

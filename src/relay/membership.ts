@@ -192,6 +192,12 @@ export class MembershipTable {
     return member ? this.#remove(member) : undefined;
   }
 
+  /** Takes `ms` before `now` off every member's silence (the relay was not listening then). */
+  excuseSilence(ms: number, now: number): void {
+    if (!(ms > 0)) return;
+    for (const member of this.#byId.values()) member.lastHeardAt = Math.min(now, member.lastHeardAt + ms);
+  }
+
   /** Removes and returns the members silent for longer than their timeout. */
   expire(now: number): Member[] {
     const expired: Member[] = [];

@@ -167,7 +167,6 @@ export class Roster {
   /** Ends a member's session, removes it from the table (if still there) and tells the rest of its room. */
   endSession(member: Member, reason: LeaveReason, now: number): void {
     const session = this.sessions.get(member.id);
-    if (process.env.DBG) console.error(`DBG relay endSession ${member.name} reason=${reason} t=${now} lastHeard=${member.lastHeardAt}`);
     this.membership.leave(member.id);
     if (!session) return;
     // Flush what the channel owes the leaver (e.g. the ack of its Leave) before forgetting it.
@@ -192,7 +191,6 @@ export class Roster {
    */
   shutdown(): Goodbye[] {
     const goodbyes: Goodbye[] = [];
-    if (process.env.DBG) console.error(`DBG relay shutdown`);
     for (const session of this.sessions.values()) {
       const { host, port } = session.member;
       if (isLegacy(session.member)) {

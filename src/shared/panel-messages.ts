@@ -160,8 +160,17 @@ function isImageUrl(text: string): boolean {
 }
 
 /** Only http(s) links are ever opened. */
+/**
+ * An http(s) address with nothing hidden in it: no white space, no control, format (bidi, zero-width) or
+ * separator characters, which could make the address the user confirms read as another.
+ */
 export function isWebLink(text: string): boolean {
-  return /^https?:\/\/[^\s]+$/i.test(text);
+  if (!/^https?:\/\/[^\s]+$/i.test(text) || /[\p{Cc}\p{Cf}\p{Z}]/u.test(text)) return false;
+  try {
+    return new URL(text).hostname.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 export function isWebviewMessage(value: unknown): value is WebviewMessage {

@@ -8,6 +8,8 @@ import type { Clock, ClockTimer } from '../../src/util/clock';
 export interface FakeClock extends Clock {
   /** Advances time by `ms`, firing every timer due on the way, in order. */
   tick(ms: number): void;
+  /** Jumps `ms` ahead at once, as a blocked event loop does: each timer due on the way fires once, late. */
+  jump(ms: number): void;
   /** Advances time by `ms`, letting promises and I/O callbacks run between timers. */
   tickAsync(ms: number): Promise<void>;
   /** Timers armed and not yet fired. */
@@ -24,6 +26,9 @@ export function createFakeClock(startMs = 1_000_000, wallStartMs = Date.UTC(2026
     clearTimeout: (timer) => clock.clearTimeout(timer as unknown as FakeTimers.TimerId),
     tick: (ms) => {
       clock.tick(ms);
+    },
+    jump: (ms) => {
+      clock.jump(ms);
     },
     tickAsync: async (ms) => {
       await clock.tickAsync(ms);

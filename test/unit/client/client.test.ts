@@ -162,6 +162,20 @@ describe('client/client: the socket edge on a fake clock', () => {
       assert.deepEqual(states.map(([state, , reason]) => [state, reason]), [['reconnecting', 'relay-silent']]);
     });
 
+    it('does not take a stall of its own process for the relay\'s silence', async () => {
+      const { proxy, sent } = await relayBehindProxy();
+      const alice = client(proxy.address.port);
+      await alice.connect();
+      const states = collect(alice, 'state');
+      // Blocked from the next heartbeat's deadline until past three intervals: its timer fires once, 4.5 s late.
+      clock.jump(3 * HEARTBEAT_MS + 500);
+      assert.equal(alice.state, 'connected');
+      assert.deepEqual(states, []);
+      // It asks instead, and the relay (which only ran late too) answers.
+      await until(() => sent.filter((type) => type === PacketType.Heartbeat).length === 2, 'a heartbeat after the stall');
+      assert.equal(alice.state, 'connected');
+    });
+
     it('shows the relay\'s shutdown at once, with no time passing, and rejoins when it is back', async () => {
       const relay = await Relay.start({ host: '127.0.0.1', port: 0, clock });
       const port = relay.address.port;

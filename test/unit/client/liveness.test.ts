@@ -35,6 +35,24 @@ describe('client/liveness', () => {
     assert.deepEqual(reconnect, { at: TIMEOUT, reason: 'relay-silent' });
   });
 
+  it('takes a stall of the client\'s own off the relay\'s silence, and no more', () => {
+    const liveness = new Liveness(INTERVAL, TIMEOUT, T0);
+    liveness.excuse(1000, T0 + 1000);
+    const { reconnect } = run(liveness, T0 + 1000, T0 + 10_000);
+    assert.deepEqual(reconnect, { at: TIMEOUT + 1000, reason: 'relay-silent' });
+  });
+
+  it('gives an unsigned unknown-session its full confirmation time after a stall of the client\'s own', () => {
+    const liveness = new Liveness(INTERVAL, TIMEOUT, T0);
+    assert.equal(liveness.unknownSession(T0 + 10), true);
+    liveness.heartbeatSent(T0 + 10);
+    // Blocked from T0 + 100 to T0 + 600: the answer that disproves it is still unread.
+    liveness.excuse(500, T0 + 600);
+    assert.equal(liveness.poll(T0 + 600).kind, 'none');
+    assert.deepEqual(liveness.poll(T0 + 10 + UNKNOWN_SESSION_CONFIRM_MS + 499), { kind: 'none' });
+    assert.deepEqual(liveness.poll(T0 + 10 + UNKNOWN_SESSION_CONFIRM_MS + 500), { kind: 'reconnect', reason: 'relay-restarted' });
+  });
+
   it('counts silence from the last answer', () => {
     const liveness = new Liveness(INTERVAL, TIMEOUT, T0);
     liveness.heard(T0 + 1234);

@@ -25,6 +25,18 @@ describe('relay/core', () => {
       assert.equal(net.core.memberCount, 0);
     });
 
+    it('takes a stall of its own off every member\'s silence, and no more', () => {
+      const net = new CoreNet();
+      net.joined('ann');
+      const lastHeard = net.now;
+      // The relay's timer, due 1 ms after ann was heard, fired 1,500 ms late.
+      net.core.excuseStall(1500, lastHeard + 1501);
+      net.core.poll(lastHeard + TIMEOUT_MS + 1499);
+      assert.deepEqual(net.leaves, []);
+      net.core.poll(lastHeard + TIMEOUT_MS + 1500);
+      assert.deepEqual(net.leaves, [{ name: 'ann', reason: 'timeout' }]);
+    });
+
     it('arms its timer for the exact moment the quietest member times out', () => {
       const net = new CoreNet();
       const ann = net.joined('ann');

@@ -55,6 +55,31 @@ describe('relay/relay (the socket edge, on a fake clock)', () => {
     assert.deepEqual(leaves, ['ann:timeout']);
   });
 
+  it('does not count a stall of its own as silence: a member heard just before it survives, and times out a full timeout later', async () => {
+    const ann = await peer('ann');
+    await ann.join();
+    clock.tick(4000);
+    await ann.heartbeat(); // ann's silence is counted from here
+    // A join that never proves its address arms the relay's timer for 5 s from now, inside ann's timeout.
+    const ghost = await peer('ghost');
+    ghost.peer.join();
+    ghost.flush();
+    await ghost.until(() => ghost.peer.keys !== undefined, 'the ghost is welcomed');
+    const leaves: string[] = [];
+    relay.on('leave', (member, reason) => leaves.push(`${member.name}:${reason}`));
+    // The process is blocked from the ghost's deadline on: the timer fires once, 5 s late, at ann's timeout.
+    clock.tick(4999);
+    clock.jump(TIMEOUT_MS - 4999);
+    assert.equal(relay.counters['stall-excused'], 1);
+    assert.equal(relay.counters['join-never-validated'], 1);
+    await ann.heartbeat(); // what ann sent meanwhile, read once the loop runs again
+    assert.deepEqual(leaves, []);
+    clock.tick(TIMEOUT_MS - 1);
+    assert.deepEqual(leaves, []);
+    clock.tick(1);
+    assert.deepEqual(leaves, ['ann:timeout']);
+  });
+
   it('forgets a join that never proves its address after exactly 5 s on its clock', async () => {
     const ghost = await peer('ghost');
     ghost.peer.join();

@@ -1,0 +1,55 @@
+// A peer's message written as a VS Code notification link, `[Shared doc](command:…)`, shows in the new-message
+// toast as text and creates no link: VS Code turns `[label](command:…)` in a notification into an <a> that runs
+// the command on one click, so the extension must neutralise it (src/extension/plain-text.ts).
+import fs from 'node:fs';
+import path from 'node:path';
+import { joinPeer, startRelay } from './cli.mjs';
+
+const HOSTILE = '[Shared doc](command:workbench.action.terminal.new)';
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** @param {{ page: import('playwright-core').Page, step: Function, server: any, workbench: typeof import('../harness/workbench.mjs') }} t */
+export default async function notificationLinks({ page, step, server, workbench: wb }) {
+  const settingsFile = path.join(server.userDataDir, 'User', 'settings.json');
+  const original = fs.readFileSync(settingsFile, 'utf8');
+  const relay = await startRelay();
+  let mallory;
+  try {
+    await step('with udpChat.notifications "always" the workbench reloads', async () => {
+      // Read at start-up, so the window that joins has it for sure; the panel stays open and visible.
+      fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(original), 'udpChat.notifications': 'always' }, null, 2) + '\n');
+      await page.reload();
+      await wb.waitForWorkbench(page);
+    });
+
+    await step('alice joins the room a CLI peer is in', async () => {
+      mallory = await joinPeer({ relay: relay.address, name: 'mallory' });
+      await wb.runCommand(page, 'UDP Chat: Join');
+      await wb.answerQuickInput(page, 'alice', { prompt: 'Your name in the room' });
+      await wb.answerQuickInput(page, relay.address, { prompt: 'Relay address' });
+      await wb.answerQuickInput(page, '', { prompt: 'Passphrase of room' });
+      await wb.webviewText(page, '#connection', 'Connected', { timeoutMs: 20_000 });
+      await mallory.waitFor((event) => event.event === 'join' && event.name === 'alice', 'mallory to see alice join');
+    });
+
+    await step(`the toast for ${HOSTILE} shows its words and has no link`, async () => {
+      mallory.type(HOSTILE);
+      const toast = await wb.waitForNotification(page, 'Shared doc', { timeoutMs: 20_000 });
+      const message = toast.locator('.notification-list-item-message');
+      const links = await message.locator('a').count();
+      check(links === 0, `the toast message has ${links} link(s): ${await message.innerHTML()}`);
+      const commandHrefs = await toast.locator('[href^="command:" i]').count();
+      check(commandHrefs === 0, `the toast has ${commandHrefs} element(s) with a command: href`);
+      // The target is shown as words, not swallowed into a link, and the sender is named.
+      const text = (await message.textContent()) ?? '';
+      check(text.includes('“mallory”') && text.includes('workbench.action.terminal.new'), `the toast says ${JSON.stringify(text)}`);
+    });
+  } finally {
+    fs.writeFileSync(settingsFile, original);
+    await mallory?.stop();
+    await relay.stop();
+  }
+}
