@@ -12,7 +12,7 @@ import { ContentOpener, ContentSealer, type RoomKeys } from '../protocol/room-cr
 import { assertNever, errorCodeName, Flag, leaveReasonName, type MessageFragment as Fragment, type PacketType } from '../protocol/types';
 import { ChatClientError } from './errors';
 import { InboundPipeline, type InboundEvent } from './inbound';
-import type { RelayLimits } from './limits';
+import type { AnnouncedLimits } from './limits';
 import { fragmentsOf, Outbox, type OutboxEntry } from './outbox';
 import { Roster } from './roster';
 import type { ChatClientEvents, ChatMember, DeliveryUpdate, ReadyInfo } from './types';
@@ -26,7 +26,7 @@ export interface ConversationHost {
   connected(): boolean;
   memberId(): number;
   /** The relay's limits, clamped. */
-  limits(): RelayLimits;
+  limits(): AnnouncedLimits;
   /** The member list arrived: the client is in the room (before `ready` is emitted). */
   entered(): void;
   /** After `ready` was emitted. */

@@ -10,7 +10,7 @@ import type { RoomKeys } from '../protocol/room-crypto';
 import { ErrorCode, Flag, PacketType, assertNever, errorCodeName, type ErrorBody, type MessageFragment as Fragment, type WelcomeBody } from '../protocol/types';
 import { Handshake } from './handshake';
 import { JoinBackoff } from './join';
-import { clampRelayLimits, DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits';
+import { clampAnnouncedLimits, DEFAULT_ANNOUNCED_LIMITS, type AnnouncedLimits } from './limits';
 import { Liveness, relayTimeoutMs } from './liveness';
 
 export interface SessionHost {
@@ -53,7 +53,7 @@ export class RelaySession {
   readonly #handshake: Handshake;
   readonly #join: JoinBackoff;
   #memberId = 0;
-  #limits: RelayLimits = DEFAULT_RELAY_LIMITS;
+  #limits: AnnouncedLimits = DEFAULT_ANNOUNCED_LIMITS;
   #channel: ReliableChannel<Fragment> | undefined;
   #liveness: Liveness | undefined;
   #heartbeatRttMs: number | undefined;
@@ -70,7 +70,7 @@ export class RelaySession {
   }
 
   /** The relay's limits, clamped (the protocol's defaults until a Welcome). */
-  get limits(): RelayLimits {
+  get limits(): AnnouncedLimits {
     return this.#limits;
   }
 
@@ -190,7 +190,7 @@ export class RelaySession {
       this.#options.log('warn', 'dropped a Welcome that is not signed with the key it announces');
       return NONE;
     }
-    this.#limits = clampRelayLimits(body);
+    this.#limits = clampAnnouncedLimits(body);
     this.#memberId = memberId;
     this.#join.stop();
     const interval = this.#limits.heartbeatIntervalMs;

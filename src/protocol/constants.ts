@@ -2,7 +2,16 @@
 
 /** "UC": the first two bytes of every datagram of this protocol; anything else is legacy or garbage. */
 export const MAGIC = 0x5543;
-export const PROTOCOL_VERSION = 1;
+/**
+ * Version 2 added address validation (a Challenge before any state): a version-1 client cannot answer one, so
+ * the versions do not mix, and each side says clearly which one must be upgraded.
+ */
+export const PROTOCOL_VERSION = 2;
+/**
+ * The older version whose Error datagram this one still reads and writes (same header, same Error body), so a
+ * relay can tell an old client to upgrade, and a client can tell the user an old relay must.
+ */
+export const PREVIOUS_PROTOCOL_VERSION = 1;
 
 /** Bytes of the fixed header in front of every body (see docs/protocol.md). */
 export const HEADER_BYTES = 28;
@@ -37,3 +46,18 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 2000;
 export const DEFAULT_MEMBER_TIMEOUT_MS = 10_000;
 /** Silence (ms) after which the relay evicts a legacy client, which sends no heartbeats. */
 export const DEFAULT_LEGACY_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * The ranges every announced limit is held to, by the relay before it announces them and by the client when it
+ * reads a Welcome: one table, so what a relay may promise and what a client takes never drift apart.
+ */
+/** 10 ms is a heartbeat storm already (100 a second); above 30 s a restarted relay goes unnoticed for minutes. */
+export const MIN_HEARTBEAT_INTERVAL_MS = 10;
+export const MAX_HEARTBEAT_INTERVAL_MS = 30_000;
+/** Below 50 ms eviction races a busy event loop; above 10 minutes a vanished member holds its name too long. */
+export const MIN_MEMBER_TIMEOUT_MS = 50;
+export const MAX_MEMBER_TIMEOUT_MS = 10 * 60_000;
+/** Four times the default text (16 KiB): a long paste; more only makes receivers buffer large texts (bytes). */
+export const MAX_ANNOUNCED_TEXT_BYTES = 64 * 1024;
+/** 1.6 times the default image (10 MB): outboxes and reassembly buffers are sized from it (bytes). */
+export const MAX_ANNOUNCED_IMAGE_BYTES = 16 * 1024 * 1024;

@@ -11,6 +11,12 @@ import {
   DEFAULT_MAX_ROOMS,
   DEFAULT_MAX_TEXT_BYTES,
   DEFAULT_MEMBER_TIMEOUT_MS,
+  MAX_ANNOUNCED_IMAGE_BYTES,
+  MAX_ANNOUNCED_TEXT_BYTES,
+  MAX_HEARTBEAT_INTERVAL_MS,
+  MAX_MEMBER_TIMEOUT_MS,
+  MIN_HEARTBEAT_INTERVAL_MS,
+  MIN_MEMBER_TIMEOUT_MS,
 } from '../protocol/constants';
 import type { MembershipLimits } from './membership';
 
@@ -36,17 +42,13 @@ export const RELAY_LIMIT_RANGES: Readonly<Record<keyof RelayLimits, readonly [nu
   maxMembersPerRoom: [1, 1024],
   // A room costs a few hundred bytes of state; 65,536 rooms is far beyond any team.
   maxRooms: [1, 65_536],
-  // Below 50 ms, eviction races a busy event loop; above 10 minutes, a vanished member holds its name too long.
-  memberTimeoutMs: [50, 10 * 60_000],
+  memberTimeoutMs: [MIN_MEMBER_TIMEOUT_MS, MAX_MEMBER_TIMEOUT_MS],
   // Legacy clients send no heartbeats; a day bounds how long a silent one keeps its name.
   legacyTimeoutMs: [50, 24 * 60 * 60_000],
-  // The most clients accept (src/client/limits.ts): announcing more would promise what no client takes.
-  // 64 KiB of text is four long pastes; receivers hold a whole text before showing it.
-  maxTextBytes: [1, 64 * 1024],
-  // 16 MiB is 1.6 times the default; clients size their outbox and reassembly buffers from it.
-  maxImageBytes: [1, 16 * 1024 * 1024],
-  // 10 ms is a heartbeat storm already; above 30 s a restarted relay goes unnoticed for minutes.
-  heartbeatIntervalMs: [10, 30_000],
+  // The maxima are what clients accept: announcing more would promise what no client takes.
+  maxTextBytes: [1, MAX_ANNOUNCED_TEXT_BYTES],
+  maxImageBytes: [1, MAX_ANNOUNCED_IMAGE_BYTES],
+  heartbeatIntervalMs: [MIN_HEARTBEAT_INTERVAL_MS, MAX_HEARTBEAT_INTERVAL_MS],
 });
 
 /**

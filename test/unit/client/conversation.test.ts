@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Conversation, type ConversationHost } from '../../../src/client/conversation';
-import { DEFAULT_RELAY_LIMITS } from '../../../src/client/limits';
+import { DEFAULT_ANNOUNCED_LIMITS } from '../../../src/client/limits';
 import { fragmentsOf } from '../../../src/client/outbox';
 import type { ChatClientEvents } from '../../../src/client/types';
 import { encodePayload } from '../../../src/protocol/payload';
@@ -19,7 +19,7 @@ function host(throwOn?: keyof ChatClientEvents) {
     channel: () => undefined,
     connected: () => false,
     memberId: () => 1,
-    limits: () => DEFAULT_RELAY_LIMITS,
+    limits: () => DEFAULT_ANNOUNCED_LIMITS,
     entered: () => {},
     ready: () => {},
   };
