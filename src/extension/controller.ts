@@ -16,6 +16,7 @@ import { Disposable } from './dispose';
 import { FILE_NAME_MAX_CHARS, incomingNotice, NAME_MAX_CHARS, plainText, quoted, REASON_MAX_CHARS } from './plain-text';
 import { isLocalHost, RelayHost, RelayHostError } from './relay-host';
 import { readSettings } from './settings';
+import { NotificationThrottle } from './notification-throttle';
 import { StatusBar } from './status-bar';
 
 /** Arguments that let scripts and tests run Join without prompts. */
@@ -37,8 +38,6 @@ const LAST_NAME_KEY = 'udpChat.lastName';
 const LAST_RELAY_KEY = 'udpChat.lastRelay';
 /** How long (ms) Join waits for a local relay before offering to host one here. */
 const NO_ANSWER_MS = 1500;
-/** At most one new-message notification per this many ms; the rest are summed into it. */
-const NOTIFY_INTERVAL_MS = 5000;
 
 export class UdpChat extends Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -46,8 +45,7 @@ export class UdpChat extends Disposable {
   readonly relayHost: RelayHost;
   readonly #context: vscode.ExtensionContext;
   #compressor: ImageCompressor | undefined;
-  #lastNotifiedAt = 0;
-  #unnotified = 0;
+  readonly #notifications = new NotificationThrottle();
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -384,14 +382,10 @@ export class UdpChat extends Disposable {
     const mode = readSettings().notifications;
     const panel = ChatPanel.current;
     if (mode === 'never' || (mode === 'whenHidden' && panel?.visible)) return;
-    this.#unnotified++;
-    const now = Date.now();
-    if (now - this.#lastNotifiedAt < NOTIFY_INTERVAL_MS) return;
-    this.#lastNotifiedAt = now;
-    const more = this.#unnotified - 1;
-    this.#unnotified = 0;
+    const offer = this.#notifications.offer(Date.now());
+    if (!offer.show) return;
     // The sender and the text are the peer's: quoted in a fixed text, with no syntax a notification would render.
-    void vscode.window.showInformationMessage(incomingNotice(from, text, more), 'Open Chat').then((choice) => {
+    void vscode.window.showInformationMessage(incomingNotice(from, text, offer.more), 'Open Chat').then((choice) => {
       if (choice === 'Open Chat') this.openChat();
     });
   };
