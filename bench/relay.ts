@@ -18,7 +18,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { ChatClient } from '../src/client/client';
+import { ChatClient, ChatClientError } from '../src/client/client';
 import { ProtocolReceiver } from './lib/receiver';
 import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
 import { deriveRoomKeys } from '../src/protocol/room-crypto';
@@ -72,6 +72,14 @@ class Recorder {
   windowStart = Infinity;
   windowEnd = Infinity;
   sentInWindow = 0;
+  /** Messages the sender's client refused (its outbox full: the relay is not keeping up); they count as lost. */
+  refused = 0;
+
+  /** A message the client refused at `at`: in the window, it is a message that reached nobody. */
+  refusedAt(at: number): void {
+    this.refused++;
+    if (at >= this.windowStart && at < this.windowEnd) this.sentInWindow++;
+  }
 
   sent(id: bigint, at: number): void {
     this.sentAt.set(id, at);
@@ -194,7 +202,14 @@ async function runUdpChat(receiverCount: number, rate: number, seconds: number):
     const text = 'x'.repeat(TEXT_BYTES);
     const client = sender;
     return await measure(args.encrypted ? 'UDP Chat relay, sealed' : 'UDP Chat relay', child, recorder, rate, seconds, () => {
-      const id = BigInt(`0x${client.sendText(text)}`);
+      let id: bigint;
+      try {
+        id = BigInt(`0x${client.sendText(text)}`);
+      } catch (error) {
+        if (!(error instanceof ChatClientError) || error.code !== 'outbox-full') throw error;
+        recorder.refusedAt(performance.now());
+        return;
+      }
       recorder.sent(id, performance.now());
     }, receiverCount);
   } finally {
@@ -223,6 +238,7 @@ async function measure(
   clearTimeout(cpuStartTimer);
   const cpuAtEnd = cpuTimeMs(server.pid ?? 0);
   await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+  if (recorder.refused > 0) console.log(`${name}: the sender's outbox refused ${recorder.refused} messages (counted as lost)`);
   const expected = recorder.sentInWindow * receiverCount;
   const latencies = recorder.latencies.sort((a, b) => a - b);
   return {

@@ -34,13 +34,22 @@ export class ProtocolReceiver {
       extensions.set(ExtensionTag.RoomKey, this.roomKeys.verifyKey);
       extensions.set(ExtensionTag.RoomProof, signJoinProof(this.roomKeys, clientNonce, hop.publicKey, name));
     }
-    const join = encodeControl({ ...controlHeader(PacketType.Join, 0), body: { clientNonce, name, room: 'bench', extensions } });
+    const encodeJoin = (): Uint8Array => encodeControl({ ...controlHeader(PacketType.Join, 0), body: { clientNonce, name, room: 'bench', extensions } });
+    let join = encodeJoin();
     const welcomed = new Promise<void>((resolve) => {
       this.#socket.on('message', (datagram) => {
         const decoded = decodePacket(datagram);
         if (!decoded.ok) return;
         const packet = decoded.value;
         const now = performance.now();
+        if (packet.type === PacketType.Challenge) {
+          // The relay validates our address first: the same Join again, with its cookie (and the retries too).
+          if (this.#channel || !Buffer.from(packet.body.clientNonce).equals(clientNonce)) return;
+          extensions.set(ExtensionTag.Cookie, Uint8Array.from(packet.body.cookie));
+          join = encodeJoin();
+          this.#socket.send(join, this.relayPort, '127.0.0.1');
+          return;
+        }
         if (packet.type === PacketType.Welcome) {
           if (this.#channel) return;
           const relayKey = packet.body.extensions.get(ExtensionTag.HopPublicKey);
@@ -68,7 +77,6 @@ export class ProtocolReceiver {
           case PacketType.HeartbeatAck:
           case PacketType.Error:
           case PacketType.Join:
-          case PacketType.Challenge:
           case PacketType.Heartbeat:
             return;
           default:

@@ -1,16 +1,20 @@
 /**
  * The join handshake and the session's keys: the Join datagram (signed with the previous session's key when there
- * is one, so the relay lets us take that session over), the Welcome's check, and the authentication of every
- * datagram after it. No socket and no clock: the edge sends what this builds.
+ * is one, so the relay lets us take that session over), the relay's Challenge (its cookie goes into the Join
+ * again, which proves we receive at our address), the Welcome's check, and the authentication of every datagram
+ * after it. No socket and no clock: the edge sends what this builds.
  */
 import { randomBytes } from 'node:crypto';
 import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl, hasMagic } from '../protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeyPair, type HopKeys } from '../protocol/hop-auth';
 import { signJoinProof, type RoomKeys } from '../protocol/room-crypto';
-import { ExtensionTag, Flag, PacketType, type Packet, type WelcomeBody } from '../protocol/types';
+import { decodeOlderError } from '../protocol/older-version';
+import { ExtensionTag, Flag, PacketType, type ChallengeBody, type ErrorBody, type Packet, type WelcomeBody } from '../protocol/types';
 
 export type Received =
   | { ok: true; packet: Packet; authentic: boolean }
+  /** An Error of the previous protocol version: the relay is older than this client. */
+  | { ok: 'older-relay'; version: number; body: ErrorBody }
   | { ok: false; why: string };
 
 export class Handshake {
@@ -22,6 +26,8 @@ export class Handshake {
   #keyPair: HopKeyPair = createHopKeyPair();
   /** The current session's keys (kept while rejoining: a join signed with them takes the old session over). */
   #keys: HopKeys | undefined;
+  /** The relay's cookie for this join attempt (bound to its nonce and our address), once challenged. */
+  #cookie: Uint8Array | undefined;
 
   constructor(name: string, room: string, proofKeys: RoomKeys | undefined) {
     this.#name = name;
@@ -37,6 +43,23 @@ export class Handshake {
   restart(): void {
     this.#nonce = randomBytes(CLIENT_NONCE_BYTES);
     this.#keyPair = createHopKeyPair();
+    this.#cookie = undefined;
+  }
+
+  /**
+   * Takes a Challenge's cookie when the Challenge answers this join (its nonce): 'new' when the cookie changed (the
+   * Join should go out again at once), 'same' when it is the one we hold, 'not-ours' for anyone else's.
+   */
+  acceptChallenge(body: ChallengeBody): 'new' | 'same' | 'not-ours' {
+    if (!sameBytes(body.clientNonce, this.#nonce)) return 'not-ours';
+    if (this.#cookie && sameBytes(this.#cookie, body.cookie)) return 'same';
+    this.#cookie = Uint8Array.from(body.cookie);
+    return 'new';
+  }
+
+  /** True once a Challenge answered this join attempt: the relay speaks this version. */
+  get challenged(): boolean {
+    return this.#cookie !== undefined;
   }
 
   /** True when an Error's nonce answers this join: only someone who saw the join can know it. */
@@ -51,6 +74,7 @@ export class Handshake {
       extensions.set(ExtensionTag.RoomKey, this.#proofKeys.verifyKey);
       extensions.set(ExtensionTag.RoomProof, signJoinProof(this.#proofKeys, this.#nonce, this.#keyPair.publicKey, this.#name));
     }
+    if (this.#cookie) extensions.set(ExtensionTag.Cookie, this.#cookie);
     const body = { clientNonce: this.#nonce, name: this.#name, room: this.#room, extensions };
     const previous = this.#keys;
     return previous && memberId !== 0
@@ -73,14 +97,18 @@ export class Handshake {
 
   /**
    * Decodes a datagram from the relay's address and checks its tag. Everything of a session must carry the
-   * session's tag; only a Welcome (checked by acceptWelcome) and an Error may come unsigned.
+   * session's tag; only a Challenge (checked by acceptChallenge), a Welcome (acceptWelcome) and an Error may come
+   * unsigned.
    */
   receive(datagram: Uint8Array): Received {
     if (!hasMagic(datagram)) return { ok: false, why: 'not a datagram of this protocol' };
     const decoded = decodePacket(datagram);
-    if (!decoded.ok) return { ok: false, why: `${decoded.error.code} ${decoded.error.message}` };
+    if (!decoded.ok) {
+      const older = decoded.error.code === 'UDPCHAT_ERR_UNSUPPORTED_VERSION' ? decodeOlderError(datagram) : undefined;
+      return older ? { ok: 'older-relay', ...older } : { ok: false, why: `${decoded.error.code} ${decoded.error.message}` };
+    }
     const packet = decoded.value;
-    if (packet.type === PacketType.Welcome) return { ok: true, packet, authentic: false };
+    if (packet.type === PacketType.Welcome || packet.type === PacketType.Challenge) return { ok: true, packet, authentic: false };
     const authentic = this.#keys !== undefined && verifyDatagram(datagram, this.#keys.downstream);
     if (!authentic && packet.type !== PacketType.Error) return { ok: false, why: `an unauthenticated datagram of type ${packet.type}` };
     return { ok: true, packet, authentic };

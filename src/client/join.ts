@@ -40,6 +40,11 @@ export class JoinBackoff {
     return this.#nextAt;
   }
 
+  /** True while a join is under way (a Join is due, now or later). */
+  get joining(): boolean {
+    return this.#nextAt !== undefined;
+  }
+
   /** Starts a new series of attempts: the first Join is due at `now`, the back-off starts over. */
   restart(now: number): void {
     this.#delayMs = this.#firstMs;

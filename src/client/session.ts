@@ -7,7 +7,7 @@
 import { controlHeader, encodeControl, encodeFragment, fragmentOf } from '../protocol/codec';
 import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
 import type { RoomKeys } from '../protocol/room-crypto';
-import { ErrorCode, Flag, PacketType, assertNever, errorCodeName, type ErrorBody, type MessageFragment as Fragment, type WelcomeBody } from '../protocol/types';
+import { ErrorCode, Flag, PacketType, assertNever, errorCodeName, type ChallengeBody, type ErrorBody, type MessageFragment as Fragment, type WelcomeBody } from '../protocol/types';
 import { Handshake } from './handshake';
 import { JoinBackoff } from './join';
 import { clampAnnouncedLimits, DEFAULT_ANNOUNCED_LIMITS, type AnnouncedLimits } from './limits';
@@ -29,8 +29,18 @@ export interface SessionOptions {
   maxJoinRetryMs?: number;
   relayTimeoutMs?: number;
   reliability?: Partial<ReliabilityTuning>;
+  /** The relay's address as the user gave it, for messages that name it. */
+  relayHost?: string;
+  relayPort?: number;
   log(level: 'debug' | 'info' | 'warn', message: string): void;
 }
+
+/**
+ * Challenges answered at once per back-off step: a relay whose slot turned answers the Join with a new Challenge,
+ * and one more Join fixes that; anything beyond waits for the back-off, so no datagram source can keep the client
+ * sending Joins faster than its back-off.
+ */
+const MAX_IMMEDIATE_CHALLENGE_ANSWERS = 2;
 
 /** Why a session ended by the relay's doing (the client rejoins), as ClientStateReason names it. */
 export type SessionLoss = { reason: 'relay-shutdown' | 'relay-silent' | 'relay-restarted' | 'new-session'; detail: string };
@@ -57,6 +67,8 @@ export class RelaySession {
   #channel: ReliableChannel<Fragment> | undefined;
   #liveness: Liveness | undefined;
   #heartbeatRttMs: number | undefined;
+  /** Challenges answered at once since the last Join the back-off sent. */
+  #challengeAnswers = 0;
 
   constructor(host: SessionHost, options: SessionOptions) {
     this.#host = host;
@@ -103,6 +115,7 @@ export class RelaySession {
   /** One datagram from the relay's address. */
   receive(datagram: Uint8Array, now: number): SessionSignal {
     const received = this.#handshake.receive(datagram);
+    if (received.ok === 'older-relay') return this.#onOlderRelay(received.version, received.body.code);
     if (!received.ok) {
       this.#options.log('debug', `dropped a datagram from the relay: ${received.why}`);
       return NONE;
@@ -125,8 +138,9 @@ export class RelaySession {
         this.#liveness?.heard(now);
         this.#channel.receiveAck(packet.body, now);
         return NONE;
-      case PacketType.Join:
       case PacketType.Challenge:
+        return this.#onChallenge(packet.body);
+      case PacketType.Join:
       case PacketType.Heartbeat:
         return NONE;
       default:
@@ -142,7 +156,10 @@ export class RelaySession {
     const channel = this.#channel;
     const liveness = this.#liveness;
     if (!channel || !liveness) {
-      if (this.#join.due(now)) this.#sendJoin(now);
+      if (this.#join.due(now)) {
+        this.#challengeAnswers = 0;
+        this.#sendJoin(now);
+      }
       return NONE;
     }
     const action = liveness.poll(now);
@@ -179,6 +196,35 @@ export class RelaySession {
     // Signed with the previous session's key, the join may take that session over (same member, nothing lost).
     this.#host.send(this.#handshake.joinDatagram(this.#memberId));
     this.#join.sent(now);
+  }
+
+  /** The relay wants proof of our address: the same Join again, with its cookie, at once (within a bound). */
+  #onChallenge(body: ChallengeBody): SessionSignal {
+    if (this.#channel || !this.#join.joining) return NONE;
+    const verdict = this.#handshake.acceptChallenge(body);
+    if (verdict === 'not-ours') {
+      this.#options.log('debug', 'dropped a Challenge that does not answer our Join');
+      return NONE;
+    }
+    if (verdict === 'same' || this.#challengeAnswers >= MAX_IMMEDIATE_CHALLENGE_ANSWERS) return NONE;
+    this.#challengeAnswers++;
+    // Not a back-off step: the back-off keeps its schedule, so a lost answer is retried when it says.
+    this.#host.send(this.#handshake.joinDatagram(this.#memberId));
+    return NONE;
+  }
+
+  /**
+   * An Error of the previous protocol version: an older relay, which cannot validate our address, refused us.
+   * While joining that is final (nothing retrying fixes it) and it is the relay that must be upgraded. It comes
+   * unsigned and without our nonce, as old relays' refusals do, so it counts only before the relay has shown that
+   * it speaks this version (a Challenge answering this join) and never in a session: a forger has one round trip.
+   */
+  #onOlderRelay(version: number, code: number): SessionSignal {
+    if (this.#channel || !this.#join.joining || this.#handshake.challenged || code !== ErrorCode.UnsupportedVersion) return NONE;
+    const { relayHost, relayPort } = this.#options;
+    const where = relayHost === undefined ? 'the relay' : `the relay at ${relayHost}${relayPort === undefined ? '' : `:${relayPort}`}`;
+    const message = `${where} speaks an older protocol (version ${version}): upgrade the relay`;
+    return { kind: 'refused', code: ErrorCode.UnsupportedVersion, name: errorCodeName(ErrorCode.UnsupportedVersion), message };
   }
 
   #onWelcome(datagram: Uint8Array, memberId: number, body: WelcomeBody, now: number): SessionSignal {

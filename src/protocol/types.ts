@@ -176,7 +176,7 @@ export type Extensions = ReadonlyMap<number, Uint8Array>;
 export const ExtensionTag = {
   /** Join/Welcome: the sender's X25519 public key for the hop key exchange. */
   HopPublicKey: 1,
-  /** Join: a cookie echoed from a Challenge (reserved; this version sends no Challenge). */
+  /** Join: the cookie of the relay's Challenge, echoed: it proves the joiner receives at its address. */
   Cookie: 2,
   /** Join: the room's public verification key, derived from the passphrase (sealed rooms only). */
   RoomKey: 3,

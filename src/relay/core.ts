@@ -5,20 +5,22 @@
  * judges joins, the session table authenticates, the fan-out plan says who gets what, the roster queues and tells
  * the room, the legacy bridge speaks to plaintext clients.
  *
- * Everything that arrives is hostile until checked: decoding never throws, a datagram naming a member is accepted
- * only from that member's address with that session's tag, and every failure is a counted drop.
+ * Everything that arrives is hostile until checked: decoding never throws, a Join is judged only once it echoes
+ * the cookie of a Challenge (its address is proven), a datagram naming a member is accepted only from that
+ * member's address with that session's tag, and every failure is a counted drop.
  */
-import { PROTOCOL_VERSION } from '../protocol/constants';
-import { controlHeader, decodePacket, encodeFragment, fragmentOf, hasMagic, peekVersion } from '../protocol/codec';
+import { controlHeader, decodePacket, encodeFragment, fragmentOf, hasMagic } from '../protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram } from '../protocol/hop-auth';
+import { otherVersionReply } from '../protocol/older-version';
 import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
 import { assertNever, ErrorCode, Flag, LeaveReason, PacketType, type JoinPacket, type MessageFragment as Fragment, type Packet } from '../protocol/types';
-import { judgeJoin, welcomeDatagram } from './admission';
+import { judgeJoin, judgeJoinAddress, welcomeDatagram } from './admission';
+import { CookieJar } from './cookie';
 import { admitFragment, finishFragment, forwardedCopy, priorityOf, queuedBytesOf, recipientsOf } from './fan-out';
 import { LegacyBridge } from './legacy-bridge';
 import * as budget from './limits';
 import { addressKey } from './membership';
-import { KeyedRateLimiter, TokenBucket } from './rate-limit';
+import { UnauthenticatedBudget } from './source-budget';
 import { memberInfo, Roster, ZERO_NONCE, type Goodbye, type RosterOptions } from './roster';
 import { isDrained, newSession, type Session } from './sessions';
 
@@ -28,6 +30,8 @@ export interface RelayCoreOptions extends Omit<RosterOptions, 'limits'> {
   acceptLegacy: boolean;
   /** Tuning of every member's channel, over the relay's own queue budget. */
   reliability?: Partial<ReliabilityTuning>;
+  /** Address validation cookies (tests pass one with a chosen slot length or secrets). */
+  cookies?: CookieJar;
 }
 
 export class RelayCore {
@@ -35,12 +39,8 @@ export class RelayCore {
   readonly #limits: budget.RelayLimits;
   readonly #roster: Roster;
   readonly #legacy: LegacyBridge | undefined;
-  readonly #unauthenticatedPerAddress = new KeyedRateLimiter(
-    budget.UNAUTHENTICATED_PER_ADDRESS_RATE,
-    budget.UNAUTHENTICATED_PER_ADDRESS_BURST,
-    budget.MAX_TRACKED_ADDRESSES,
-  );
-  readonly #unauthenticatedTotal: TokenBucket;
+  readonly #unauthenticated: UnauthenticatedBudget;
+  readonly #cookies: CookieJar;
   /** The time of the call being handled: channel callbacks carry no time of their own. */
   #now: number;
   /** Leaves delivered inside a channel callback, ended once that channel has returned. */
@@ -51,7 +51,8 @@ export class RelayCore {
     this.#limits = budget.clampRelayLimits(options.limits);
     this.#roster = new Roster({ ...options, limits: this.#limits });
     this.#legacy = options.acceptLegacy ? new LegacyBridge(this.#roster, this.#limits.maxTextBytes) : undefined;
-    this.#unauthenticatedTotal = new TokenBucket(budget.UNAUTHENTICATED_TOTAL_RATE, budget.UNAUTHENTICATED_TOTAL_BURST, now);
+    this.#unauthenticated = new UnauthenticatedBudget(now);
+    this.#cookies = options.cookies ?? new CookieJar();
     this.#now = now;
   }
 
@@ -82,10 +83,11 @@ export class RelayCore {
     this.#now = now;
     const roster = this.#roster;
     roster.count('datagrams-in');
+    roster.replyLimit = datagram.length;
     const session = roster.sessions.authenticate(datagram, host, port);
     if (!session) {
       // No session vouches for it: it pays from the small unauthenticated budgets before any decoding.
-      if (!this.#unauthenticatedTotal.take(now) || !this.#unauthenticatedPerAddress.allow(addressKey(host, port), now)) {
+      if (!this.#unauthenticated.allow(host, now)) {
         roster.count('drop-rate-limited');
         return;
       }
@@ -101,10 +103,7 @@ export class RelayCore {
     const decoded = decodePacket(datagram);
     if (!decoded.ok) {
       roster.count(`drop-${decoded.error.code}`);
-      if (decoded.error.code === 'UDPCHAT_ERR_UNSUPPORTED_VERSION') {
-        const message = `this relay speaks protocol version ${PROTOCOL_VERSION}, not ${peekVersion(datagram)}`;
-        roster.replyError(host, port, ErrorCode.UnsupportedVersion, message, ZERO_NONCE, now);
-      }
+      if (decoded.error.code === 'UDPCHAT_ERR_UNSUPPORTED_VERSION') this.#answerOtherVersion(datagram, host, port, now);
       return;
     }
     const packet = decoded.value;
@@ -205,9 +204,38 @@ export class RelayCore {
     }
   }
 
+  /** A client of another version is told who must upgrade, within the trigger's size and the reply budget. */
+  #answerOtherVersion(datagram: Uint8Array, host: string, port: number, now: number): void {
+    const reply = otherVersionReply(datagram);
+    if (!reply) return;
+    if (!this.#roster.mayReply(host, port, now)) {
+      this.#roster.count('error-reply-suppressed');
+      return;
+    }
+    this.#roster.count('reply-other-version');
+    this.#roster.transmit(reply, host, port);
+  }
+
   #receiveJoin(packet: JoinPacket, datagram: Uint8Array, host: string, port: number, now: number): void {
     const roster = this.#roster;
     const { body } = packet;
+    const address = judgeJoinAddress(packet, datagram, host, port, this.#cookies, now);
+    switch (address.kind) {
+      case 'too-small':
+        roster.count('challenge-suppressed');
+        return;
+      case 'challenge':
+        if (address.reason) roster.count(`join-cookie-${address.reason}`);
+        roster.count('challenge-sent');
+        roster.transmit(address.datagram, host, port);
+        return;
+      case 'validated':
+        // Only now may the Join cost public-key work, a slot, a pinned verifier or a displaced member.
+        roster.count('join-verified');
+        break;
+      default:
+        assertNever(address, 'address verdict');
+    }
     const refuse = (code: ErrorCode, message: string): void => {
       roster.count('join-refused');
       roster.replyError(host, port, code, message, body.clientNonce, now);
@@ -268,6 +296,7 @@ export class RelayCore {
           this.#roster.transmit(signDatagram(datagram, keys.downstream), member.host, member.port);
         },
         transmitAck: (ack) => this.#roster.sendControl(session, { ...controlHeader(PacketType.Ack, member.id), body: ack }),
+        acknowledged: (ticket) => this.#roster.acknowledged(session, ticket),
         deliver: (fragment) => this.#onMemberFragment(session, fragment),
         tuning: { maxQueuedBytes: budget.MEMBER_QUEUE_BYTES, ...this.#options.reliability },
       },

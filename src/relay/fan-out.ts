@@ -123,17 +123,25 @@ export function queuedBytesOf(fragment: Fragment): number {
   return HEADER_BYTES + fragment.chunk.length;
 }
 
+/** What became of a fragment, and its channel ticket when it was queued. */
+export interface EnqueueResult {
+  outcome: EnqueueOutcome;
+  ticket: number | undefined;
+}
+
 /**
  * Queues a fragment for a member. A member between channels (resumed and not yet validated, exhausted, or
  * retired) keeps it for the next one, within the same byte budget as a channel's queue.
  */
-export function enqueue(session: Session, fragment: Fragment, priority: Priority, now: number): EnqueueOutcome {
+export function enqueue(session: Session, fragment: Fragment, priority: Priority, now: number): EnqueueResult {
+  const result = (outcome: EnqueueOutcome, ticket?: number): EnqueueResult => ({ outcome, ticket });
   const channel = session.channel;
-  if (!channel || session.exhaustedAt !== undefined) return carry(session, fragment, priority);
-  if (channel.send(fragment, queuedBytesOf(fragment), priority, now) !== undefined) return 'queued';
-  if (!channel.exhausted) return 'queue-full';
+  if (!channel || session.exhaustedAt !== undefined) return result(carry(session, fragment, priority));
+  const ticket = channel.send(fragment, queuedBytesOf(fragment), priority, now);
+  if (ticket !== undefined) return result('queued', ticket);
+  if (!channel.exhausted) return result('queue-full');
   session.exhaustedAt = now;
-  return carry(session, fragment, priority) === 'queue-full' ? 'queue-full' : 'exhausted';
+  return result(carry(session, fragment, priority) === 'queue-full' ? 'queue-full' : 'exhausted');
 }
 
 function carry(session: Session, fragment: Fragment, priority: Priority): EnqueueOutcome {

@@ -19,9 +19,11 @@ import { decodePayload, ImageFormat, type MessagePayload } from '../protocol/pay
 import { assertNever, Flag, LeaveReason, MemberFlag, PacketType, type MessageFragment as Fragment } from '../protocol/types';
 import { judgeLegacyJoin } from './admission';
 import { fragmentsOf, priorityOf, recipientsOf } from './fan-out';
+import { MAX_LEGACY_PER_ADDRESS } from './limits';
 import type { Member } from './membership';
 import type { Roster } from './roster';
 import { isLegacy, newSession, type InboundMessage } from './sessions';
+import { sourceKeys } from './source-budget';
 
 /** Legacy clients may only ever be in the default room. */
 export const LEGACY_ROOM = DEFAULT_ROOM;
@@ -36,7 +38,8 @@ export function legacyBytes(text: string): Uint8Array {
 export const legacyJoinNotice = (name: string): Uint8Array => legacyBytes(formatLegacyJoin(name));
 export const legacyLeaveNotice = (name: string): Uint8Array => legacyBytes(formatLegacyLeave(name));
 export const legacyShutdownNotice = (): Uint8Array => legacyBytes('* the relay is shutting down');
-export const legacyRefusal = (why: string): Uint8Array => legacyBytes(`* cannot join: ${why}`);
+/** Cut to `maxBytes`, at a character boundary. */
+export const legacyRefusal = (why: string, maxBytes: number): Uint8Array => legacyBytes(truncateUtf8(`* cannot join: ${why}`, maxBytes));
 
 export type FromLegacy =
   | { kind: 'message'; payload: MessagePayload; legacyText: string }
@@ -105,6 +108,8 @@ export class LegacyBridge {
       roster.count('drop-not-udpchat');
       return;
     }
+    // Every datagram from a legacy member earns it what it may be sent back: three times its size.
+    if (known) roster.legacyCredit.earn(known.id, datagram.length);
     const parsed = parseLegacy(datagram, known?.name);
     if (!parsed) {
       roster.count('drop-legacy-unparsed');
@@ -115,6 +120,7 @@ export class LegacyBridge {
       if (parsed.kind === 'leave') return;
       member = this.#join(parsed.name, host, port, now);
       if (!member) return;
+      roster.legacyCredit.earn(member.id, datagram.length);
     }
     roster.membership.touch(member, now);
     switch (parsed.kind) {
@@ -142,22 +148,30 @@ export class LegacyBridge {
     else if (view.kind === 'drop') this.#roster.count(view.reason);
   }
 
-  /** A line for every legacy member of `from`'s room but `from`. */
+  /** A line for every legacy member of `from`'s room but `from`, each within its credit. */
   sendText(from: Member, text: string): void {
     const bytes = legacyBytes(text);
     for (const recipient of this.#roster.membership.roomMembers(from.room)) {
-      if (recipient !== from && isLegacy(recipient)) this.#roster.transmit(bytes, recipient.host, recipient.port);
+      if (recipient !== from && isLegacy(recipient)) this.#roster.transmitToLegacy(recipient, bytes);
     }
   }
 
   #join(rawName: string, host: string, port: number, now: number): Member | undefined {
     const roster = this.#roster;
     const refuse = (why: string): undefined => {
-      if (roster.mayReply(host, port, now)) roster.transmit(legacyRefusal(why), host, port);
+      // Never larger than the line that asked (RFC 9000 §8): the address is not validated.
+      const refusal = legacyRefusal(why, roster.replyLimit);
+      if (refusal.length > 0 && roster.mayReply(host, port, now)) roster.transmit(refusal, host, port);
       return undefined;
     };
     const verdict = judgeLegacyJoin(rawName, roster);
     if (verdict.kind === 'refuse') return refuse(verdict.message);
+    const source = sourceKeys(host).address;
+    const fromHere = roster.membership.roomMembers(LEGACY_ROOM).filter((other) => isLegacy(other) && sourceKeys(other.host).address === source);
+    if (fromHere.length >= MAX_LEGACY_PER_ADDRESS) {
+      roster.count('legacy-refused-per-address');
+      return refuse(`${MAX_LEGACY_PER_ADDRESS} classic clients already chat from this address`);
+    }
     const outcome = roster.membership.join({ name: verdict.name, room: LEGACY_ROOM, host, port, flags: MemberFlag.Legacy }, now);
     if (outcome.kind === 'refused') return refuse(outcome.message);
     if (outcome.kind !== 'joined') return undefined;

@@ -76,7 +76,7 @@ export function clampRelayLimits(limits: Partial<RelayLimits> = {}): RelayLimits
 /** Error replies to one address per second (and burst): enough for a confused client, useless for reflection. */
 export const ERROR_REPLIES_PER_SECOND = 4;
 export const ERROR_REPLY_BURST = 8;
-/** Distinct addresses whose error-reply budget is remembered at once. */
+/** Distinct addresses (or prefixes) whose budget is remembered at once. */
 export const MAX_TRACKED_ADDRESSES = 10_000;
 /**
  * Bytes waiting per member before it is dropped as unable to keep up: three maximal images plus chat. The
@@ -100,6 +100,13 @@ export const MAX_UNVALIDATED = 256;
  */
 export const UNAUTHENTICATED_PER_ADDRESS_RATE = 50;
 export const UNAUTHENTICATED_PER_ADDRESS_BURST = 100;
+/**
+ * The same for all sources in one network prefix (/24 for IPv4, /64 for IPv6) together: ten sources' worth, so a
+ * host that owns a whole prefix (every IPv6 subscriber does) gains nothing by rotating addresses in it, while a
+ * classroom behind one /24 still joins at once.
+ */
+export const UNAUTHENTICATED_PER_PREFIX_RATE = 500;
+export const UNAUTHENTICATED_PER_PREFIX_BURST = 1000;
 /** All unauthenticated datagrams together, per second (and burst): bounds the work a spoofed flood can cause. */
 export const UNAUTHENTICATED_TOTAL_RATE = 5000;
 export const UNAUTHENTICATED_TOTAL_BURST = 10_000;
@@ -109,5 +116,10 @@ export const UNAUTHENTICATED_TOTAL_BURST = 10_000;
  */
 export const MEMBER_DATAGRAM_RATE = 10_000;
 export const MEMBER_DATAGRAM_BURST = 10_000;
+/**
+ * Legacy members from one IP address at most: a few classic clients on one shared machine. Legacy addresses are
+ * never validated, so this also bounds how many spoofed legacy joins one victim address can be made to hold.
+ */
+export const MAX_LEGACY_PER_ADDRESS = 8;
 /** How long (ms) past a member's departure its channel may still flush what it owes (e.g. the ack of its Leave). */
 export const LEAVE_FLUSH_MS = 60_000;

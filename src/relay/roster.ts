@@ -5,18 +5,21 @@
  * No socket and no clock: datagrams leave through `transmit`, time is an argument.
  */
 import { randomInt } from 'node:crypto';
-import { CLIENT_NONCE_BYTES, controlHeader, encodeControl } from '../protocol/codec';
+import { CLIENT_NONCE_BYTES, controlHeader, encodeControl, truncateUtf8 } from '../protocol/codec';
 import { signDatagram } from '../protocol/hop-auth';
 import { MessageIdSource } from '../protocol/ids';
 import type { MemberInfo, MessagePayload } from '../protocol/payload';
 import type { Priority } from '../protocol/reliability';
 import { assertNever, ErrorCode, Flag, LeaveReason, PacketType, leaveReasonName, type ControlPacket, type MessageFragment as Fragment } from '../protocol/types';
 import { RoomKeys } from './admission';
-import { enqueue, fragmentsOf, retire as retireSession } from './fan-out';
+import { enqueue, fragmentsOf, queuedBytesOf, retire as retireSession } from './fan-out';
 import { legacyJoinNotice, legacyLeaveNotice, legacyShutdownNotice } from './legacy-bridge';
 import { ERROR_REPLIES_PER_SECOND, ERROR_REPLY_BURST, LEAVE_FLUSH_MS, MAX_TRACKED_ADDRESSES, type RelayLimits } from './limits';
-import { addressKey, MembershipTable, type Member } from './membership';
+import { LegacyCredit } from './legacy-credit';
+import { MembershipTable, type Member } from './membership';
 import { KeyedRateLimiter } from './rate-limit';
+import { SenderShares, senderShareBytes } from './send-shares';
+import { sourceKeys } from './source-budget';
 import { isDrained, isLegacy, SessionTable, type Session } from './sessions';
 
 export type RelayLogLevel = 'debug' | 'info' | 'warn';
@@ -68,6 +71,16 @@ export class Roster {
   readonly #options: RosterOptions;
   readonly #ids = new MessageIdSource(randomInt(0, 2 ** 32));
   readonly #errorReplies = new KeyedRateLimiter(ERROR_REPLIES_PER_SECOND, ERROR_REPLY_BURST, MAX_TRACKED_ADDRESSES);
+  /** What each legacy member may still be sent (bytes): legacy addresses are never validated. */
+  readonly legacyCredit = new LegacyCredit();
+  /** Each receiver's queue, by sender; dropped with the session. */
+  readonly #shares = new WeakMap<Session, SenderShares>();
+  #shareFor: { queueBytes: number; share: number } | undefined;
+  /**
+   * The size (bytes) of the datagram being handled, set by the core as each arrives: no reply to an unauthenticated
+   * datagram is larger than it (RFC 9000 §8), so answering a spoofed source never amplifies.
+   */
+  replyLimit = 0;
   /** The earliest deadline a channel asked for since the edge last took it. */
   #wakeAt: number | undefined;
 
@@ -104,9 +117,23 @@ export class Roster {
     this.#options.count('datagrams-out');
   }
 
-  /** True while `host:port` has error replies left in its budget (and takes one). */
-  mayReply(host: string, port: number, now: number): boolean {
-    return this.#errorReplies.allow(addressKey(host, port), now);
+  /** True while `host` (any port: a sender picks ports freely) has error replies left in its budget (and takes one). */
+  mayReply(host: string, _port: number, now: number): boolean {
+    return this.#errorReplies.allow(sourceKeys(host).address, now);
+  }
+
+  /** Sends `datagram` to a legacy member within its credit; what does not fit is dropped, counted. */
+  transmitToLegacy(member: Member, datagram: Uint8Array): void {
+    if (!this.legacyCredit.spend(member.id, datagram.length)) {
+      this.#options.count('drop-legacy-no-credit');
+      return;
+    }
+    this.transmit(datagram, member.host, member.port);
+  }
+
+  /** The member's channel delivered `ticket`: it no longer counts against its sender's share. */
+  acknowledged(session: Session, ticket: number): void {
+    this.#shares.get(session)?.acknowledged(ticket);
   }
 
   /** Sends a relay-originated message to one member. */
@@ -115,9 +142,20 @@ export class Roster {
   }
 
   enqueue(session: Session, fragment: Fragment, priority: Priority, now: number): void {
-    const outcome = enqueue(session, fragment, priority, now);
+    const channel = session.channel;
+    const shares = fragment.memberId !== 0 && channel && session.exhaustedAt === undefined ? this.#sharesOf(session) : undefined;
+    if (shares && channel) {
+      const verdict = shares.judge(fragment, this.#shareOf(channel.tuning.maxQueuedBytes));
+      if (verdict !== 'admit') {
+        this.#options.count('skip-sender-over-share');
+        if (verdict === 'refuse-and-tell') this.#tellOverShare(fragment.memberId, session.member, now);
+        return;
+      }
+    }
+    const { outcome, ticket } = enqueue(session, fragment, priority, now);
     switch (outcome) {
       case 'queued':
+        if (shares && ticket !== undefined) shares.queued(fragment.memberId, ticket, queuedBytesOf(fragment));
         this.wake(session.channel?.nextWakeup());
         return;
       case 'carried':
@@ -157,7 +195,7 @@ export class Roster {
       if (other === member) continue;
       const target = this.sessions.get(other.id);
       if (!target) continue;
-      if (isLegacy(other)) this.transmit(legacyJoinNotice(member.name), other.host, other.port);
+      if (isLegacy(other)) this.transmitToLegacy(other, legacyJoinNotice(member.name));
       else this.sendTo(target, { type: PacketType.MemberJoined, member: memberInfo(member) }, 'urgent', now);
     }
     this.#options.onJoin(memberEvent(member));
@@ -168,6 +206,7 @@ export class Roster {
   endSession(member: Member, reason: LeaveReason, now: number): void {
     const session = this.sessions.get(member.id);
     this.membership.leave(member.id);
+    this.legacyCredit.forget(member.id);
     if (!session) return;
     // Flush what the channel owes the leaver (e.g. the ack of its Leave) before forgetting it.
     session.channel?.poll(now + LEAVE_FLUSH_MS);
@@ -177,7 +216,7 @@ export class Roster {
     for (const other of this.membership.roomMembers(member.room)) {
       const target = this.sessions.get(other.id);
       if (!target) continue;
-      if (isLegacy(other)) this.transmit(legacyLeaveNotice(member.name), other.host, other.port);
+      if (isLegacy(other)) this.transmitToLegacy(other, legacyLeaveNotice(member.name));
       else this.sendTo(target, { type: PacketType.MemberLeft, member: memberInfo(member), reason }, 'urgent', now);
     }
     this.#options.log('info', `${member.name} left room ${member.room} (${leaveReasonName(reason)})`);
@@ -194,7 +233,8 @@ export class Roster {
     for (const session of this.sessions.values()) {
       const { host, port } = session.member;
       if (isLegacy(session.member)) {
-        goodbyes.push({ datagram: legacyShutdownNotice(), host, port });
+        const datagram = legacyShutdownNotice();
+        if (this.legacyCredit.spend(session.member.id, datagram.length)) goodbyes.push({ datagram, host, port });
         continue;
       }
       if (!session.keys) continue;
@@ -207,11 +247,18 @@ export class Roster {
 
   /** An unsigned Error to an address without a session, within that address's reply budget. */
   replyError(host: string, port: number, code: ErrorCode, message: string, clientNonce: Uint8Array, now: number): void {
+    // The text is cut to fit `replyLimit`; with no room even for the code, nothing is sent.
+    const bare = this.errorDatagram(code, '', clientNonce);
+    const room = this.replyLimit - bare.length;
+    if (room < 0) {
+      this.#options.count('error-reply-too-large');
+      return;
+    }
     if (!this.mayReply(host, port, now)) {
       this.#options.count('error-reply-suppressed');
       return;
     }
-    this.transmit(this.errorDatagram(code, message, clientNonce), host, port);
+    this.transmit(room === 0 ? bare : this.errorDatagram(code, truncateUtf8(message, room), clientNonce), host, port);
   }
 
   /** An Error datagram; signed with the member's key when it goes to a member with a session. */
@@ -219,6 +266,30 @@ export class Roster {
     const body = { code, clientNonce, message };
     if (!session?.keys) return encodeControl({ ...controlHeader(PacketType.Error, 0), body });
     return signDatagram(encodeControl({ ...controlHeader(PacketType.Error, session.member.id), flags: Flag.Auth, body }), session.keys.downstream);
+  }
+
+  /** senderShareBytes of a queue size, kept: it is asked for every fragment to every member. */
+  #shareOf(queueBytes: number): number {
+    if (this.#shareFor?.queueBytes !== queueBytes) this.#shareFor = { queueBytes, share: senderShareBytes(queueBytes, this.#options.limits) };
+    return this.#shareFor.share;
+  }
+
+  #sharesOf(session: Session): SenderShares {
+    let shares = this.#shares.get(session);
+    if (!shares) {
+      shares = new SenderShares();
+      this.#shares.set(session, shares);
+    }
+    return shares;
+  }
+
+  /** Tells a member that its messages skip `receiver`, whose queue holds its share of them. */
+  #tellOverShare(senderId: number, receiver: Member, now: number): void {
+    const sender = this.sessions.get(senderId);
+    this.#options.log('info', `${sender?.member.name ?? senderId} fills its share of ${receiver.name}'s queue; its messages skip ${receiver.name}`);
+    if (!sender?.keys) return;
+    const message = `${receiver.name} is not keeping up with what you send: your messages skip them until they catch up`;
+    this.sendTo(sender, { type: PacketType.Notice, code: ErrorCode.RateLimited, message }, 'urgent', now);
   }
 
   /** Sends a control datagram to a member, signed with its relay-to-client key. */

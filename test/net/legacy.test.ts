@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
+import { createHopKeyPair, deriveHopKeys } from '../../src/protocol/hop-auth';
 import { ImageFormat } from '../../src/protocol/payload';
+import { PacketType } from '../../src/protocol/types';
+import { LEGACY_AMPLIFICATION_FACTOR } from '../../src/relay/legacy-credit';
 import { closeAll, joinClient, startRelay } from '../support/chat';
 import { collect, nextEvent, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
+import { WirePeer } from '../support/relay-peer';
 
 /** A classic plaintext client: one socket, one datagram per line. */
 class LegacyPeer {
@@ -153,6 +157,85 @@ describe('relay legacy mode (classic plaintext clients)', () => {
     const [member, reason] = await nextEvent(alice, 'memberLeft', undefined, 3000);
     assert.equal(member.name, 'bob');
     assert.equal(reason, 'timeout');
+  });
+
+  describe('a spoofed legacy join', () => {
+    /** A heartbeat for a session the relay never had, signed (as a client's is) so the relay answers it: a sentinel. */
+    function orphanHeartbeat(): Uint8Array {
+      const orphan = new WirePeer('orphan');
+      orphan.memberId = 1234;
+      orphan.keys = deriveHopKeys(createHopKeyPair().privateKey, createHopKeyPair().publicKey, new Uint8Array(8));
+      return orphan.heartbeat();
+    }
+
+    /** One victim address (127.0.0.x): it sends the join line claiming a name, then only counts what arrives. */
+    class Victim {
+      received = 0;
+      answered = false;
+      readonly #socket = dgram.createSocket('udp4');
+      constructor(readonly host: string) {
+        this.#socket.on('message', this.#socketOnMessage);
+      }
+
+      #socketOnMessage = (datagram: Buffer): void => {
+        // The sentinel's answer is an Error (magic "UC"); everything before it is what the spoofed join bought.
+        if (datagram[0] === 0x55 && datagram[1] === 0x43) this.answered = true;
+        else this.received += datagram.length;
+      };
+
+      open(): Promise<void> {
+        return new Promise((resolve) => this.#socket.bind(0, this.host, resolve));
+      }
+
+      send(datagram: Uint8Array, port: number): void {
+        this.#socket.send(datagram, port, '127.0.0.1');
+      }
+
+      close(): void {
+        this.#socket.close();
+      }
+    }
+
+    it('makes the relay send its address at most three times what it sent, while the room chats (measured)', async function () {
+      this.timeout(30_000);
+      const relay = await startRelay({ acceptLegacy: true, limits: { heartbeatIntervalMs: 1000, memberTimeoutMs: 10_000 } });
+      const alice = await joinClient(relay, 'alice');
+      const carol = await joinClient(relay, 'carol');
+      const victims = Array.from({ length: 50 }, (_, i) => new Victim(`127.0.0.${i + 2}`));
+      await Promise.all(victims.map((victim) => victim.open()));
+      let sentToRelay = 0;
+      const joined = collect(carol, 'memberJoined');
+      victims.forEach((victim, i) => {
+        const line = Buffer.from(`victim${i} has joined the chat.`);
+        sentToRelay += line.length;
+        victim.send(line, relay.address.port);
+      });
+      await until(() => joined.length === victims.length, 'every spoofed join is a member');
+      const texts = collect(carol, 'message');
+      for (let i = 0; i < 200; i++) alice.sendText(`a line of ordinary chat, number ${i}, long enough to be a real sentence`);
+      await until(() => texts.length === 200, 'the room has said all 200 lines', 20_000);
+      // Sent after the room's lines: what the relay sent a victim before answering this has arrived by then.
+      const sentinel = orphanHeartbeat();
+      for (const victim of victims) victim.send(sentinel, relay.address.port);
+      await until(() => victims.every((victim) => victim.answered), 'every victim has its sentinel answered');
+      for (const victim of victims) victim.close();
+      const received = victims.reduce((sum, victim) => sum + victim.received, 0);
+      const factor = received / sentToRelay;
+      console.log(`      legacy amplification: ${victims.length} spoofed joins of ${sentToRelay} bytes made the relay send ${received} bytes (factor ${factor.toFixed(2)})`);
+      assert.ok(factor <= LEGACY_AMPLIFICATION_FACTOR, `factor ${factor}`);
+    });
+
+    it('still gives a legacy member who keeps chatting every line of the room', async () => {
+      const { relay, alice, legacy } = await roomWithLegacyMember('bob');
+      const heard = collect(alice, 'message');
+      for (let i = 0; i < 30; i++) {
+        alice.sendText(`question ${i}?`);
+        await legacy.waitFor(`alice: question ${i}?`);
+        legacy.send(`bob: answer ${i}`);
+        await until(() => heard.length === i + 1, `alice hears answer ${i}`);
+      }
+      assert.equal(relay.counters['drop-legacy-no-credit'] ?? 0, 0);
+    });
   });
 
   it('ignores plaintext when legacy mode is off', async () => {

@@ -6,12 +6,16 @@ import path from 'node:path';
 import { ChatClientError } from '../../src/client/client';
 import { saveReceivedImage } from '../../src/files/save-image';
 import { assemble, controlHeader, encodeControl } from '../../src/protocol/codec';
+import { createHopKeyPair, deriveHopKeys } from '../../src/protocol/hop-auth';
+import { decodeOlderError } from '../../src/protocol/older-version';
 import { encodePayload, ImageFormat } from '../../src/protocol/payload';
 import { ErrorCode, Flag, LeaveReason, PacketType } from '../../src/protocol/types';
+import { ERROR_REPLY_BURST } from '../../src/relay/limits';
 import { closeAll, joinClient, newClient, startRelay } from '../support/chat';
 import { collect, nextEvent, sleep, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
 import { LossyProxy } from '../support/lossy-proxy';
+import { WirePeer } from '../support/relay-peer';
 import { datagramOf, WireWatch } from '../support/wire-watch';
 
 const PASSPHRASE = 'blue whale under the ice';
@@ -275,6 +279,31 @@ describe('security: encryption, authentication and hostile input', function () {
       assert.equal(relay.counters['internal-error'] ?? 0, 0);
       assert.deepEqual(relay.rooms(), new Map([['general', 2]]));
     });
+    it('answers unauthenticated datagrams from one address, over many ports, with few replies, none larger than what asked', async () => {
+      const relay = await startRelay();
+      const orphan = new WirePeer('orphan');
+      orphan.memberId = 1234;
+      // Signed as a client's heartbeat is, with keys of a session the relay never had: it asks for "unknown session".
+      orphan.keys = deriveHopKeys(createHopKeyPair().privateKey, createHopKeyPair().publicKey, new Uint8Array(8));
+      const heartbeat = orphan.heartbeat();
+      const replies: Buffer[] = [];
+      const ports: dgram.Socket[] = [];
+      for (let i = 0; i < 20; i++) {
+        // An address no other test client uses, so its reply budget is this test's alone.
+        const socket = dgram.createSocket('udp4');
+        await new Promise<void>((resolve) => socket.bind(0, '127.0.0.9', resolve));
+        socket.on('message', (datagram) => replies.push(datagram));
+        toClose.push(socket);
+        ports.push(socket);
+      }
+      const readBefore = relay.counters['datagrams-in'] ?? 0;
+      for (const socket of ports) socket.send(heartbeat, relay.address.port, '127.0.0.1');
+      await until(() => (relay.counters['datagrams-in'] ?? 0) - readBefore >= ports.length, 'the relay has read every heartbeat');
+      // Counted by the relay as it refused them: no reply beyond the budget is on its way.
+      assert.equal(relay.counters['error-reply-suppressed'], ports.length - ERROR_REPLY_BURST);
+      await until(() => replies.length === ERROR_REPLY_BURST, 'the replies within the budget have arrived');
+      for (const reply of replies) assert.ok(reply.length <= heartbeat.length, `${reply.length} bytes answered ${heartbeat.length}`);
+    });
   });
 
   describe('hostile names', () => {
@@ -308,5 +337,76 @@ describe('security: encryption, authentication and hostile input', function () {
       assert.throws(() => newClient(relay, 'bob\u202eevil'), (error: ChatClientError) => error.code === 'name-invalid');
       assert.throws(() => newClient(relay, 'bob\nhas left the chat.'), (error: ChatClientError) => error.code === 'name-invalid');
     });
+  });
+});
+
+describe('security: address validation and wire versions on loopback', function () {
+  this.timeout(30_000);
+  const sockets: dgram.Socket[] = [];
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.close();
+    await closeAll();
+  });
+
+  async function socketOn(): Promise<dgram.Socket> {
+    const socket = await attackerSocket();
+    sockets.push(socket);
+    return socket;
+  }
+
+  it('joins a real client only after it answered a Challenge, and the room works', async () => {
+    const relay = await startRelay();
+    const alice = await joinClient(relay, 'alice');
+    const bob = await joinClient(relay, 'bob');
+    const got = nextEvent(bob, 'message');
+    alice.sendText('through the cookie');
+    const [message] = await got;
+    assert.equal(message.text, 'through the cookie');
+    assert.ok((relay.counters['challenge-sent'] ?? 0) >= 2, 'a client was admitted without a Challenge');
+    assert.equal(relay.counters['join-verified'], 2);
+  });
+
+  it('tells a client of wire version 1 to upgrade, in version 1, answering its Join\'s nonce', async () => {
+    const relay = await startRelay();
+    const oldClient = await socketOn();
+    const nonce = Uint8Array.from([8, 7, 6, 5, 4, 3, 2, 1]);
+    const join = encodeControl({
+      ...controlHeader(PacketType.Join, 0),
+      body: { clientNonce: nonce, name: 'old-timer', room: 'general', extensions: new Map([[1, new Uint8Array(32).fill(9)]]) },
+    });
+    join[2] = 1;
+    const reply = new Promise<Buffer>((resolve) => oldClient.once('message', resolve));
+    oldClient.send(join, relay.address.port, '127.0.0.1');
+    const datagram = await reply;
+    const error = decodeOlderError(datagram);
+    assert.ok(error, 'the answer is not an Error of version 1');
+    assert.equal(error.body.code, ErrorCode.UnsupportedVersion);
+    assert.deepEqual(error.body.clientNonce, nonce);
+    assert.match(error.body.message, /wire v(ersion )?2/);
+    assert.match(error.body.message, /upgrade/);
+    assert.ok(datagram.length <= join.length, `a ${datagram.length}-byte answer to a ${join.length}-byte Join`);
+    assert.equal(relay.memberCount, 0);
+  });
+
+  it('stops a client at once, with who must upgrade, when the relay speaks wire version 1', async () => {
+    // What a version-1 relay answers a version-2 datagram: an Error of its own version, with no nonce.
+    const oldRelay = await socketOn();
+    oldRelay.on('message', (_datagram, remote) => {
+      const answer = encodeControl({
+        ...controlHeader(PacketType.Error, 0),
+        body: { code: ErrorCode.UnsupportedVersion, clientNonce: new Uint8Array(8), message: 'this relay speaks protocol version 1, not 2' },
+      });
+      answer[2] = 1;
+      oldRelay.send(answer, remote.port, remote.address);
+    });
+    const port = oldRelay.address().port;
+    const client = newClient({ address: { port } }, 'alice');
+    const failure = await Promise.race([
+      client.connect().then(() => 'connected', (error: unknown) => error),
+      sleep(5000).then(() => 'still trying after 5 s'),
+    ]);
+    assert.ok(failure instanceof ChatClientError, String(failure));
+    assert.equal(failure.code, 'unsupported-version');
+    assert.equal(failure.message, `the relay at 127.0.0.1:${port} speaks an older protocol (version 1): upgrade the relay`);
   });
 });

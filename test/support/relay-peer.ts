@@ -12,6 +12,7 @@ import { MAX_FRAGMENT_BYTES } from '../../src/protocol/constants';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeyPair, type HopKeys } from '../../src/protocol/hop-auth';
 import { decodePayload, encodePayload, type MessagePayload } from '../../src/protocol/payload';
 import { ReliableChannel } from '../../src/protocol/reliability';
+import { signJoinProof, type RoomKeys } from '../../src/protocol/room-crypto';
 import { ExtensionTag, Flag, PacketType, type ControlPacket, type ErrorBody, type MessageFragment as Fragment } from '../../src/protocol/types';
 import { RelayCore, type RelayCoreOptions } from '../../src/relay/core';
 import type { RelayLimits } from '../../src/relay/limits';
@@ -28,7 +29,7 @@ const JOIN_RETRY_MS = 200;
 
 export class WirePeer {
   readonly host = '10.0.0.1';
-  readonly port = nextPort++;
+  readonly port: number;
   /** Datagrams for the relay, oldest first. */
   readonly outbox: Uint8Array[] = [];
   readonly errors: ReceivedError[] = [];
@@ -36,28 +37,54 @@ export class WirePeer {
   readonly messages: MessagePayload[] = [];
   readonly welcomes: number[] = [];
   heartbeatAcks = 0;
+  /** Challenges that answered this peer's join (and were answered with the join and the cookie). */
+  challenges = 0;
+  /** False: Challenges are ignored, as a forger who never sees them. */
+  answerChallenges = true;
+  /** The join last built (with the cookie once challenged): what a retry sends. */
+  lastJoin: Uint8Array | undefined;
   memberId = 0;
   keys: HopKeys | undefined;
   channel: ReliableChannel<Fragment> | undefined;
   #hop: HopKeyPair = createHopKeyPair();
   #nonce: Uint8Array = randomBytes(CLIENT_NONCE_BYTES);
+  #cookie: Uint8Array | undefined;
   #chunks = new Map<bigint, Uint8Array[]>();
   #nextMessageId = 1n;
 
   constructor(
     readonly name: string,
     readonly room = 'general',
-  ) {}
+    /** A sealed room's keys: the join then carries the verifier and the proof. */
+    readonly proofKeys?: RoomKeys,
+    /** Another peer's port: the same address, as a client restarted on its old socket. */
+    port?: number,
+  ) {
+    this.port = port ?? nextPort++;
+  }
 
   /** A join with a fresh nonce and hop key; signed with the current session's key (a resumption) when there is one. */
   join(): Uint8Array {
     this.#hop = createHopKeyPair();
     this.#nonce = randomBytes(CLIENT_NONCE_BYTES);
-    const body = { clientNonce: this.#nonce, name: this.name, room: this.room, extensions: new Map([[ExtensionTag.HopPublicKey, this.#hop.publicKey]]) };
+    this.#cookie = undefined;
+    return this.#pushJoin();
+  }
+
+  /** The current join (same nonce and hop key), with the cookie once challenged. */
+  #pushJoin(): Uint8Array {
+    const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, this.#hop.publicKey]]);
+    if (this.proofKeys) {
+      extensions.set(ExtensionTag.RoomKey, this.proofKeys.verifyKey);
+      extensions.set(ExtensionTag.RoomProof, signJoinProof(this.proofKeys, this.#nonce, this.#hop.publicKey, this.name));
+    }
+    if (this.#cookie) extensions.set(ExtensionTag.Cookie, this.#cookie);
+    const body = { clientNonce: this.#nonce, name: this.name, room: this.room, extensions };
     const datagram = this.keys
       ? signDatagram(encodeControl({ ...controlHeader(PacketType.Join, this.memberId), flags: Flag.Auth, body }), this.keys.upstream)
       : encodeControl({ ...controlHeader(PacketType.Join, 0), body });
     this.outbox.push(datagram);
+    this.lastJoin = datagram;
     return datagram;
   }
 
@@ -81,6 +108,13 @@ export class WirePeer {
     const decoded = decodePacket(datagram);
     if (!decoded.ok) return;
     const packet = decoded.value;
+    if (packet.type === PacketType.Challenge) {
+      if (!this.answerChallenges || !Buffer.from(packet.body.clientNonce).equals(this.#nonce)) return;
+      this.challenges++;
+      this.#cookie = Uint8Array.from(packet.body.cookie);
+      this.#pushJoin();
+      return;
+    }
     if (packet.type === PacketType.Welcome) {
       const relayKey = packet.body.extensions.get(ExtensionTag.HopPublicKey);
       const keys = relayKey ? deriveHopKeys(this.#hop.privateKey, relayKey, this.#nonce) : undefined;
@@ -105,7 +139,6 @@ export class WirePeer {
         this.channel?.receiveAck(packet.body, now);
         return;
       case PacketType.Join:
-      case PacketType.Challenge:
       case PacketType.Heartbeat:
         return;
       default:
@@ -208,8 +241,8 @@ export class CoreNet {
   }
 
   /** A peer that joins and proves its address (first heartbeat), with everything exchanged at the current time. */
-  joined(name: string, room = 'general'): WirePeer {
-    const peer = this.add(new WirePeer(name, room));
+  joined(name: string, room = 'general', proofKeys?: RoomKeys): WirePeer {
+    const peer = this.add(new WirePeer(name, room, proofKeys));
     peer.join();
     this.flush();
     peer.heartbeat();
@@ -319,10 +352,13 @@ export class SocketPeer {
 
   /** Joins and proves its address: resolves once the relay answered the first heartbeat. */
   async join(): Promise<void> {
-    const join = this.peer.join();
+    this.peer.join();
     this.flush();
-    // Sent again (the same join) until answered, as clients do: a datagram lost on a busy machine is not a failure.
-    const retry = setInterval(() => this.#socket.send(join, this.#relayPort, '127.0.0.1'), JOIN_RETRY_MS);
+    // Sent again (the same join, with the cookie once challenged) until answered, as clients do: a datagram lost
+    // on a busy machine is not a failure.
+    const retry = setInterval(() => {
+      if (this.peer.lastJoin) this.#socket.send(this.peer.lastJoin, this.#relayPort, '127.0.0.1');
+    }, JOIN_RETRY_MS);
     try {
       await this.until(() => this.peer.keys !== undefined, `${this.peer.name} is welcomed`);
     } finally {

@@ -34,7 +34,7 @@ interface RawHeader {
 
 const CONTROL_DEFAULTS: RawHeader = {
   magic: 0x5543,
-  version: 1,
+  version: 2,
   type: PacketType.Heartbeat,
   flags: 0,
   reserved: 0,
@@ -98,7 +98,7 @@ function control<T extends ControlPacket['type']>(type: T, memberId = 7) {
  * room as u8-length-prefixed UTF-8, then extensions as tag (u8), length (u16), value.
  */
 const JOIN_FIXTURE_HEX = `
-  5543 | 01 | 01 | 00 | 00 | 001b       // magic "UC", version 1, type Join, flags, reserved, body length 27
+  5543 | 02 | 01 | 00 | 00 | 001b       // magic "UC", version 2, type Join, flags, reserved, body length 27
   00000000 | 00000000                   // member id (not known yet), seq (control: 0)
   0000000000000000 | 0000 | 0000        // message id, fragment index, fragment count (control: 0)
   0102030405060708                      // client nonce
@@ -117,7 +117,7 @@ const JOIN_FIXTURE_PACKET: JoinPacket = { ...control(PacketType.Join, 0), body: 
 
 /** A Heartbeat with Flag.Auth: the 16-byte tag follows the body and is not counted in the body length. */
 const AUTH_HEARTBEAT_HEX = `
-  5543 01 04 04 00 0004                 // type Heartbeat, flags Auth, body length 4 (the tag is not counted)
+  5543 02 04 04 00 0004                 // type Heartbeat, flags Auth, body length 4 (the tag is not counted)
   00000007 00000000 0000000000000000 0000 0000
   0000002a                              // echo 42
   a0a1a2a3a4a5a6a7a8a9aaabacadaeaf      // auth tag
@@ -368,7 +368,7 @@ describe('protocol/codec', () => {
       assertCodedError(decodePacket(fromHex('5543')), 'UDPCHAT_ERR_TRUNCATED');
     });
 
-    for (const version of [0, 2, 0xff]) {
+    for (const version of [0, 1, 3, 0xff]) {
       it(`rejects protocol version ${version} as unsupported`, () => {
         assertCodedError(decodePacket(raw({ version }, HEARTBEAT_BODY)), 'UDPCHAT_ERR_UNSUPPORTED_VERSION');
       });

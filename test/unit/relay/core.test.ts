@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { peekType } from '../../../src/protocol/codec';
+import { createHopKeyPair, deriveHopKeys } from '../../../src/protocol/hop-auth';
 import { ErrorCode, LeaveReason, PacketType } from '../../../src/protocol/types';
 import { DEFAULT_RELAY_LIMITS, VALIDATION_TIMEOUT_MS } from '../../../src/relay/limits';
 import { CoreNet, WirePeer } from '../../support/relay-peer';
@@ -153,6 +154,8 @@ describe('relay/core', () => {
       const orphan = new WirePeer('orphan');
       // A heartbeat naming a session the relay does not know asks for an "unknown session" answer.
       orphan.memberId = 1234;
+      // Signed (with keys of a session the relay never had), as a client's is: large enough to be answered at all.
+      orphan.keys = deriveHopKeys(createHopKeyPair().privateKey, createHopKeyPair().publicKey, new Uint8Array(8));
       const heartbeat = orphan.heartbeat();
       for (let i = 0; i < 20; i++) net.inject(heartbeat, stranger.host, stranger.port);
       assert.equal(net.unrouted.length, 8);
