@@ -1,5 +1,7 @@
 /** Command-line argument checks shared by the commands. */
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseHostPort as parseAddress, parsePort as parsePortNumber } from '../protocol/address';
 
 export class UsageError extends Error {}
@@ -38,4 +40,20 @@ export async function readPassphrase(file: string | undefined): Promise<string |
   }
   const fromEnvironment = process.env[PASSPHRASE_ENV];
   return fromEnvironment ? fromEnvironment : undefined;
+}
+
+/** Where the commands keep their files: $XDG_CONFIG_HOME/udp-chat, else ~/.config/udp-chat. */
+export function configDir(): string {
+  const xdg = process.env['XDG_CONFIG_HOME'];
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.config'), 'udp-chat');
+}
+
+/** `udp-chat relay --identity-file`'s default. */
+export function defaultIdentityFile(): string {
+  return path.join(configDir(), 'relay-identity.key');
+}
+
+/** `udp-chat join --known-relays`'s default. */
+export function defaultKnownRelaysFile(): string {
+  return path.join(configDir(), 'known-relays.json');
 }

@@ -5,6 +5,8 @@ import { ChatClient, ChatClientError, type ChatImage } from '../client/client';
 import { saveReceivedImage } from '../files/save-image';
 import { DEFAULT_COMPRESS_OPTIONS, ImageCompressor, ImageError } from '../image';
 import { ImageFormat } from '../protocol/payload';
+import { formatHostPort } from '../protocol/address';
+import { readKnownRelays, writeKnownRelays } from './known-relays';
 import { clock, formatBytes, Output } from './output';
 
 export interface JoinCommandOptions {
@@ -16,6 +18,10 @@ export interface JoinCommandOptions {
   saveDir: string;
   /** Seals the room end to end; undefined: an open room. */
   passphrase: string | undefined;
+  /** Relay identities pinned on first use, by host:port. */
+  knownRelaysFile: string;
+  /** Accept (and pin) the relay's identity even when it differs from the pinned one. */
+  trustNewRelayKey: boolean;
 }
 
 /** How long (ms) leaving waits for messages still on their way to the relay. */
@@ -40,9 +46,26 @@ const HELP = `commands:
 
 export async function runJoin(options: JoinCommandOptions): Promise<number> {
   const output = new Output(options.json);
+  const where = formatHostPort(options.relayHost, options.relayPort);
+  let pins: Map<string, string>;
+  try {
+    pins = await readKnownRelays(options.knownRelaysFile);
+  } catch (error) {
+    output.error('known-relays-failed', `cannot read the known relays file ${options.knownRelaysFile}: ${(error as Error).message}`);
+    return 1;
+  }
+  const previous = pins.get(where);
+  let change: { was: string; now: string } | undefined;
   let client: ChatClient;
   try {
     client = new ChatClient({
+      relayIdentity: {
+        pinned: () => (options.trustNewRelayKey ? undefined : previous),
+        onFirstUse: (_relay, fingerprint) => void pinRelay(fingerprint),
+        onChanged: (_relay, was, now) => {
+          change = { was, now };
+        },
+      },
       relayHost: options.relayHost,
       relayPort: options.relayPort,
       name: options.name,
@@ -95,8 +118,29 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
   });
   client.on('error', (problem) => {
     if (problem.fatal) fatal = true;
+    if (problem.code === 'relay-key-changed' && change) {
+      output.error(problem.code, `${problem.message} (--trust-new-relay-key accepts it)`, { relay: where, was: change.was, now: change.now });
+      return;
+    }
     output.error(problem.code, problem.message, problem.messageId ? { id: problem.messageId } : {});
   });
+
+  /** The relay proved an identity nobody pinned here (or --trust-new-relay-key replaces the pin): keep it. */
+  async function pinRelay(fingerprint: string): Promise<void> {
+    const pinned = previous === undefined ? 'first-use' : previous === fingerprint ? 'known' : 'replaced';
+    output.event(
+      { event: 'relay-key', relay: where, fingerprint, pinned, ...(pinned === 'replaced' ? { previous } : {}) },
+      `${clock()} * relay ${where} has identity ${fingerprint}` +
+        (pinned === 'first-use' ? ' (first use: pinned)' : pinned === 'replaced' ? ` (replaces ${previous})` : ''),
+    );
+    if (pinned === 'known') return;
+    pins.set(where, fingerprint);
+    try {
+      await writeKnownRelays(options.knownRelaysFile, pins);
+    } catch (error) {
+      output.error('known-relays-failed', `cannot save the relay's identity in ${options.knownRelaysFile}: ${(error as Error).message}`);
+    }
+  }
 
   async function onImage(image: ChatImage): Promise<void> {
     try {

@@ -3,14 +3,17 @@
  * contract other tools script against (docs/cli.md): add to them, never change them.
  */
 import { parseArgs } from 'node:util';
-import { parseHostPort, parsePort, readPassphrase, UsageError } from './args';
+import { defaultIdentityFile, defaultKnownRelaysFile, parseHostPort, parsePort, readPassphrase, UsageError } from './args';
 import { runJoin } from './join-command';
 import { runRelay } from './relay-command';
 
 const USAGE = `usage:
   udp-chat relay [--host 0.0.0.0] [--port 12345] [--json] [--accept-legacy]
+                 [--identity-file FILE]       (default ~/.config/udp-chat/relay-identity.key)
   udp-chat join --relay HOST:PORT --name NAME [--room ROOM] [--json] [--save-dir DIR]
                 [--passphrase-file FILE]      (or the UDPCHAT_PASSPHRASE environment variable)
+                [--known-relays FILE]         (default ~/.config/udp-chat/known-relays.json)
+                [--trust-new-relay-key]       (accept a relay whose identity changed)
 
 A passphrase seals the room end to end (everyone in it must use the same one).
 join reads standard input: each line is a message; "/image PATH" sends an image;
@@ -28,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
           port: { type: 'string', default: '12345' },
           json: { type: 'boolean', default: false },
           'accept-legacy': { type: 'boolean', default: false },
+          'identity-file': { type: 'string' },
         },
       });
       return runRelay({
@@ -35,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
         port: parsePort(values.port, '--port'),
         json: values.json,
         acceptLegacy: values['accept-legacy'],
+        identityFile: values['identity-file'] ?? defaultIdentityFile(),
       });
     }
     case 'join': {
@@ -48,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean', default: false },
           'save-dir': { type: 'string', default: 'udp-chat-images' },
           'passphrase-file': { type: 'string' },
+          'known-relays': { type: 'string' },
+          'trust-new-relay-key': { type: 'boolean', default: false },
         },
       });
       if (!values.relay) throw new UsageError('join needs --relay HOST:PORT');
@@ -61,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
         json: values.json,
         saveDir: values['save-dir'],
         passphrase: await readPassphrase(values['passphrase-file']),
+        knownRelaysFile: values['known-relays'] ?? defaultKnownRelaysFile(),
+        trustNewRelayKey: values['trust-new-relay-key'],
       });
     }
     case undefined:

@@ -1,4 +1,6 @@
 /** `udp-chat relay`: the relay, headless, for a team's shared machine. */
+import { relayFingerprint, type RelayIdentity } from '../protocol/relay-identity';
+import { loadRelayIdentity } from '../relay/identity-file';
 import { Relay } from '../relay/relay';
 import { clock, Output } from './output';
 
@@ -7,13 +9,29 @@ export interface RelayCommandOptions {
   port: number;
   json: boolean;
   acceptLegacy: boolean;
+  /** The relay's identity key file (created, 0600, when missing). */
+  identityFile: string;
 }
 
 export async function runRelay(options: RelayCommandOptions): Promise<number> {
   const output = new Output(options.json);
+  let identity: RelayIdentity;
+  try {
+    const loaded = await loadRelayIdentity(options.identityFile);
+    identity = loaded.identity;
+    const fingerprint = relayFingerprint(identity.publicKey);
+    output.event(
+      { event: 'identity', fingerprint, file: options.identityFile, created: loaded.created },
+      `relay identity ${fingerprint} (${loaded.created ? 'new, saved in' : 'from'} ${options.identityFile})`,
+    );
+  } catch (error) {
+    output.error('identity-failed', `cannot load the relay identity from ${options.identityFile}: ${(error as Error).message}`);
+    return 1;
+  }
   let relay: Relay;
   try {
     relay = await Relay.start({
+      identity,
       host: options.host,
       port: options.port,
       acceptLegacy: options.acceptLegacy,

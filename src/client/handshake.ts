@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl, hasMagic } from '../protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeyPair, type HopKeys } from '../protocol/hop-auth';
+import { relayFingerprint, verifyWelcome } from '../protocol/relay-identity';
 import { signJoinProof, type RoomKeys } from '../protocol/room-crypto';
 import { decodeOlderError } from '../protocol/older-version';
 import { ExtensionTag, Flag, PacketType, type ChallengeBody, type ErrorBody, type Packet, type WelcomeBody } from '../protocol/types';
@@ -16,6 +17,14 @@ export type Received =
   /** An Error of the previous protocol version: the relay is older than this client. */
   | { ok: 'older-relay'; version: number; body: ErrorBody }
   | { ok: false; why: string };
+
+export type WelcomeVerdict =
+  /** `firstUse`: no pin and no earlier Welcome vouched for this identity. */
+  | { kind: 'accepted'; firstUse: boolean; fingerprint: string }
+  | { kind: 'not-ours' }
+  | { kind: 'unsigned' }
+  /** Properly signed, but by another relay identity than the one this client trusts. */
+  | { kind: 'key-changed'; expected: string; offered: string };
 
 export class Handshake {
   readonly #name: string;
@@ -28,11 +37,16 @@ export class Handshake {
   #keys: HopKeys | undefined;
   /** The relay's cookie for this join attempt (bound to its nonce and our address), once challenged. */
   #cookie: Uint8Array | undefined;
+  readonly #pinnedFingerprint: string | undefined;
+  /** The relay's identity key from the first Welcome taken; every later Welcome must carry the same. */
+  #relayIdentity: Uint8Array | undefined;
 
-  constructor(name: string, room: string, proofKeys: RoomKeys | undefined) {
+  /** `pinnedFingerprint`: the fingerprint of the relay identity a Welcome must carry (from an earlier run), if any. */
+  constructor(name: string, room: string, proofKeys: RoomKeys | undefined, pinnedFingerprint?: string) {
     this.#name = name;
     this.#room = room;
     this.#proofKeys = proofKeys;
+    this.#pinnedFingerprint = pinnedFingerprint;
   }
 
   get keys(): HopKeys | undefined {
@@ -72,6 +86,7 @@ export class Handshake {
     const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, this.#keyPair.publicKey]]);
     if (this.#proofKeys) {
       extensions.set(ExtensionTag.RoomKey, this.#proofKeys.verifyKey);
+      extensions.set(ExtensionTag.MemberKey, this.#proofKeys.memberPublicKey);
       extensions.set(ExtensionTag.RoomProof, signJoinProof(this.#proofKeys, this.#nonce, this.#keyPair.publicKey, this.#name));
     }
     if (this.#cookie) extensions.set(ExtensionTag.Cookie, this.#cookie);
@@ -82,17 +97,32 @@ export class Handshake {
       : encodeControl({ ...controlHeader(PacketType.Join, 0), body });
   }
 
+  /** The relay identity key of the first Welcome taken, undefined before. */
+  get relayIdentity(): Uint8Array | undefined {
+    return this.#relayIdentity;
+  }
+
   /**
-   * Checks a Welcome: it must answer this join and be signed with the key it announces. On success the session's
-   * keys are replaced and true is returned.
+   * Checks a Welcome: it must answer this join, be signed with the hop key it announces and by the relay identity
+   * it announces, over this nonce, that hop key and `memberId`. A Welcome that fails any of these is 'unsigned'
+   * (ignored: anyone who saw the nonce can forge one). A proper Welcome from another identity than the pinned (or
+   * first seen) one is 'key-changed'. On 'accepted' the session's keys are replaced and the identity is kept.
    */
-  acceptWelcome(datagram: Uint8Array, body: WelcomeBody): 'accepted' | 'not-ours' | 'unsigned' {
-    if (!sameBytes(body.clientNonce, this.#nonce)) return 'not-ours';
+  acceptWelcome(datagram: Uint8Array, memberId: number, body: WelcomeBody): WelcomeVerdict {
+    if (!sameBytes(body.clientNonce, this.#nonce)) return { kind: 'not-ours' };
     const relayKey = body.extensions.get(ExtensionTag.HopPublicKey);
     const keys = relayKey ? deriveHopKeys(this.#keyPair.privateKey, relayKey, this.#nonce) : undefined;
-    if (!keys || !verifyDatagram(datagram, keys.downstream)) return 'unsigned';
+    if (!relayKey || !keys || !verifyDatagram(datagram, keys.downstream)) return { kind: 'unsigned' };
+    const identity = body.extensions.get(ExtensionTag.RelayIdentity);
+    const proof = body.extensions.get(ExtensionTag.RelayIdentityProof);
+    if (!identity || !proof || !verifyWelcome(identity, proof, this.#nonce, relayKey, memberId)) return { kind: 'unsigned' };
+    const offered = relayFingerprint(identity);
+    const expected = this.#relayIdentity ? relayFingerprint(this.#relayIdentity) : this.#pinnedFingerprint;
+    if (expected !== undefined && expected !== offered) return { kind: 'key-changed', expected, offered };
+    const firstUse = expected === undefined;
+    this.#relayIdentity = Uint8Array.from(identity);
     this.#keys = keys;
-    return 'accepted';
+    return { kind: 'accepted', firstUse, fingerprint: offered };
   }
 
   /**

@@ -1,5 +1,7 @@
 /**
- * What the relay sends us, from fragment to event: reassemble → open → decode → de-duplicate → check. Pure: time
+ * What the relay sends us, from fragment to event: reassemble → verify the sender and open → decode → check the
+ * sender's name → de-duplicate by (sender, id). Only an authenticated message is recorded as seen, so a member who
+ * sends with another's message ids burns nothing but its own. Pure: time
  * comes in as an argument (ms, monotonic). Every text or image that will not become a `message` or `image` ends
  * in exactly one `dropped` (for the `incomingDropped` event), so every progress row opened for it can close.
  */
@@ -14,7 +16,7 @@ import { MAX_IMAGE_BYTES } from './limits';
 import type { Roster } from './roster';
 import type { ChatImage, ChatProblem, ChatText, IncomingDropped, IncomingProgress } from './types';
 
-/** Message ids remembered to drop duplicates (e.g. a message resent after the relay restarted). */
+/** (sender, message id) pairs remembered to drop duplicates (e.g. a message resent after the relay restarted). */
 const REMEMBERED_MESSAGE_IDS = 10_000;
 /** Dropped messages whose further fragments are ignored: without it each would start a partial that never completes. */
 const REMEMBERED_DROPS = 1024;
@@ -62,7 +64,7 @@ export class InboundPipeline {
   readonly #options: InboundOptions;
   readonly #reassembler: Reassembler;
   readonly #maxPixels: number;
-  readonly #seen = new Set<bigint>();
+  readonly #seen = new Set<string>();
   readonly #dropped = new Set<string>();
   readonly #steps = new Map<string, number>();
   #opener: ContentOpener | undefined;
@@ -98,7 +100,10 @@ export class InboundPipeline {
     const chat = isChat(fragment.type);
     const key = keyOf(fragment.memberId, fragment.messageId);
     if (chat && this.#dropped.has(key)) return [];
-    if (chat && this.#seen.has(fragment.messageId)) return this.#drop(fragment.memberId, fragment.messageId, 'duplicate');
+    // A copy its (proven) sender already delivered: dropped on arrival. Keyed by what the relay binds to the origin,
+    // so nobody else's fragments can match.
+    const sender = chat ? this.#senderOf(fragment.memberId) : undefined;
+    if (sender && this.#seen.has(`${sender}:${fragment.messageId}`)) return this.#drop(fragment.memberId, fragment.messageId, 'duplicate');
     const result = this.#reassembler.add({ ...fragment, origin: fragment.memberId }, now);
     switch (result.status) {
       case 'duplicate':
@@ -182,7 +187,9 @@ export class InboundPipeline {
     const events: InboundEvent[] = [];
     if (chat) {
       const opened = this.#open(fragment, sealedOrPlain, now, events);
-      if (opened === 'duplicate' || opened === 'unreadable' || opened === 'malformed') return [...events, ...this.#drop(origin, messageId, opened)];
+      if (opened === 'duplicate' || opened === 'unreadable' || opened === 'malformed' || opened === 'refused') {
+        return [...events, ...this.#drop(origin, messageId, opened)];
+      }
       bytes = opened;
     }
     const decoded = decodePayload(fragment.type, bytes);
@@ -206,16 +213,20 @@ export class InboundPipeline {
       case PacketType.Image:
         break;
     }
-    // (A copy seen before never gets here: receive() drops its fragments on arrival.)
-    remember(this.#seen, messageId, REMEMBERED_MESSAGE_IDS);
-    // Copies still being put together from another origin (the sender rejoined and resent it) will never be needed.
-    for (const info of this.#reassembler.dropMessage(messageId)) events.push(...this.#drop(info.origin, messageId, 'duplicate'));
     const member = this.#options.roster.get(origin);
     if (member && !member.legacy && nameKey(member.name) !== nameKey(payload.sender)) {
       // The (sealed) sender name and the relay's binding disagree: someone is impersonating someone.
       this.#options.log('warn', `dropped a message from member ${origin} (${member.name}) that claims to be from ${payload.sender}`);
       return [...events, ...this.#drop(origin, messageId, 'refused')];
     }
+    // De-duplicated only now that the sender is proven, so a forger burns no one else's ids.
+    const sender = this.#senderOf(origin) ?? `n:${nameKey(payload.sender)}`;
+    const seenKey = `${sender}:${messageId}`;
+    if (this.#seen.has(seenKey)) return [...events, ...this.#drop(origin, messageId, 'duplicate')];
+    remember(this.#seen, seenKey, REMEMBERED_MESSAGE_IDS);
+    // The same sender's copies still being put together under another origin (it rejoined and resent) are not needed.
+    const sameSender = (other: number): boolean => this.#senderOf(other) === sender;
+    for (const info of this.#reassembler.dropMessage(messageId, sameSender)) events.push(...this.#drop(info.origin, messageId, 'duplicate'));
     const common = {
       id: formatMessageId(messageId),
       from: member?.name ?? payload.sender,
@@ -239,7 +250,7 @@ export class InboundPipeline {
   }
 
   /** The plaintext of a text or image payload: opened when sealed, or why it is dropped (problems go to `events`). */
-  #open(fragment: MessageFragment, payload: Uint8Array, now: number, events: InboundEvent[]): Uint8Array | 'duplicate' | 'unreadable' | 'malformed' {
+  #open(fragment: MessageFragment, payload: Uint8Array, now: number, events: InboundEvent[]): Uint8Array | 'duplicate' | 'unreadable' | 'malformed' | 'refused' {
     const sealed = (fragment.flags & Flag.Encrypted) !== 0;
     const room = this.#options.room;
     if (!this.#opener) {
@@ -251,9 +262,15 @@ export class InboundPipeline {
       this.#options.log('warn', 'dropped an unencrypted message in an encrypted room');
       return 'unreadable';
     }
-    const opened = this.#opener.open(fragment.type, fragment.messageId, payload);
+    const opened = this.#opener.open(fragment.type, fragment.messageId, payload, this.#options.roster.signingKey(fragment.memberId));
     if (opened.ok) return opened.plaintext;
     switch (opened.reason) {
+      case 'unverified': {
+        // Not signed by the member key of the member it comes from: shown under nobody's name.
+        const claimed = this.#options.roster.get(fragment.memberId)?.name;
+        this.#options.log('warn', `dropped a sealed message from member ${fragment.memberId}${claimed ? ` (${claimed})` : ''} whose sender could not be verified`);
+        return 'refused';
+      }
       case 'replayed':
         this.#options.log('debug', 'dropped a replayed sealed message');
         return 'duplicate';
@@ -264,6 +281,19 @@ export class InboundPipeline {
         this.#reportUnreadable(`wrong passphrase for room "${room}": a message could not be decrypted`, now, events);
         return 'unreadable';
     }
+  }
+
+  /**
+   * Who messages from member `origin` are from: its member key in a sealed room (the same across a rejoin under a
+   * new member id), else the name the relay binds to it; undefined for a member not in the roster.
+   */
+  #senderOf(origin: number): string | undefined {
+    if (this.#opener) {
+      const key = this.#options.roster.signingKey(origin);
+      return key ? `k:${Buffer.from(key).toString('hex')}` : undefined;
+    }
+    const member = this.#options.roster.get(origin);
+    return member ? `n:${nameKey(member.name)}` : undefined;
   }
 
   #reportUnreadable(message: string, now: number, events: InboundEvent[]): void {

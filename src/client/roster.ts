@@ -20,6 +20,8 @@ export interface RosterChanges {
 
 export class Roster {
   readonly #members = new Map<number, ChatMember>();
+  /** Sealed rooms: each member's key as the relay announced it; a sealed message must be signed by it. */
+  readonly #signingKeys = new Map<number, Uint8Array>();
   readonly #awaited = new Set<string>();
   #holdUntil: number | undefined;
 
@@ -29,6 +31,11 @@ export class Roster {
 
   get(id: number): ChatMember | undefined {
     return this.#members.get(id);
+  }
+
+  /** The member key of member `id`, or undefined (unknown member, or an open room). */
+  signingKey(id: number): Uint8Array | undefined {
+    return this.#signingKeys.get(id);
   }
 
   /** Until when (ms) the outbox waits for members of before, or undefined when it need not wait. */
@@ -43,7 +50,8 @@ export class Roster {
   replace(members: readonly MemberInfo[], rejoined: boolean, now: number): RosterChanges {
     const previous = [...this.#members.values()];
     this.#members.clear();
-    for (const info of members) this.#members.set(info.id, toMember(info));
+    this.#signingKeys.clear();
+    for (const info of members) this.#set(info);
     this.#awaited.clear();
     this.#holdUntil = undefined;
     if (!rejoined) return { joined: [], left: [] };
@@ -59,8 +67,7 @@ export class Roster {
   /** A member joined. Undefined when it is already known or is `self`; `released`: the last awaited one is back. */
   add(info: MemberInfo, self: number): { member: ChatMember; released: boolean } | undefined {
     if (this.#members.has(info.id) || info.id === self) return undefined;
-    const member = toMember(info);
-    this.#members.set(member.id, member);
+    const member = this.#set(info);
     const released = this.#awaited.delete(member.name) && this.#awaited.size === 0 && this.#holdUntil !== undefined;
     if (released) this.#holdUntil = undefined;
     return { member, released };
@@ -69,6 +76,14 @@ export class Roster {
   remove(id: number): ChatMember | undefined {
     const member = this.#members.get(id);
     if (member) this.#members.delete(id);
+    this.#signingKeys.delete(id);
+    return member;
+  }
+
+  #set(info: MemberInfo): ChatMember {
+    const member = toMember(info);
+    this.#members.set(member.id, member);
+    if (info.signingKey) this.#signingKeys.set(member.id, info.signingKey);
     return member;
   }
 

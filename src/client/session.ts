@@ -4,6 +4,7 @@
  * No socket and no clock: datagrams go out through `SessionHost.send`, time comes in as an argument (ms,
  * monotonic), and `nextWakeup()` says when `poll` must run next.
  */
+import { formatHostPort } from '../protocol/address';
 import { controlHeader, encodeControl, encodeFragment, fragmentOf } from '../protocol/codec';
 import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
 import type { RoomKeys } from '../protocol/room-crypto';
@@ -12,6 +13,7 @@ import { Handshake } from './handshake';
 import { JoinBackoff } from './join';
 import { clampAnnouncedLimits, DEFAULT_ANNOUNCED_LIMITS, type AnnouncedLimits } from './limits';
 import { Liveness, relayTimeoutMs } from './liveness';
+import type { RelayIdentityOptions } from './types';
 
 export interface SessionHost {
   send(datagram: Uint8Array): void;
@@ -32,6 +34,7 @@ export interface SessionOptions {
   /** The relay's address as the user gave it, for messages that name it. */
   relayHost?: string;
   relayPort?: number;
+  relayIdentity?: RelayIdentityOptions;
   log(level: 'debug' | 'info' | 'warn', message: string): void;
 }
 
@@ -57,6 +60,9 @@ export type SessionSignal =
 
 const NONE: SessionSignal = { kind: 'none' };
 
+/** The refusal code of `relay-key-changed`: the client's own verdict, never on the wire (wire codes are u16). */
+export const RELAY_KEY_CHANGED = 0x1_0000;
+
 export class RelaySession {
   readonly #host: SessionHost;
   readonly #options: SessionOptions;
@@ -73,7 +79,7 @@ export class RelaySession {
   constructor(host: SessionHost, options: SessionOptions) {
     this.#host = host;
     this.#options = options;
-    this.#handshake = new Handshake(options.name, options.room, options.proofKeys);
+    this.#handshake = new Handshake(options.name, options.room, options.proofKeys, options.relayIdentity?.pinned?.(this.#relayAddress()));
     this.#join = new JoinBackoff(options.joinRetryMs, options.maxJoinRetryMs);
   }
 
@@ -221,20 +227,26 @@ export class RelaySession {
    */
   #onOlderRelay(version: number, code: number): SessionSignal {
     if (this.#channel || !this.#join.joining || this.#handshake.challenged || code !== ErrorCode.UnsupportedVersion) return NONE;
-    const { relayHost, relayPort } = this.#options;
-    const where = relayHost === undefined ? 'the relay' : `the relay at ${relayHost}${relayPort === undefined ? '' : `:${relayPort}`}`;
-    const message = `${where} speaks an older protocol (version ${version}): upgrade the relay`;
+    const message = `${this.#where()} speaks an older protocol (version ${version}): upgrade the relay`;
     return { kind: 'refused', code: ErrorCode.UnsupportedVersion, name: errorCodeName(ErrorCode.UnsupportedVersion), message };
   }
 
   #onWelcome(datagram: Uint8Array, memberId: number, body: WelcomeBody, now: number): SessionSignal {
     // A channel exists once a welcome was taken; a repeated welcome for the same join changes nothing.
     if (this.#channel) return NONE;
-    const verdict = this.#handshake.acceptWelcome(datagram, body);
-    if (verdict === 'not-ours') return NONE;
-    if (verdict === 'unsigned') {
-      this.#options.log('warn', 'dropped a Welcome that is not signed with the key it announces');
-      return NONE;
+    const verdict = this.#handshake.acceptWelcome(datagram, memberId, body);
+    switch (verdict.kind) {
+      case 'not-ours':
+        return NONE;
+      case 'unsigned':
+        this.#options.log('warn', 'dropped a Welcome that is not signed with the keys it announces');
+        return NONE;
+      case 'key-changed':
+        return this.#onRelayKeyChanged(verdict.expected, verdict.offered);
+      case 'accepted':
+        break;
+      default:
+        return assertNever(verdict, 'welcome verdict');
     }
     this.#limits = clampAnnouncedLimits(body);
     this.#memberId = memberId;
@@ -254,7 +266,38 @@ export class RelaySession {
     this.#options.log('info', `joined ${this.#options.room} as ${this.#options.name} (member ${memberId})`);
     // The relay admits us to the room once we prove we got the Welcome: an authenticated datagram, at once.
     this.#sendHeartbeat(now);
+    if (verdict.firstUse) this.#callBack(() => this.#options.relayIdentity?.onFirstUse?.(this.#relayAddress(), verdict.fingerprint));
     return { kind: 'welcomed' };
+  }
+
+  /** Another relay identity than before: final (retrying cannot make an impostor the relay we know). */
+  #onRelayKeyChanged(expected: string, offered: string): SessionSignal {
+    this.#join.stop();
+    this.#callBack(() => this.#options.relayIdentity?.onChanged?.(this.#relayAddress(), expected, offered));
+    const message =
+      `${this.#where()} has a different identity than before (was ${expected}, now ${offered}): ` +
+      'someone may be impersonating it; accept the new key only if the relay was reinstalled';
+    return { kind: 'refused', code: RELAY_KEY_CHANGED, name: 'relay-key-changed', message };
+  }
+
+  /** The embedder's callbacks must not break the session: a throw is logged. */
+  #callBack(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.#options.log('warn', `a relay identity callback failed: ${String(error)}`);
+    }
+  }
+
+  /** The relay's address as the pins name it ("host:port"; "" when the session was not told). */
+  #relayAddress(): string {
+    const { relayHost, relayPort } = this.#options;
+    return relayHost === undefined || relayPort === undefined ? '' : formatHostPort(relayHost, relayPort);
+  }
+
+  #where(): string {
+    const { relayHost, relayPort } = this.#options;
+    return relayHost === undefined ? 'the relay' : `the relay at ${relayHost}${relayPort === undefined ? '' : `:${relayPort}`}`;
   }
 
   #onError(body: ErrorBody, authentic: boolean, now: number): SessionSignal {

@@ -125,6 +125,21 @@ export type ChatClientEvents = {
   error: [problem: ChatProblem];
 };
 
+/**
+ * Trust on first use of the relay's identity (SSH's known_hosts): every Welcome is signed by the relay's long-term
+ * key; a client keeps the first key it sees (or the pin) for every rejoin, and refuses another with the fatal
+ * problem `relay-key-changed`. A store of pins: `relay` is the address as formatHostPort writes it ("host:port",
+ * "[v6]:port"), so one object serves every relay.
+ */
+export interface RelayIdentityOptions {
+  /** Fingerprint (relayFingerprint) of the identity `relay` proved on an earlier run; another is refused. */
+  pinned?(relay: string): string | undefined;
+  /** No pin, and the first Welcome proved this identity: store its fingerprint for the next run. */
+  onFirstUse?(relay: string, fingerprint: string): void;
+  /** A Welcome proved another identity than the pinned or first one; the join fails with `relay-key-changed`. */
+  onChanged?(relay: string, expected: string, offered: string): void;
+}
+
 export interface ChatClientOptions {
   relayHost: string;
   relayPort: number;
@@ -149,6 +164,8 @@ export interface ChatClientOptions {
    */
   maxImageMegapixels?: number;
   reliability?: Partial<ReliabilityTuning>;
+  /** The relay identity to expect and what to do on first use or a change; without it, the first one seen is kept. */
+  relayIdentity?: RelayIdentityOptions;
   /** Time and timers; default the system clock. Tests pass a fake one. */
   clock?: Clock;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;

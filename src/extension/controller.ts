@@ -2,18 +2,20 @@
  * What the extension does when a command runs: joining, sending images, hosting the relay. Owns the chat
  * session, the hosted relay, the image compressor, the status bar and the panel, and disposes all of them.
  */
-import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ChatClientError } from '../client/client';
 import { ImageCompressor, ImageError } from '../image';
 import { formatHostPort, parseHostPort } from '../protocol/address';
 import { checkName, checkRoom } from '../protocol/names';
-import { ChatPanel, type PanelActions } from './chat-panel';
+import { ChatPanel } from './chat-panel';
+import { defaultUserName, isPassphraseRefusal, passphraseSecretKey } from './join-helpers';
+import { panelActions } from './panel-actions';
 import { ChatSession, type JoinParameters, type SessionFailure } from './chat-session';
 import { COMMANDS, IMAGE_EXTENSIONS } from './commands';
 import { Disposable } from './dispose';
 import { FILE_NAME_MAX_CHARS, incomingNotice, NAME_MAX_CHARS, plainText, quoted, REASON_MAX_CHARS } from './plain-text';
+import { KnownRelays } from './known-relays';
 import { isLocalHost, RelayHost, RelayHostError } from './relay-host';
 import { readSettings } from './settings';
 import { NotificationThrottle } from './notification-throttle';
@@ -46,12 +48,14 @@ export class UdpChat extends Disposable {
   readonly #context: vscode.ExtensionContext;
   #compressor: ImageCompressor | undefined;
   readonly #notifications = new NotificationThrottle();
+  readonly #knownRelays: KnownRelays;
 
   constructor(context: vscode.ExtensionContext) {
     super();
     this.#context = context;
     this.log = this.register(vscode.window.createOutputChannel('UDP Chat', { log: true }));
     const log = (level: 'debug' | 'info' | 'warn' | 'error', message: string): void => this.log[level](message);
+    this.#knownRelays = new KnownRelays(context.globalState, (message) => log('info', message));
     this.session = new ChatSession({
       saveDir: () => readSettings().saveFolder || path.join(context.globalStorageUri.fsPath, 'images'),
       sentDir: () => path.join(context.globalStorageUri.fsPath, 'sent-images'),
@@ -60,8 +64,10 @@ export class UdpChat extends Disposable {
       compressor: () => (this.#compressor ??= new ImageCompressor({ workerPath: path.join(context.extensionPath, 'dist', 'image-worker.js') })),
       imageOptions: () => readSettings().image,
       log,
+      clientOptions: { relayIdentity: this.#knownRelays.clientOptions() },
     });
-    this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`));
+    const identityFile = path.join(context.globalStorageUri.fsPath, 'relay-identity.key');
+    this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`), identityFile);
     this.register(new StatusBar(this.relayHost, this.session, () => readSettings().hostPort));
     this.session.on('incoming', this.#sessionOnIncoming);
     this.session.on('failed', this.#sessionOnFailed);
@@ -181,6 +187,10 @@ export class UdpChat extends Disposable {
       if (!(error instanceof ChatClientError)) throw error;
       // Left (Cancel, Leave) or replaced by another Join while joining: the user asked for it, nothing to say.
       if (error.code === 'closed') return false;
+      if (error.code === RELAY_KEY_CHANGED) {
+        void this.#offerNewRelayKey(params);
+        return false;
+      }
       if (isPassphraseRefusal(error.code)) {
         // Not tried again silently, and not deleted either: the user's secret is theirs to replace.
         void vscode.window.showErrorMessage(`UDP Chat: ${plainText(error.message, REASON_MAX_CHARS)}`, 'Join Again').then((choice) => {
@@ -317,43 +327,12 @@ export class UdpChat extends Disposable {
   // ---- panel and notifications -------------------------------------------------------------------------------
 
   #panelContext() {
-    const actions: PanelActions = {
-      send: (text) => {
-        try {
-          this.session.sendText(text);
-        } catch (error) {
-          if (error instanceof ChatClientError && error.code === 'not-joined') {
-            void vscode.window.showWarningMessage('Join a UDP Chat room first.', 'Join').then((choice) => {
-              if (choice === 'Join') void this.join();
-            });
-          } else {
-            void vscode.window.showErrorMessage(`UDP Chat: ${plainText((error as Error).message, REASON_MAX_CHARS)}`);
-          }
-        }
-      },
-      retry: (id) => {
-        this.session.retry(id);
-      },
-      discard: (id) => {
-        this.session.discard(id);
-      },
-      openImage: (id) => {
-        const file = this.session.imageFile(id);
-        if (file) void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), { preview: true, viewColumn: vscode.ViewColumn.Beside });
-        else void vscode.window.showWarningMessage('UDP Chat: that image is no longer available.');
-      },
-      openLink: (url) => {
-        // A link from the network is opened only when the user says so, and only by the OS's browser.
-        // The host as the browser will reach it (IDN in punycode), so a look-alike domain shows as what it is.
-        const detail = `${url}\n\nHost: ${new URL(url).host}`;
-        void vscode.window.showWarningMessage(`Open this link from the chat?`, { modal: true, detail }, 'Open Link').then((choice) => {
-          if (choice === 'Open Link') void vscode.env.openExternal(vscode.Uri.parse(url, true));
-        });
-      },
+    const actions = panelActions({
+      session: this.session,
+      join: (args) => void this.join(args),
+      joinAgain: () => void this.join(this.#joinAgainArguments()),
       pickImage: () => void this.sendImage(),
-      join: () => void this.join(this.#joinAgainArguments()),
-      leave: () => void this.session.leave(),
-    };
+    });
     return { extensionUri: this.#context.extensionUri, session: this.session, log: this.log, actions };
   }
 
@@ -363,12 +342,33 @@ export class UdpChat extends Disposable {
     return params ? this.#joinAgainArgumentsFor(params) : {};
   }
 
+  /**
+   * The relay proved another identity than the one pinned for its address: a modal warning, and only the user's
+   * "Trust New Key" replaces the pin (then joins again). Nothing in it comes from the network but fingerprints we
+   * computed; the address is the user's, made plain text anyway.
+   */
+  async #offerNewRelayKey(params: JoinParameters): Promise<void> {
+    const relay = formatHostPort(params.relayHost, params.relayPort);
+    const change = this.#knownRelays.change(relay);
+    if (!change) return;
+    const choice = await vscode.window.showWarningMessage(
+      `The relay at ${plainText(relay, NAME_MAX_CHARS)} has a different identity than before ` +
+        `(was ${plainText(change.expected, NAME_MAX_CHARS)}, now ${plainText(change.offered, NAME_MAX_CHARS)}). Someone may be impersonating it.`,
+      { modal: true, detail: 'Trust the new key only if you know the relay was reinstalled or its key replaced.' },
+      TRUST_NEW_KEY,
+    );
+    if (choice !== TRUST_NEW_KEY) return;
+    await this.#knownRelays.trust(change);
+    void this.join(this.#joinAgainArgumentsFor(params));
+  }
+
   #joinAgainArgumentsFor(params: JoinParameters): JoinArguments {
     return { name: params.name, relay: formatHostPort(params.relayHost, params.relayPort), room: params.room };
   }
 
   /** A rejoin the relay refused (the panel and the status bar say so too): one notification with Join Again. */
   #sessionOnFailed = (failure: SessionFailure): void => {
+    if (failure.code === RELAY_KEY_CHANGED) return void this.#offerNewRelayKey(failure.params);
     // After a passphrase refusal Join Again asks (starting from the stored one) rather than deleting it.
     const askPassphrase = isPassphraseRefusal(failure.code);
     const room = plainText(failure.params.room, NAME_MAX_CHARS);
@@ -391,20 +391,7 @@ export class UdpChat extends Disposable {
   };
 }
 
-function isPassphraseRefusal(code: string): boolean {
-  return code === 'wrong-passphrase' || code === 'passphrase-required';
-}
-
-/** SecretStorage key of a room's passphrase: per relay and room, so different teams' rooms never mix. */
-function passphraseSecretKey(host: string, port: number, room: string): string {
-  return `udpChat.passphrase/${formatHostPort(host, port)}/${room}`;
-}
-
-function defaultUserName(): string {
-  try {
-    const check = checkName(os.userInfo().username);
-    return check.ok ? check.value : '';
-  } catch {
-    return '';
-  }
-}
+/** The client's problem code for a relay whose identity is not the pinned one. */
+const RELAY_KEY_CHANGED = 'relay-key-changed';
+/** The modal's one button besides VS Code's own Cancel. */
+const TRUST_NEW_KEY = 'Trust New Key';

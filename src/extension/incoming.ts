@@ -56,7 +56,7 @@ export function wireIncoming(client: ChatClient, options: IncomingOptions): void
 function onText(message: ChatText, options: IncomingOptions): void {
   options.panel.add({
     kind: 'text',
-    id: message.id,
+    id: receivedEntryId(options.panel, message),
     from: message.from,
     own: false,
     text: message.text,
@@ -67,8 +67,9 @@ function onText(message: ChatText, options: IncomingOptions): void {
   options.notify(message.from, message.text);
 }
 
-async function onImage(image: ChatImage, options: IncomingOptions): Promise<void> {
+async function onImage(received: ChatImage, options: IncomingOptions): Promise<void> {
   const { panel } = options;
+  const image = { ...received, id: receivedEntryId(panel, received) };
   panel.endTransfer(`in-${image.id}`);
   if (panel.has(image.id)) return;
   let file: string;
@@ -90,4 +91,14 @@ async function onImage(image: ChatImage, options: IncomingOptions): Promise<void
     encrypted: image.encrypted,
   });
   options.notify(image.from, undefined);
+}
+
+/**
+ * The panel's id of a received message: its message id, unless another sender's message already holds that id.
+ * Message ids are chosen by their senders, so a member may reuse another's; keyed by id alone, the first to
+ * arrive would hide the other. A repeat from the same sender keeps the id, and is then recognised as shown.
+ */
+export function receivedEntryId(panel: PanelState, message: { id: string; from: string; fromId: number }): string {
+  const holder = panel.senderOf(message.id);
+  return holder === undefined || holder === message.from ? message.id : `${message.fromId.toString(16)}-${message.id}`;
 }

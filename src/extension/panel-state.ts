@@ -36,6 +36,12 @@ export class PanelState {
     return this.#history.has(id);
   }
 
+  /** Who sent the message shown under `id` (undefined: none, or a system line). */
+  senderOf(id: string): string | undefined {
+    const entry = this.#history.get(id);
+    return entry && entry.kind !== 'system' ? entry.from : undefined;
+  }
+
   /** The delivery state shown for a message, if it is kept and has one. */
   deliveryOf(id: string): DeliveryView | undefined {
     const entry = this.#history.get(id);

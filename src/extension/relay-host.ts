@@ -4,6 +4,8 @@
  */
 import os from 'node:os';
 import { formatHostPort } from '../protocol/address';
+import { relayFingerprint, type RelayIdentity } from '../protocol/relay-identity';
+import { loadRelayIdentity } from '../relay/identity-file';
 import { Relay, type RelayLogger } from '../relay/relay';
 import { TypedEmitter } from '../util/typed-emitter';
 
@@ -21,12 +23,18 @@ export class RelayHostError extends Error {}
 
 export class RelayHost extends TypedEmitter<RelayHostEvents> {
   readonly #log: RelayLogger;
+  readonly #identityFile: string | undefined;
   #relay: Relay | undefined;
   #starting: Promise<HostedRelay> | undefined;
 
-  constructor(log: RelayLogger) {
+  /**
+   * `identityFile`: where the relay's long-term identity is kept (the extension's globalStorage), so members who
+   * pinned it on first use still recognise this relay after a restart; without it each start is a new identity.
+   */
+  constructor(log: RelayLogger, identityFile?: string) {
     super();
     this.#log = log;
+    this.#identityFile = identityFile;
   }
 
   get current(): HostedRelay | undefined {
@@ -44,9 +52,19 @@ export class RelayHost extends TypedEmitter<RelayHostEvents> {
   }
 
   async #start(options: { host: string; port: number; acceptLegacy: boolean }): Promise<HostedRelay> {
+    let identity: RelayIdentity | undefined;
+    if (this.#identityFile !== undefined) {
+      try {
+        const loaded = await loadRelayIdentity(this.#identityFile);
+        identity = loaded.identity;
+        this.#log('info', `relay identity ${relayFingerprint(identity.publicKey)}${loaded.created ? ' (new)' : ''}`);
+      } catch (error) {
+        throw new RelayHostError(`Could not read the relay's identity key: ${(error as Error).message}`);
+      }
+    }
     let relay: Relay;
     try {
-      relay = await Relay.start({ host: options.host, port: options.port, acceptLegacy: options.acceptLegacy, log: this.#log });
+      relay = await Relay.start({ host: options.host, port: options.port, acceptLegacy: options.acceptLegacy, log: this.#log, identity });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE') {

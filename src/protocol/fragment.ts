@@ -172,10 +172,10 @@ export class Reassembler {
    * Forgets every partial copy of message `messageId`, whatever its origin (the message arrived whole from another
    * origin: a sender that rejoined under a new member id resent it), and returns what was dropped.
    */
-  dropMessage(messageId: bigint): PartialInfo[] {
+  dropMessage(messageId: bigint, ofOrigin: (origin: number) => boolean = () => true): PartialInfo[] {
     const dropped: PartialInfo[] = [];
     for (const [key, pending] of this.#pending) {
-      if (pending.info.messageId === messageId) {
+      if (pending.info.messageId === messageId && ofOrigin(pending.info.origin)) {
         this.#drop(key, pending);
         dropped.push(pending.info);
       }

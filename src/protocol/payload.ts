@@ -5,6 +5,7 @@
 import { ByteReader, ByteWriter, DecodeFailure, decodeUtf8 } from './bytes';
 import { catchDecode, MAX_ERROR_TEXT_BYTES, truncateUtf8, type Decoded } from './codec';
 import { MAX_NAME_BYTES } from './constants';
+import { MEMBER_KEY_BYTES } from './room-crypto';
 import { PacketType, assertNever, type MessageType } from './types';
 
 export interface MemberInfo {
@@ -12,6 +13,8 @@ export interface MemberInfo {
   name: string;
   /** MemberFlag bits. */
   flags: number;
+  /** Sealed rooms: the member key its join proved (it signs the member's messages); absent in open rooms. */
+  signingKey?: Uint8Array;
 }
 
 export const ImageFormat = {
@@ -22,9 +25,10 @@ export type ImageFormat = (typeof ImageFormat)[keyof typeof ImageFormat];
 
 /**
  * Bytes a text or image payload carries besides the text or image itself: timestamp (8), sender (1 + 32), image
- * dimensions and format (9), and a sealed payload's nonce and tag (28), rounded up. Size limits allow for it.
+ * dimensions and format (9), and a sealed payload's nonce, tag and signature (92), rounded up. Size limits allow
+ * for it.
  */
-export const PAYLOAD_OVERHEAD_BYTES = 128;
+export const PAYLOAD_OVERHEAD_BYTES = 192;
 
 /** Largest member list a payload may carry; far above any room limit, it only bounds decoding work. */
 export const MAX_MEMBER_LIST = 4096;
@@ -50,16 +54,21 @@ export type MessagePayload =
 
 export type PayloadOf<T extends MessageType> = Extract<MessagePayload, { type: T }>;
 
+/** id (4) ‖ flags (1) ‖ name (str8) ‖ member key length (1: 0 or 32) ‖ member key. */
 function writeMember(writer: ByteWriter, member: MemberInfo): void {
-  writer.u32(member.id).u8(member.flags).str8(member.name);
+  const key = member.signingKey ?? new Uint8Array(0);
+  writer.u32(member.id).u8(member.flags).str8(member.name).u8(key.length).bytes(key);
 }
 
 function readMember(reader: ByteReader): MemberInfo {
   const id = reader.u32('member id');
   const flags = reader.u8('member flags');
   const name = reader.str8(MAX_NAME_BYTES, 'member name');
+  const keyLength = reader.u8('member key length');
   if (id === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', 'member id 0');
-  return { id, flags, name };
+  if (keyLength !== 0 && keyLength !== MEMBER_KEY_BYTES) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `member key of ${keyLength} bytes`);
+  if (keyLength === 0) return { id, flags, name };
+  return { id, flags, name, signingKey: new Uint8Array(reader.bytes(keyLength, 'member key')) };
 }
 
 export function encodePayload(payload: MessagePayload): Uint8Array {

@@ -182,6 +182,12 @@ export const ExtensionTag = {
   RoomKey: 3,
   /** Join: an Ed25519 signature proving possession of the room key, bound to this join's nonce and hop key. */
   RoomProof: 4,
+  /** Join (sealed rooms): the member's own Ed25519 public key, covered by the room proof; it signs its messages. */
+  MemberKey: 5,
+  /** Welcome: the relay's long-term Ed25519 identity key (pinned by clients on first use). */
+  RelayIdentity: 8,
+  /** Welcome: that key's signature over the join's nonce, the relay's hop key and the member id. */
+  RelayIdentityProof: 9,
 } as const;
 
 export interface JoinBody {

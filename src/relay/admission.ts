@@ -6,6 +6,7 @@ import { DEFAULT_ROOM } from '../protocol/constants';
 import { controlHeader, encodeControl } from '../protocol/codec';
 import { signDatagram, verifyDatagram, type HopKeys } from '../protocol/hop-auth';
 import { checkName, checkRoom } from '../protocol/names';
+import { signWelcome, type RelayIdentity } from '../protocol/relay-identity';
 import { verifyJoinProof } from '../protocol/room-crypto';
 import { ErrorCode, ExtensionTag, Flag, PacketType, type JoinPacket } from '../protocol/types';
 import type { CookieJar } from './cookie';
@@ -24,6 +25,8 @@ export type JoinVerdict =
       hopPublicKey: Uint8Array;
       /** The sealed room's verifier the join proved, or undefined for an open room. */
       roomKey: Uint8Array | undefined;
+      /** Sealed rooms: the member key the room proof covers, announced with the member. */
+      memberKey: Uint8Array | undefined;
       /** The member whose session the join proved it owns (signed with that session's key). */
       resumeOf: number | undefined;
     };
@@ -83,9 +86,11 @@ export function judgeJoin(packet: JoinPacket, datagram: Uint8Array, host: string
   // Sealed rooms: the join must prove the room key, and it must be the key the room was opened with.
   const roomKey = body.extensions.get(ExtensionTag.RoomKey);
   const proof = body.extensions.get(ExtensionTag.RoomProof);
+  const memberKey = roomKey ? body.extensions.get(ExtensionTag.MemberKey) : undefined;
   const existing = context.roomKeys.of(room.value, context.membership);
   if (roomKey) {
-    if (!proof || !verifyJoinProof(roomKey, proof, body.clientNonce, hopPublicKey, body.name, body.room)) {
+    if (!memberKey) return refuse(ErrorCode.Malformed, 'this relay needs a newer UDP Chat (the join has no member key)');
+    if (!proof || !verifyJoinProof(roomKey, proof, body.clientNonce, hopPublicKey, memberKey, body.name, body.room)) {
       return refuse(ErrorCode.Forbidden, 'the join does not prove the room key');
     }
     if (existing === null) return refuse(ErrorCode.Forbidden, `room "${room.value}" is open (not encrypted): join it without a passphrase`);
@@ -101,7 +106,7 @@ export function judgeJoin(packet: JoinPacket, datagram: Uint8Array, host: string
     if (owner?.keys && verifyDatagram(datagram, owner.keys.upstream)) resumeOf = packet.memberId;
   }
   if (context.sessions.unvalidatedCount() >= MAX_UNVALIDATED) return refuse(ErrorCode.RelayFull, 'this relay is busy; try again shortly');
-  return { kind: 'admit', name: name.value, room: room.value, hopPublicKey, roomKey, resumeOf };
+  return { kind: 'admit', name: name.value, room: room.value, hopPublicKey, roomKey, memberKey, resumeOf };
 }
 
 export type LegacyJoinVerdict = { kind: 'refuse'; message: string } | { kind: 'admit'; name: string };
@@ -138,8 +143,20 @@ export function judgeJoinAddress(packet: JoinPacket, datagram: Uint8Array, host:
   return { kind: 'challenge', datagram: challenge, reason: verdict };
 }
 
-/** The Welcome that answers an admitted join, signed with the new session's relay-to-client key. */
-export function welcomeDatagram(memberId: number, clientNonce: Uint8Array, room: string, limits: RelayLimits, relayPublicKey: Uint8Array, keys: HopKeys): Uint8Array {
+/**
+ * The Welcome that answers an admitted join, signed with the new session's relay-to-client key; the relay's
+ * identity key signs its essentials (nonce, hop key, member id), so every join and rejoin proves the relay.
+ */
+export function welcomeDatagram(
+  memberId: number,
+  clientNonce: Uint8Array,
+  room: string,
+  limits: RelayLimits,
+  relayPublicKey: Uint8Array,
+  keys: HopKeys,
+  identity: RelayIdentity,
+): Uint8Array {
+  const identityProof = signWelcome(identity, clientNonce, relayPublicKey, memberId);
   const datagram = encodeControl({
     ...controlHeader(PacketType.Welcome, memberId),
     flags: Flag.Auth,
@@ -150,7 +167,11 @@ export function welcomeDatagram(memberId: number, clientNonce: Uint8Array, room:
       memberTimeoutMs: limits.memberTimeoutMs,
       maxTextBytes: limits.maxTextBytes,
       maxImageBytes: limits.maxImageBytes,
-      extensions: new Map([[ExtensionTag.HopPublicKey, relayPublicKey]]),
+      extensions: new Map([
+        [ExtensionTag.HopPublicKey, relayPublicKey],
+        [ExtensionTag.RelayIdentity, identity.publicKey],
+        [ExtensionTag.RelayIdentityProof, identityProof],
+      ]),
     },
   });
   return signDatagram(datagram, keys.downstream);

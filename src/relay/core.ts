@@ -12,6 +12,7 @@
 import { controlHeader, decodePacket, encodeFragment, fragmentOf, hasMagic } from '../protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram } from '../protocol/hop-auth';
 import { otherVersionReply } from '../protocol/older-version';
+import { createRelayIdentity, type RelayIdentity } from '../protocol/relay-identity';
 import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
 import { assertNever, ErrorCode, Flag, LeaveReason, PacketType, type JoinPacket, type MessageFragment as Fragment, type Packet } from '../protocol/types';
 import { judgeJoin, judgeJoinAddress, welcomeDatagram } from './admission';
@@ -32,6 +33,8 @@ export interface RelayCoreOptions extends Omit<RosterOptions, 'limits'> {
   reliability?: Partial<ReliabilityTuning>;
   /** Address validation cookies (tests pass one with a chosen slot length or secrets). */
   cookies?: CookieJar;
+  /** The relay's long-term identity, signing every Welcome; default a fresh one (clients then see a new relay). */
+  identity?: RelayIdentity;
 }
 
 export class RelayCore {
@@ -41,6 +44,7 @@ export class RelayCore {
   readonly #legacy: LegacyBridge | undefined;
   readonly #unauthenticated: UnauthenticatedBudget;
   readonly #cookies: CookieJar;
+  readonly #identity: RelayIdentity;
   /** The time of the call being handled: channel callbacks carry no time of their own. */
   #now: number;
   /** Leaves delivered inside a channel callback, ended once that channel has returned. */
@@ -53,6 +57,7 @@ export class RelayCore {
     this.#legacy = options.acceptLegacy ? new LegacyBridge(this.#roster, this.#limits.maxTextBytes) : undefined;
     this.#unauthenticated = new UnauthenticatedBudget(now);
     this.#cookies = options.cookies ?? new CookieJar();
+    this.#identity = options.identity ?? createRelayIdentity();
     this.#now = now;
   }
 
@@ -249,7 +254,7 @@ export class RelayCore {
     const relayKeys = createHopKeyPair();
     const keys = deriveHopKeys(relayKeys.privateKey, verdict.hopPublicKey, body.clientNonce);
     if (!keys) return refuse(ErrorCode.Malformed, 'the join carries an unusable hop key');
-    const request = { name: verdict.name, room: verdict.room, host, port, flags: 0, clientNonce: body.clientNonce, resumeOf: verdict.resumeOf };
+    const request = { name: verdict.name, room: verdict.room, host, port, flags: 0, clientNonce: body.clientNonce, resumeOf: verdict.resumeOf, signingKey: verdict.memberKey };
     const outcome = roster.membership.join(request, now);
     switch (outcome.kind) {
       case 'refused':
@@ -272,7 +277,7 @@ export class RelayCore {
           session.carriedOver = previous.channel ? previous.channel.unacknowledged() : previous.carriedOver;
           session.carriedBytes = session.carriedOver.reduce((sum, entry) => sum + queuedBytesOf(entry.item), 0);
         }
-        session.welcome = welcomeDatagram(member.id, body.clientNonce, member.room, this.#limits, relayKeys.publicKey, keys);
+        session.welcome = welcomeDatagram(member.id, body.clientNonce, member.room, this.#limits, relayKeys.publicKey, keys, this.#identity);
         roster.sessions.set(session);
         roster.transmit(session.welcome, host, port);
         roster.wake(now + budget.VALIDATION_TIMEOUT_MS);

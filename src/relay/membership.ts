@@ -15,6 +15,8 @@ export interface Member {
   port: number;
   /** MemberFlag bits. */
   readonly flags: number;
+  /** Sealed rooms: the member key its join proved, announced with it (it signs the member's messages). */
+  readonly signingKey?: Uint8Array;
   /** The client nonce of the join that created the current session; a repeated join is answered again. */
   clientNonce: Uint8Array | undefined;
   /** Increases whenever a new session takes over the member (new channel, new keys). */
@@ -44,6 +46,7 @@ export interface JoinRequest {
   port: number;
   flags: number;
   clientNonce?: Uint8Array;
+  signingKey?: Uint8Array;
   /**
    * The member whose session this join proved it owns (its tag verified with that session's key): such a join
    * takes the session over, e.g. after the client changed networks.
@@ -159,6 +162,7 @@ export class MembershipTable {
       host: request.host,
       port: request.port,
       flags: request.flags,
+      ...(request.signingKey ? { signingKey: request.signingKey } : {}),
       clientNonce: request.clientNonce,
       session: 1,
       joinedAt: now,

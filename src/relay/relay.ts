@@ -9,6 +9,7 @@
  */
 import dgram from 'node:dgram';
 import { DEFAULT_PORT } from '../protocol/constants';
+import type { RelayIdentity } from '../protocol/relay-identity';
 import type { ReliabilityTuning } from '../protocol/reliability';
 import { systemClock, type Clock } from '../util/clock';
 import { DeadlineTimer } from '../util/deadline-timer';
@@ -44,6 +45,8 @@ export interface RelayOptions {
   log?: RelayLogger;
   /** Time and the timer; the process's clocks unless a test passes a fake one. */
   clock?: Clock;
+  /** The long-term identity that signs every Welcome (see loadRelayIdentity); default a fresh one per start. */
+  identity?: RelayIdentity;
 }
 
 export type RelayEvents = {
@@ -80,6 +83,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
         limits: options.limits,
         acceptLegacy: options.acceptLegacy ?? false,
         reliability: options.reliability,
+        identity: options.identity,
         log: this.#log,
         transmit: this.#transmit,
         count: this.#count,

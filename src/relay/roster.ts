@@ -57,7 +57,9 @@ export interface Goodbye {
 export const ZERO_NONCE = new Uint8Array(CLIENT_NONCE_BYTES);
 
 export function memberInfo(member: Member): MemberInfo {
-  return { id: member.id, name: member.name, flags: member.flags };
+  return member.signingKey
+    ? { id: member.id, name: member.name, flags: member.flags, signingKey: member.signingKey }
+    : { id: member.id, name: member.name, flags: member.flags };
 }
 
 export function memberEvent(member: Member): RelayMemberEvent {

@@ -8,7 +8,7 @@ import { ImageFormat } from '../../src/protocol/payload';
 import { Relay } from '../../src/relay/relay';
 import type { DeliveryView, EntryView, HostMessage } from '../../src/shared/panel-messages';
 import { isHostMessage } from '../../src/shared/panel-messages';
-import { closeAll, FAST_LIMITS, joinClient, startRelay } from '../support/chat';
+import { closeAll, FAST_LIMITS, joinClient, RELAY_IDENTITY, startRelay } from '../support/chat';
 import { collect, nextEvent, until } from '../support/events';
 import { makeImageBytes, makeImageFile } from '../support/images';
 import { LossyProxy } from '../support/lossy-proxy';
@@ -268,7 +268,7 @@ describe('ChatSession (the panel-side conversation)', () => {
      * (passphrase-required), which nothing retrying can fix.
      */
     async function refusedRejoin(): Promise<{ session: ChatSession; posted: HostMessage[]; failures: SessionFailure[]; waiting: Promise<DeliveryView> }> {
-      const first = await Relay.start({ host: '127.0.0.1', port: 0, limits: FAST_LIMITS });
+      const first = await Relay.start({ host: '127.0.0.1', port: 0, limits: FAST_LIMITS, identity: RELAY_IDENTITY });
       const port = first.address.port;
       const proxy = await LossyProxy.start({ relayPort: port, seed: 1 });
       extras.push(proxy);
@@ -352,7 +352,7 @@ describe('ChatSession (the panel-side conversation)', () => {
     });
 
     it('opens no row that stays for an image resent after a relay restart (a duplicate)', async () => {
-      const first = await Relay.start({ host: '127.0.0.1', port: 0, limits: FAST_LIMITS });
+      const first = await Relay.start({ host: '127.0.0.1', port: 0, limits: FAST_LIMITS, identity: RELAY_IDENTITY });
       const port = first.address.port;
       const proxy = await LossyProxy.start({ relayPort: port, seed: 3 });
       extras.push(proxy);

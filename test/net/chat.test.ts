@@ -5,7 +5,7 @@ import { assemble, patchSequence } from '../../src/protocol/codec';
 import { encodePayload, ImageFormat } from '../../src/protocol/payload';
 import { Flag, PacketType } from '../../src/protocol/types';
 import { Relay } from '../../src/relay/relay';
-import { closeAll, FAST_LIMITS, joinClient, newClient, startRelay } from '../support/chat';
+import { closeAll, FAST_LIMITS, joinClient, newClient, RELAY_IDENTITY, startRelay } from '../support/chat';
 import { collect, nextEvent, sleep, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
 
@@ -162,7 +162,7 @@ describe('relay and clients on loopback', () => {
     await first.close();
     await aliceReconnecting;
     alice.sendText('typed while the relay was down');
-    const second = await Relay.start({ host: '127.0.0.1', port, limits: FAST_LIMITS });
+    const second = await Relay.start({ host: '127.0.0.1', port, limits: FAST_LIMITS, identity: RELAY_IDENTITY });
     try {
       const got = nextEvent(bob, 'message', (message) => message.text === 'typed while the relay was down', 5000);
       await until(() => alice.state === 'connected' && bob.state === 'connected', 'both clients are back', 5000);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ChatClient, ChatImage, DeliveryUpdate } from '../../src/client/client';
 import { ImageFormat } from '../../src/protocol/payload';
 import { Relay } from '../../src/relay/relay';
-import { closeAll, newClient, startRelay } from '../support/chat';
+import { closeAll, newClient, RELAY_IDENTITY, startRelay } from '../support/chat';
 import { CliProcess, type CliEvent } from '../support/cli';
 import { collect, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
@@ -176,7 +176,7 @@ describe('reliable delivery through a lossy, duplicating, reordering network', f
     const fromBob = texts(50, 'bob while down');
     for (const text of fromAlice) alice.sendText(text);
     for (const text of fromBob) bob.sendText(text);
-    const second = await Relay.start({ host: '127.0.0.1', port, limits: LIMITS });
+    const second = await Relay.start({ host: '127.0.0.1', port, limits: LIMITS, identity: RELAY_IDENTITY });
     relays.push(second);
     // The one wall-clock bound the requirement sets.
     await until(() => alice.state === 'connected' && bob.state === 'connected', 'both clients are back', 5000);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { performance } from 'node:perf_hooks';
@@ -20,13 +22,22 @@ class RelayCommand {
   readonly #waiters = new Set<() => void>();
 
   constructor() {
-    this.#child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'relay', '--host', '127.0.0.1', '--port', '0', '--json'], { cwd: ROOT });
+    // A temporary config directory: the relay's identity file never lands in the user's home.
+    const config = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-relay-config-'));
+    const identity = path.join(config, 'relay-identity.key');
+    const args = ['--import', 'tsx', 'src/cli/main.ts', 'relay', '--host', '127.0.0.1', '--port', '0', '--json', '--identity-file', identity];
+    this.#child = spawn(process.execPath, args, { cwd: ROOT });
     readline.createInterface({ input: this.#child.stdout }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       this.events.push(JSON.parse(line) as Record<string, unknown>);
       for (const waiter of [...this.#waiters]) waiter();
     });
-    this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.#child.once('exit', (code) => {
+        fs.rmSync(config, { recursive: true, force: true });
+        resolve(code);
+      }),
+    );
   }
 
   event(name: string, timeoutMs = 20_000): Promise<Record<string, unknown>> {

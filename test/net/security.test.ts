@@ -15,7 +15,8 @@ import { closeAll, joinClient, newClient, startRelay } from '../support/chat';
 import { collect, nextEvent, sleep, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
 import { LossyProxy } from '../support/lossy-proxy';
-import { WirePeer } from '../support/relay-peer';
+import { deriveRoomKeys, ContentSealer, withFreshMemberKey } from '../../src/protocol/room-crypto';
+import { SocketPeer, WirePeer } from '../support/relay-peer';
 import { datagramOf, WireWatch } from '../support/wire-watch';
 
 const PASSPHRASE = 'blue whale under the ice';
@@ -408,5 +409,81 @@ describe('security: address validation and wire versions on loopback', function 
     assert.ok(failure instanceof ChatClientError, String(failure));
     assert.equal(failure.code, 'unsupported-version');
     assert.equal(failure.message, `the relay at 127.0.0.1:${port} speaks an older protocol (version 1): upgrade the relay`);
+  });
+});
+
+describe('security: per-sender authenticity in a sealed room, against a member with the passphrase', function () {
+  // Room keys come from scrypt (~100 ms each).
+  this.timeout(30_000);
+  const ROOM = 'ops';
+  const peers: SocketPeer[] = [];
+  afterEach(async () => {
+    for (const peer of peers.splice(0)) await peer.close();
+    await closeAll();
+  });
+
+  /** Alice and bob (real clients) and mallory, who holds the passphrase and speaks the protocol by hand. */
+  async function room() {
+    const relay = await startRelay();
+    const alice = await joinClient(relay, 'alice', { passphrase: PASSPHRASE, room: ROOM });
+    const bob = await joinClient(relay, 'bob', { passphrase: PASSPHRASE, room: ROOM });
+    const malloryKeys = await deriveRoomKeys(PASSPHRASE, ROOM);
+    const mallory = await SocketPeer.open('mallory', relay.address.port, () => Date.now(), malloryKeys, ROOM);
+    peers.push(mallory);
+    const seenByBob = nextEvent(bob, 'memberJoined', (member) => member.name === 'mallory');
+    await mallory.join();
+    await seenByBob;
+    const send = (text: string, options: Parameters<WirePeer['sendText']>[2]): void => {
+      mallory.peer.sendText(text, Date.now(), options);
+      mallory.flush();
+    };
+    return { alice, bob, mallory, malloryKeys, send };
+  }
+
+  it("never shows mallory's text, sealed with her own key but claiming alice's name, as alice's", async () => {
+    const { alice, bob, malloryKeys, send } = await room();
+    const messages = collect(bob, 'message');
+    const refused = nextEvent(bob, 'incomingDropped', (drop) => drop.reason === 'refused');
+    send('alice here: wire the money', { sender: 'alice', sealer: new ContentSealer(malloryKeys) });
+    await refused;
+    const sentinel = nextEvent(bob, 'message', (message) => message.text === 'sentinel');
+    alice.sendText('sentinel');
+    await sentinel;
+    assert.deepEqual(messages.map(([message]) => `${message.from}: ${message.text}`), ['alice: sentinel']);
+  });
+
+  it("keeps alice's real messages arriving after mallory sent with alice's next message ids", async () => {
+    const { alice, bob, malloryKeys, send } = await room();
+    const messages = collect(bob, 'message');
+    const first = nextEvent(bob, 'message', (message) => message.text === 'first');
+    const firstId = BigInt(`0x${alice.sendText('first')}`);
+    await first;
+    // Message ids are epoch ‖ counter in the clear: alice's next two are predictable.
+    const forged = collect(bob, 'incomingDropped');
+    const mallorysOwn = nextEvent(bob, 'message', (message) => message.from === 'mallory');
+    send('as alice', { messageId: firstId + 1n, sender: 'alice', sealer: new ContentSealer(malloryKeys) });
+    send('as myself', { messageId: firstId + 2n, sealer: new ContentSealer(malloryKeys) });
+    await mallorysOwn;
+    const real = nextEvent(bob, 'message', (message) => message.text === 'third');
+    alice.sendText('second');
+    alice.sendText('third');
+    await real;
+    assert.deepEqual(
+      messages.map(([message]) => `${message.from}: ${message.text}`),
+      ['alice: first', 'mallory: as myself', 'alice: second', 'alice: third'],
+    );
+    assert.deepEqual(forged.map(([drop]) => drop.reason), ['refused']);
+  });
+
+  it('drops a validly signed message whose key is not the one the relay announced for its sender', async () => {
+    const { alice, bob, malloryKeys, send } = await room();
+    const messages = collect(bob, 'message');
+    const refused = nextEvent(bob, 'incomingDropped', (drop) => drop.reason === 'refused');
+    send('signed by a stranger', { sealer: new ContentSealer(withFreshMemberKey(malloryKeys)) });
+    await refused;
+    const sentinel = nextEvent(bob, 'message', (message) => message.text === 'sentinel');
+    alice.sendText('sentinel');
+    await sentinel;
+    assert.deepEqual(messages.map(([message]) => message.text), ['sentinel']);
   });
 });

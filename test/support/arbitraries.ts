@@ -178,7 +178,12 @@ export const validDatagram: fc.Arbitrary<Uint8Array> = anyPacket.map(encodePacke
 
 // ---- payloads
 
-const memberInfo: fc.Arbitrary<MemberInfo> = record({ id: nonZeroU32, flags: u8, name: utf8Text(MAX_NAME_BYTES, 10) });
+const memberInfo: fc.Arbitrary<MemberInfo> = record({
+  id: nonZeroU32,
+  flags: u8,
+  name: utf8Text(MAX_NAME_BYTES, 10),
+  signingKey: fc.option(fc.uint8Array({ minLength: 32, maxLength: 32 }), { nil: undefined }),
+}).map(({ signingKey, ...rest }): MemberInfo => (signingKey ? { ...rest, signingKey } : rest));
 const sentAt = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 
 export const payloadArb: Record<MessageType, fc.Arbitrary<MessagePayload>> = {

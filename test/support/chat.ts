@@ -1,5 +1,6 @@
 /** Relays and clients on 127.0.0.1 port 0 for network tests, closed after each test by `closeAll()`. */
 import { ChatClient, type ChatClientOptions } from '../../src/client/client';
+import { createRelayIdentity } from '../../src/protocol/relay-identity';
 import { Relay, type RelayOptions } from '../../src/relay/relay';
 
 /** Short timers so eviction and reconnection tests take well under a second or two. */
@@ -7,8 +8,11 @@ export const FAST_LIMITS = { heartbeatIntervalMs: 100, memberTimeoutMs: 600 } as
 
 const opened: Array<{ close(): unknown }> = [];
 
+/** The test machine's relay identity: a relay restarted on a port is the same relay to the clients that knew it. */
+export const RELAY_IDENTITY = createRelayIdentity();
+
 export async function startRelay(options: RelayOptions = {}): Promise<Relay> {
-  const relay = await Relay.start({ host: '127.0.0.1', port: 0, ...options, limits: { ...FAST_LIMITS, ...options.limits } });
+  const relay = await Relay.start({ host: '127.0.0.1', port: 0, identity: RELAY_IDENTITY, ...options, limits: { ...FAST_LIMITS, ...options.limits } });
   opened.push(relay);
   return relay;
 }

@@ -1,6 +1,7 @@
 /** Runs the built `udp-chat` command (dist/cli.js) as a child process and reads its JSON event lines. */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
@@ -15,9 +16,15 @@ export class CliProcess {
   readonly exited: Promise<number | null>;
   readonly #child: ChildProcessWithoutNullStreams;
 
+  /**
+   * The process's home and config directories are a temporary one of its own (removed when it exits): a test
+   * never reads or writes the user's relay identity or known relays.
+   */
   constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
-    this.#child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env } });
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-home-'));
+    const env = { ...process.env, HOME: home, USERPROFILE: home, XDG_CONFIG_HOME: path.join(home, '.config'), ...options.env };
+    this.#child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env });
     readline.createInterface({ input: this.#child.stdout }).on('line', (line) => {
       this.lines.push(line);
       if (line.startsWith('{')) {
@@ -29,7 +36,12 @@ export class CliProcess {
       }
     });
     readline.createInterface({ input: this.#child.stderr }).on('line', (line) => this.stderr.push(line));
-    this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.#child.once('exit', (code) => {
+        fs.rmSync(home, { recursive: true, force: true });
+        resolve(code);
+      }),
+    );
   }
 
   /** Writes a line to the command's standard input. */

@@ -12,7 +12,7 @@ import { MAX_FRAGMENT_BYTES } from '../../src/protocol/constants';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeyPair, type HopKeys } from '../../src/protocol/hop-auth';
 import { decodePayload, encodePayload, type MessagePayload } from '../../src/protocol/payload';
 import { ReliableChannel } from '../../src/protocol/reliability';
-import { signJoinProof, type RoomKeys } from '../../src/protocol/room-crypto';
+import { signJoinProof, type ContentSealer, type RoomKeys } from '../../src/protocol/room-crypto';
 import { ExtensionTag, Flag, PacketType, type ControlPacket, type ErrorBody, type MessageFragment as Fragment } from '../../src/protocol/types';
 import { RelayCore, type RelayCoreOptions } from '../../src/relay/core';
 import type { RelayLimits } from '../../src/relay/limits';
@@ -76,6 +76,7 @@ export class WirePeer {
     const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, this.#hop.publicKey]]);
     if (this.proofKeys) {
       extensions.set(ExtensionTag.RoomKey, this.proofKeys.verifyKey);
+      extensions.set(ExtensionTag.MemberKey, this.proofKeys.memberPublicKey);
       extensions.set(ExtensionTag.RoomProof, signJoinProof(this.proofKeys, this.#nonce, this.#hop.publicKey, this.name));
     }
     if (this.#cookie) extensions.set(ExtensionTag.Cookie, this.#cookie);
@@ -92,13 +93,18 @@ export class WirePeer {
     return this.#control({ ...controlHeader(PacketType.Heartbeat, this.memberId), body: { echo } });
   }
 
-  /** A text through this peer's channel; its datagrams go to the outbox. */
-  sendText(text: string, now: number): void {
-    const payload: MessagePayload = { type: PacketType.Text, sentAt: 0, sender: this.name, text };
-    const chunks = splitPayload(encodePayload(payload), MAX_FRAGMENT_BYTES);
-    const messageId = this.#nextMessageId++;
+  /**
+   * A text through this peer's channel; its datagrams go to the outbox. A hostile peer may choose the message id
+   * and the sender name inside, and seal it with a sealer of its choice.
+   */
+  sendText(text: string, now: number, options: { messageId?: bigint; sender?: string; sealer?: ContentSealer } = {}): void {
+    const payload: MessagePayload = { type: PacketType.Text, sentAt: 0, sender: options.sender ?? this.name, text };
+    const messageId = options.messageId ?? this.#nextMessageId++;
+    const plain = encodePayload(payload);
+    const chunks = splitPayload(options.sealer ? options.sealer.seal(PacketType.Text, messageId, plain) : plain, MAX_FRAGMENT_BYTES);
+    const flags = Flag.Reliable | (options.sealer ? Flag.Encrypted : 0);
     chunks.forEach((chunk, fragmentIndex) => {
-      const fragment: Fragment = { type: PacketType.Text, flags: Flag.Reliable, memberId: 0, messageId, fragmentIndex, fragmentCount: chunks.length, chunk };
+      const fragment: Fragment = { type: PacketType.Text, flags, memberId: 0, messageId, fragmentIndex, fragmentCount: chunks.length, chunk };
       this.channel?.send(fragment, chunk.length, 'normal', now);
     });
   }
@@ -305,8 +311,8 @@ export class SocketPeer {
   readonly #now: () => number;
   readonly #waiters = new Set<() => void>();
 
-  private constructor(name: string, relayPort: number, now: () => number) {
-    this.peer = new WirePeer(name);
+  private constructor(name: string, relayPort: number, now: () => number, proofKeys?: RoomKeys, room?: string) {
+    this.peer = new WirePeer(name, room, proofKeys);
     this.#relayPort = relayPort;
     this.#now = now;
     this.#socket.on('message', (datagram) => {
@@ -317,8 +323,9 @@ export class SocketPeer {
     });
   }
 
-  static async open(name: string, relayPort: number, now: () => number): Promise<SocketPeer> {
-    const peer = new SocketPeer(name, relayPort, now);
+  /** `proofKeys` and `room`: a member of a sealed room (one holding its passphrase). */
+  static async open(name: string, relayPort: number, now: () => number, proofKeys?: RoomKeys, room?: string): Promise<SocketPeer> {
+    const peer = new SocketPeer(name, relayPort, now, proofKeys, room);
     await new Promise<void>((resolve) => peer.#socket.bind(0, '127.0.0.1', resolve));
     return peer;
   }

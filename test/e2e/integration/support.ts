@@ -127,7 +127,9 @@ export class CliPeer {
     this.name = name;
     const cli = path.join(extension().extensionPath, 'dist', 'cli.js');
     if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first`);
-    this.#child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    // Its own config folder: never the user's known relays, and no pin left by an earlier relay on a reused port.
+    const config = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-peer-config-'));
+    this.#child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', XDG_CONFIG_HOME: config } });
     readline.createInterface({ input: this.#child.stdout }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       try {
@@ -137,7 +139,12 @@ export class CliPeer {
       }
     });
     readline.createInterface({ input: this.#child.stderr }).on('line', (line) => this.stderr.push(line));
-    this.exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.#child.once('exit', (code) => {
+        fs.rmSync(config, { recursive: true, force: true });
+        resolve(code);
+      }),
+    );
     peers.add(this);
   }
 

@@ -10,6 +10,8 @@ import { REPO_ROOT } from '../harness/toolchain.mjs';
 
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** One config folder for every relay and peer of the run: never the user's relay identity or known relays. */
+const CONFIG_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-ui-config-'));
 
 class CliProcess {
   /** @param {string} name @param {string[]} args */
@@ -19,7 +21,7 @@ class CliProcess {
     /** @type {Array<{event: string} & Record<string, unknown>>} */
     this.events = [];
     this.stderr = [];
-    this.child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME } });
     this.child.stdin.on('error', () => {});
     trackProcessGroup(this.child.pid, `udp-chat ${name}`);
     readline.createInterface({ input: this.child.stdout }).on('line', (line) => {

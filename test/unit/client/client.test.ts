@@ -5,6 +5,7 @@ import { FAILED_EXPIRY_MS } from '../../../src/client/outbox';
 import { decodePacket } from '../../../src/protocol/codec';
 import { ImageFormat } from '../../../src/protocol/payload';
 import { PacketType } from '../../../src/protocol/types';
+import { createRelayIdentity } from '../../../src/protocol/relay-identity';
 import { Relay } from '../../../src/relay/relay';
 import type { Clock } from '../../../src/util/clock';
 import { collect, until } from '../../support/events';
@@ -177,7 +178,8 @@ describe('client/client: the socket edge on a fake clock', () => {
     });
 
     it('shows the relay\'s shutdown at once, with no time passing, and rejoins when it is back', async () => {
-      const relay = await Relay.start({ host: '127.0.0.1', port: 0, clock });
+      const identity = createRelayIdentity();
+      const relay = await Relay.start({ host: '127.0.0.1', port: 0, clock, identity });
       const port = relay.address.port;
       const alice = client(port, { joinRetryMs: 100, maxJoinRetryMs: 100 });
       await alice.connect();
@@ -188,7 +190,7 @@ describe('client/client: the socket edge on a fake clock', () => {
       assert.equal(await shutdown, 'relay-shutdown');
       assert.equal(clock.now(), before, 'silence cannot have been noticed: the clock did not move');
       assert.match(String(states[0]?.[1]), /relay-shutdown/);
-      const back = await Relay.start({ host: '127.0.0.1', port, clock });
+      const back = await Relay.start({ host: '127.0.0.1', port, clock, identity });
       opened.push(back);
       await advanceUntil(() => alice.state === 'connected', 'back', 100);
       assert.deepEqual(states.map(([state, , reason]) => [state, reason]), [['reconnecting', 'relay-shutdown'], ['connected', 'joined']]);

@@ -3,16 +3,35 @@ import { InboundPipeline, type InboundEvent } from '../../../src/client/inbound'
 import { fragmentsOf } from '../../../src/client/outbox';
 import { Roster } from '../../../src/client/roster';
 import { encodePayload, ImageFormat, type MessagePayload } from '../../../src/protocol/payload';
-import { ContentOpener, ContentSealer, deriveRoomKeys, type RoomKeys } from '../../../src/protocol/room-crypto';
+import { ContentOpener, ContentSealer, deriveRoomKeys, withFreshMemberKey, type RoomKeys } from '../../../src/protocol/room-crypto';
 import { Flag, PacketType, type MessageFragment } from '../../../src/protocol/types';
 
 const T0 = 1_000;
+const ALICE = 1;
 const BOB = 7;
+const MALLORY = 66;
+/** Bob again, rejoined under other member ids (the same process, so the same member key). */
+const BOB_REJOINED = [42, 99];
 const STALE_MS = 30_000;
+
+/** Bob's keys (the pipeline's own room keys), alice's and mallory's: one room key, a member key each. */
+let keys: RoomKeys;
+let aliceKeys: RoomKeys;
+let malloryKeys: RoomKeys;
+let otherKeys: RoomKeys;
 
 function pipeline(overrides: Partial<ConstructorParameters<typeof InboundPipeline>[0]> = {}): InboundPipeline {
   const roster = new Roster();
-  roster.replace([{ id: 1, name: 'alice', flags: 0 }, { id: BOB, name: 'bob', flags: 0 }], false, T0);
+  roster.replace(
+    [
+      { id: ALICE, name: 'alice', flags: 0, signingKey: aliceKeys.memberPublicKey },
+      { id: BOB, name: 'bob', flags: 0, signingKey: keys.memberPublicKey },
+      ...BOB_REJOINED.map((id) => ({ id, name: 'bob', flags: 0, signingKey: keys.memberPublicKey })),
+      { id: MALLORY, name: 'mallory', flags: 0, signingKey: malloryKeys.memberPublicKey },
+    ],
+    false,
+    T0,
+  );
   return new InboundPipeline({
     room: 'general',
     roster,
@@ -53,12 +72,12 @@ const drops = (events: InboundEvent[]) => events.flatMap((event) => (event.kind 
 const problems = (events: InboundEvent[]) => events.flatMap((event) => (event.kind === 'problem' ? [event.problem.code] : []));
 
 describe('client/inbound', () => {
-  let keys: RoomKeys;
-  let otherKeys: RoomKeys;
-
   before(async () => {
     keys = await deriveRoomKeys('correct horse', 'general');
-    otherKeys = await deriveRoomKeys('wrong horse', 'general');
+    aliceKeys = withFreshMemberKey(keys);
+    malloryKeys = withFreshMemberKey(keys);
+    // Bob's own member key, with a passphrase other than the room's.
+    otherKeys = { ...(await deriveRoomKeys('wrong horse', 'general')), memberKey: keys.memberKey, memberPublicKey: keys.memberPublicKey };
   });
 
   it('turns a text into a message from the member the relay names', () => {
@@ -168,7 +187,7 @@ describe('client/inbound', () => {
     });
 
     it('drops a message over the relay limit as too large, and ignores the rest of its fragments', () => {
-      const inbound = pipeline({ maxTextBytes: () => 1000 });
+      const inbound = pipeline({ maxTextBytes: () => 500 });
       const events = feed(inbound, wire(text('y'.repeat(4000)), 14n));
       assert.deepEqual(drops(events), [{ id: '000000000000000e', fromId: BOB, reason: 'too-large' }]);
       assert.deepEqual(kinds(events), ['problem', 'dropped']);
@@ -185,6 +204,74 @@ describe('client/inbound', () => {
       const events = feed(pipeline(), wire(text('I am alice', 'alice'), 17n));
       assert.deepEqual(drops(events), [{ id: '0000000000000011', fromId: BOB, reason: 'refused' }]);
       assert.deepEqual(kinds(events), ['dropped']);
+    });
+  });
+
+  describe('per-sender authenticity (sealed rooms)', () => {
+    const sealedPipeline = (): InboundPipeline => {
+      const inbound = pipeline();
+      inbound.setOpener(new ContentOpener(keys));
+      return inbound;
+    };
+    const messages = (events: InboundEvent[]) => events.flatMap((event) => (event.kind === 'message' ? [`${event.message.from}: ${event.message.text}`] : []));
+
+    it("shows a member's signed message under its name", () => {
+      const events = feed(sealedPipeline(), wire(text('hi', 'alice'), 1n, { origin: ALICE, sealer: new ContentSealer(aliceKeys) }));
+      assert.deepEqual(messages(events), ['alice: hi']);
+    });
+
+    it('refuses a message from a member who left, whatever name it claims inside', () => {
+      const roster = new Roster();
+      roster.replace([{ id: ALICE, name: 'alice', flags: 0, signingKey: aliceKeys.memberPublicKey }], false, T0);
+      const inbound = pipeline({ roster });
+      inbound.setOpener(new ContentOpener(keys));
+      // Mallory's own Leave overtook her queued text: she is no longer in the roster when it arrives.
+      const events = feed(inbound, wire(text('send me the keys', 'alice'), 30n, { origin: MALLORY, sealer: new ContentSealer(malloryKeys) }));
+      assert.deepEqual(drops(events), [{ id: '000000000000001e', fromId: MALLORY, reason: 'refused' }]);
+      assert.deepEqual(messages(events), []);
+    });
+
+    it("refuses a message from alice's member id that alice's key did not sign", () => {
+      const events = feed(sealedPipeline(), wire(text('I am alice', 'alice'), 31n, { origin: ALICE, sealer: new ContentSealer(malloryKeys) }));
+      assert.deepEqual(drops(events), [{ id: '000000000000001f', fromId: ALICE, reason: 'refused' }]);
+    });
+
+    it('refuses a validly signed message whose key is not in the roster', () => {
+      const stranger = withFreshMemberKey(keys);
+      const asBob = feed(sealedPipeline(), wire(text('hello'), 32n, { origin: BOB, sealer: new ContentSealer(stranger) }));
+      assert.deepEqual(drops(asBob), [{ id: '0000000000000020', fromId: BOB, reason: 'refused' }]);
+      const unknown = feed(sealedPipeline(), wire(text('hello', 'zed'), 33n, { origin: 123, sealer: new ContentSealer(stranger) }));
+      assert.deepEqual(drops(unknown), [{ id: '0000000000000021', fromId: 123, reason: 'refused' }]);
+    });
+
+    it("lets alice's real messages through after mallory sent with alice's next ids, claiming to be alice", () => {
+      const inbound = sealedPipeline();
+      const alice = new ContentSealer(aliceKeys);
+      const mallory = new ContentSealer(malloryKeys);
+      for (const id of [40n, 41n]) assert.equal(drops(feed(inbound, wire(text('fake', 'alice'), id, { origin: MALLORY, sealer: mallory })))[0]?.reason, 'refused');
+      const real = [...feed(inbound, wire(text('one', 'alice'), 40n, { origin: ALICE, sealer: alice })), ...feed(inbound, wire(text('two', 'alice'), 41n, { origin: ALICE, sealer: alice }))];
+      assert.deepEqual(messages(real), ['alice: one', 'alice: two']);
+    });
+
+    it("lets alice's real image through after mallory sent a message of her own under alice's next id", () => {
+      const inbound = sealedPipeline();
+      const real = wire({ ...image(640, 480, 20_000), sender: 'alice' }, 50n, { origin: ALICE, sealer: new ContentSealer(aliceKeys) });
+      feed(inbound, real.slice(0, 3));
+      const forged = feed(inbound, wire(text('mine now', 'mallory'), 50n, { origin: MALLORY, sealer: new ContentSealer(malloryKeys) }));
+      assert.deepEqual(messages(forged), ['mallory: mine now']);
+      assert.deepEqual(drops(forged), [], "alice's half-received image is not closed by another sender's id");
+      const rest = feed(inbound, real.slice(3));
+      assert.deepEqual(drops(rest), []);
+      assert.equal(kinds(rest).at(-1), 'image');
+    });
+
+    it('drops a copy its signer already delivered, resent under a new member id, as a duplicate', () => {
+      const inbound = sealedPipeline();
+      const sealed = new ContentSealer(keys).seal(PacketType.Text, 60n, encodePayload(text('once')));
+      const copy = (origin: number): MessageFragment[] =>
+        fragmentsOf(PacketType.Text, sealed, 60n, Flag.Encrypted).map((fragment) => ({ ...fragment, memberId: origin }));
+      assert.deepEqual(kinds(feed(inbound, copy(BOB))), ['message']);
+      assert.deepEqual(drops(feed(inbound, copy(42))), [{ id: '000000000000003c', fromId: 42, reason: 'duplicate' }]);
     });
   });
 

@@ -39,4 +39,18 @@ describe('client/roster', () => {
     assert.equal(roster.add(alice, 9), undefined);
     assert.equal(roster.add(bob, 2), undefined);
   });
+
+  it("keeps each member's announced key until it leaves or the list is replaced", () => {
+    const roster = new Roster();
+    const key = (fill: number): Uint8Array => new Uint8Array(32).fill(fill);
+    roster.replace([{ id: 1, name: 'ann', flags: 0, signingKey: key(1) }], false, 0);
+    roster.add({ id: 3, name: 'cy', flags: 0, signingKey: key(3) }, 9);
+    assert.deepEqual(roster.signingKey(1), key(1));
+    assert.deepEqual(roster.signingKey(3), key(3));
+    roster.remove(3);
+    assert.equal(roster.signingKey(3), undefined);
+    roster.replace([{ id: 4, name: 'dee', flags: 0 }], true, 0);
+    assert.equal(roster.signingKey(1), undefined);
+    assert.equal(roster.signingKey(4), undefined);
+  });
 });

@@ -3,10 +3,13 @@ import { MAX_HEARTBEAT_INTERVAL_MS, MAX_IMAGE_BYTES } from '../../../src/client/
 import { RelaySession, type SessionSignal } from '../../../src/client/session';
 import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl } from '../../../src/protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, type HopKeys } from '../../../src/protocol/hop-auth';
+import { createRelayIdentity, relayFingerprint, signWelcome, type RelayIdentity } from '../../../src/protocol/relay-identity';
 import { ErrorCode, ExtensionTag, Flag, PacketType, type ControlPacket, type Packet } from '../../../src/protocol/types';
 
 const T0 = 20_000;
 const MEMBER = 42;
+/** The relay's long-term identity, signing every Welcome unless a test says otherwise. */
+const RELAY = createRelayIdentity();
 
 /** A session whose datagrams are kept in `sent`, decoded. */
 function session(options: Partial<ConstructorParameters<typeof RelaySession>[1]> = {}) {
@@ -28,12 +31,16 @@ function session(options: Partial<ConstructorParameters<typeof RelaySession>[1]>
 }
 
 /** The relay's side of the handshake: a Welcome answering the last Join, signed with the keys it derives. */
-function welcome(sent: Packet[], overrides: { heartbeatIntervalMs?: number; maxImageBytes?: number; signWith?: 'own' | 'other' } = {}) {
+function welcome(
+  sent: Packet[],
+  overrides: { heartbeatIntervalMs?: number; maxImageBytes?: number; signWith?: 'own' | 'other'; identity?: RelayIdentity } = {},
+) {
   const join = [...sent].reverse().find((packet) => packet.type === PacketType.Join);
   assert.ok(join && join.type === PacketType.Join, 'no Join was sent');
   const clientKey = join.body.extensions.get(ExtensionTag.HopPublicKey) as Uint8Array;
   const relayKeys = createHopKeyPair();
   const keys = deriveHopKeys(relayKeys.privateKey, clientKey, join.body.clientNonce) as HopKeys;
+  const identity = overrides.identity ?? RELAY;
   const datagram = encodeControl({
     ...controlHeader(PacketType.Welcome, MEMBER),
     flags: Flag.Auth,
@@ -44,7 +51,11 @@ function welcome(sent: Packet[], overrides: { heartbeatIntervalMs?: number; maxI
       memberTimeoutMs: 10 * 60_000,
       maxTextBytes: 16 * 1024,
       maxImageBytes: overrides.maxImageBytes ?? 10 * 1024 * 1024,
-      extensions: new Map([[ExtensionTag.HopPublicKey, relayKeys.publicKey]]),
+      extensions: new Map([
+        [ExtensionTag.HopPublicKey, relayKeys.publicKey],
+        [ExtensionTag.RelayIdentity, identity.publicKey],
+        [ExtensionTag.RelayIdentityProof, signWelcome(identity, join.body.clientNonce, relayKeys.publicKey, MEMBER)],
+      ]),
     },
   });
   const signing = overrides.signWith === 'other' ? (deriveHopKeys(createHopKeyPair().privateKey, clientKey, join.body.clientNonce) as HopKeys) : keys;
@@ -112,6 +123,56 @@ describe('client/session', () => {
       assert.deepEqual(relaySession.receive(errorDatagram(ErrorCode.NameTaken, undefined), T0), { kind: 'none' });
       const signal = relaySession.receive(errorDatagram(ErrorCode.NameTaken, undefined, Uint8Array.from(join.body.clientNonce)), T0);
       assert.deepEqual(signal, { kind: 'refused', code: ErrorCode.NameTaken, name: 'name-taken', message: 'from the relay' });
+    });
+  });
+
+  describe('the relay identity', () => {
+    it('reports the first identity it sees to onFirstUse', () => {
+      const firstUse: string[] = [];
+      const { relaySession, sent } = session({
+        relayHost: '127.0.0.1',
+        relayPort: 9,
+        relayIdentity: { onFirstUse: (relay, fingerprint) => firstUse.push(`${relay} ${fingerprint}`) },
+      });
+      relaySession.start(T0);
+      assert.deepEqual(relaySession.receive(welcome(sent).datagram, T0), { kind: 'welcomed' });
+      assert.deepEqual(firstUse, [`127.0.0.1:9 ${relayFingerprint(RELAY.publicKey)}`]);
+    });
+
+    it('refuses, fatally and naming both fingerprints, a Welcome from another identity than the pinned one', () => {
+      const changes: [string, string, string][] = [];
+      const pinned = relayFingerprint(createRelayIdentity().publicKey);
+      const { relaySession, sent } = session({
+        relayHost: '127.0.0.1',
+        relayPort: 9,
+        relayIdentity: {
+          pinned: (relay) => (relay === '127.0.0.1:9' ? pinned : undefined),
+          onFirstUse: () => assert.fail('not a first use'),
+          onChanged: (relay, was, now) => changes.push([relay, was, now]),
+        },
+      });
+      relaySession.start(T0);
+      const signal = relaySession.receive(welcome(sent).datagram, T0);
+      const offered = relayFingerprint(RELAY.publicKey);
+      assert.ok(signal.kind === 'refused' && signal.name === 'relay-key-changed', JSON.stringify(signal));
+      assert.match(signal.message, new RegExp(`^the relay at 127\\.0\\.0\\.1:9 has a different identity than before \\(was ${pinned}, now ${offered}\\)`));
+      assert.deepEqual(changes, [['127.0.0.1:9', pinned, offered]]);
+      assert.equal(relaySession.channel, undefined);
+      assert.equal(relaySession.nextWakeup(), undefined, 'no more joins after a changed key');
+    });
+
+    it('refuses a rejoin to another identity than the first Welcome, without any pin', () => {
+      const { relaySession, sent } = joined();
+      relaySession.start(T0 + 1000);
+      const signal = relaySession.receive(welcome(sent, { identity: createRelayIdentity() }).datagram, T0 + 1000);
+      assert.equal(signal.kind === 'refused' && signal.name, 'relay-key-changed');
+      assert.equal(relaySession.channel, undefined);
+    });
+
+    it('takes a rejoin to the same identity', () => {
+      const { relaySession, sent } = joined();
+      relaySession.start(T0 + 1000);
+      assert.deepEqual(relaySession.receive(welcome(sent).datagram, T0 + 1000), { kind: 'welcomed' });
     });
   });
 

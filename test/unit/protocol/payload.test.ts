@@ -37,6 +37,7 @@ const EXAMPLES: MessagePayload[] = [
     ],
   },
   { type: PacketType.MemberJoined, member: { id: 42, name: 'bob', flags: 1 } },
+  { type: PacketType.MemberJoined, member: { id: 43, name: 'cy', flags: 0, signingKey: new Uint8Array(32).fill(7) } },
   { type: PacketType.MemberLeft, member: { id: 42, name: 'bob', flags: 0 }, reason: 2 },
   { type: PacketType.Leave, reason: 1 },
   { type: PacketType.Notice, code: 8, message: "the image is larger than this relay's limit of 10485760 bytes" },
@@ -71,9 +72,11 @@ describe('protocol/payload', () => {
       assertBytes(bytes, fromHex('0000010203040506 | 03 616e6e | 6869'));
     });
 
-    it('encodes a MemberList as a u16 count and id, flags, name per member', () => {
+    it('encodes a MemberList as a u16 count and id, flags, name, member key (u8-prefixed) per member', () => {
       const bytes = encodePayload({ type: PacketType.MemberList, members: [{ id: 7, flags: 1, name: 'al' }] });
-      assertBytes(bytes, fromHex('0001 | 00000007 01 02 616c'));
+      assertBytes(bytes, fromHex('0001 | 00000007 01 02 616c 00'));
+      const keyed = encodePayload({ type: PacketType.MemberList, members: [{ id: 7, flags: 1, name: 'al', signingKey: new Uint8Array(32).fill(0xab) }] });
+      assertBytes(keyed, concat(fromHex('0001 | 00000007 01 02 616c 20'), new Uint8Array(32).fill(0xab)));
     });
 
     it('accepts a member list of exactly the largest size', () => {
@@ -160,13 +163,13 @@ describe('protocol/payload', () => {
 
   describe('members', () => {
     it('rejects member id 0 in a member list', () => {
-      const bytes = fromHex('0002 | 00000001 00 01 61 | 00000000 00 01 62');
+      const bytes = fromHex('0002 | 00000001 00 01 61 00 | 00000000 00 01 62 00');
       assertCodedError(decodePayload(PacketType.MemberList, bytes), 'UDPCHAT_ERR_BAD_FIELD');
     });
 
     it('rejects member id 0 in a join or leave notice', () => {
-      assertCodedError(decodePayload(PacketType.MemberJoined, fromHex('00000000 00 01 61')), 'UDPCHAT_ERR_BAD_FIELD');
-      assertCodedError(decodePayload(PacketType.MemberLeft, fromHex('00000000 00 01 61 01')), 'UDPCHAT_ERR_BAD_FIELD');
+      assertCodedError(decodePayload(PacketType.MemberJoined, fromHex('00000000 00 01 61 00')), 'UDPCHAT_ERR_BAD_FIELD');
+      assertCodedError(decodePayload(PacketType.MemberLeft, fromHex('00000000 00 01 61 00 01')), 'UDPCHAT_ERR_BAD_FIELD');
     });
 
     it('rejects a member list longer than the largest allowed before reading it', () => {
@@ -177,7 +180,30 @@ describe('protocol/payload', () => {
     });
 
     it('rejects a member list with fewer members than its count', () => {
-      assertCodedError(decodePayload(PacketType.MemberList, fromHex('0002 | 00000001 00 01 61')), 'UDPCHAT_ERR_TRUNCATED');
+      assertCodedError(decodePayload(PacketType.MemberList, fromHex('0002 | 00000001 00 01 61 00')), 'UDPCHAT_ERR_TRUNCATED');
+    });
+
+    it('rejects a member key of any length but 0 or 32 bytes', () => {
+      for (const length of [1, 31, 33, 255]) {
+        const bytes = concat(fromHex('00000001 00 01 61'), Uint8Array.of(length), new Uint8Array(length));
+        assertCodedError(decodePayload(PacketType.MemberJoined, bytes), 'UDPCHAT_ERR_BAD_FIELD');
+      }
+    });
+
+    it('rejects every truncated prefix of member announcements carrying keys', () => {
+      const member = { id: 9, flags: 0, name: 'ann', signingKey: new Uint8Array(32).fill(3) };
+      const announcements: MessagePayload[] = [
+        { type: PacketType.MemberList, members: [member, { ...member, id: 10 }] },
+        { type: PacketType.MemberJoined, member },
+        { type: PacketType.MemberLeft, member, reason: 1 },
+      ];
+      for (const payload of announcements) {
+        const bytes = encodePayload(payload);
+        assert.deepEqual(decodeOk(payload.type, bytes), payload);
+        for (let length = 0; length < bytes.length; length++) {
+          assert.equal(decodePayload(payload.type, bytes.subarray(0, length)).ok, false, `${typeName(payload.type)} cut at ${length}`);
+        }
+      }
     });
 
     it('rejects a member name that is not valid UTF-8', () => {
