@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { controlHeader, decodePacket, encodeControl } from '../../src/protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeys } from '../../src/protocol/hop-auth';
 import { ReliableChannel } from '../../src/protocol/reliability';
-import { signJoinProof, type RoomKeys } from '../../src/protocol/room-crypto';
+import { signJoinProof, withFreshMemberKey, type RoomKeys } from '../../src/protocol/room-crypto';
 import { ExtensionTag, Flag, PacketType, type MessageFragment as Fragment } from '../../src/protocol/types';
 
 /** Kernel receive buffer per socket (bytes): large enough that the bench measures the relay, not the kernel. */
@@ -31,8 +31,11 @@ export class ProtocolReceiver {
     const hop = createHopKeyPair();
     const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, hop.publicKey]]);
     if (this.roomKeys) {
-      extensions.set(ExtensionTag.RoomKey, this.roomKeys.verifyKey);
-      extensions.set(ExtensionTag.RoomProof, signJoinProof(this.roomKeys, clientNonce, hop.publicKey, name));
+      // Each member has its own signing key, bound into its join proof, as a real client has.
+      const keys = withFreshMemberKey(this.roomKeys);
+      extensions.set(ExtensionTag.RoomKey, keys.verifyKey);
+      extensions.set(ExtensionTag.MemberKey, keys.memberPublicKey);
+      extensions.set(ExtensionTag.RoomProof, signJoinProof(keys, clientNonce, hop.publicKey, name));
     }
     const encodeJoin = (): Uint8Array => encodeControl({ ...controlHeader(PacketType.Join, 0), body: { clientNonce, name, room: 'bench', extensions } });
     let join = encodeJoin();
