@@ -15,7 +15,7 @@ import { encodePayload, type ImageFormat } from '../protocol/payload';
 import { deriveRoomKeys, type RoomKeys } from '../protocol/room-crypto';
 import { assertNever, LeaveReason, PacketType, type MessageFragment as Fragment } from '../protocol/types';
 import { systemClock, type Clock } from '../util/clock';
-import { DeadlineTimer } from '../util/deadline-timer';
+import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 import { Conversation, type ChatPayload } from './conversation';
 import { ChatClientError } from './errors';
@@ -30,11 +30,6 @@ export { ChatClientError } from './errors';
 
 /** How long leave() waits (ms) for the relay to acknowledge the Leave before closing anyway. */
 const LEAVE_ACK_WAIT_MS = 1000;
-/**
- * A timer that fires this late (ms) means this process was blocked, not that the relay went quiet: what it sent
- * meanwhile is still unread in the socket. Far above a loaded machine's timer jitter.
- */
-export const STALL_MS = 200;
 /** Socket receive buffer (bytes): a window of 256 full datagrams arriving at once fits without loss. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
 
@@ -46,7 +41,6 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #clock: Clock;
   readonly #timer: DeadlineTimer;
   /** The deadline the timer was armed for when it fires (DeadlineTimer forgets it just before). */
-  #timerDue: number | undefined;
   readonly #chat: Conversation;
   #session: RelaySession;
   #socket: dgram.Socket | undefined;
@@ -334,12 +328,12 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#log('warn', `socket error: ${error.message}`);
   };
 
-  #timerOnFire = (): void => {
+  #timerOnFire = (dueAt: number): void => {
     if (this.#state === 'closed') return;
     try {
       const now = this.#clock.now();
-      const lateMs = this.#timerDue === undefined ? 0 : now - this.#timerDue;
-      if (lateMs >= STALL_MS) this.#session.excuseStall(lateMs, now);
+      const stalledMs = stallMs(dueAt, now);
+      if (stalledMs > 0) this.#session.excuseStall(stalledMs, now);
       this.#onSignal(this.#session.poll(now));
       this.#chat.poll(now);
     } catch (error) {
@@ -360,7 +354,6 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     const deadlines = [this.#session.nextWakeup(), this.#chat.nextWakeup()].filter((at) => at !== undefined);
     this.#timer.reset(deadlines.length === 0 ? undefined : Math.min(...deadlines));
-    this.#timerDue = this.#timer.at;
   }
 
   #send(datagram: Uint8Array): void {

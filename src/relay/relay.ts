@@ -12,7 +12,7 @@ import { DEFAULT_PORT } from '../protocol/constants';
 import type { RelayIdentity } from '../protocol/relay-identity';
 import type { ReliabilityTuning } from '../protocol/reliability';
 import { systemClock, type Clock } from '../util/clock';
-import { DeadlineTimer } from '../util/deadline-timer';
+import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 import { RelayCore } from './core';
 import type { RelayLimits } from './limits';
@@ -26,11 +26,6 @@ export type { RelayLogLevel, RelayLogger, RelayMemberEvent } from './roster';
 const SOCKET_BUFFER_BYTES = 4 << 20;
 /** After an internal error in the timer, how long (ms) before it tries again: never a busy loop. */
 const TIMER_ERROR_RETRY_MS = 100;
-/**
- * A timer that fires this late (ms) means the process was blocked (a busy event loop), not that members went
- * quiet: what they sent meanwhile is still unread in the socket. Far above a loaded machine's timer jitter.
- */
-export const STALL_MS = 200;
 
 export interface RelayOptions {
   host?: string;
@@ -66,7 +61,6 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #core: RelayCore;
   readonly #timer: DeadlineTimer;
   /** The deadline the timer was armed for when it fires (DeadlineTimer forgets it just before). */
-  #timerDue: number | undefined;
   readonly #counters: RelayCounters = {};
   #closed = false;
   #socketClosed = false;
@@ -164,7 +158,6 @@ export class Relay extends TypedEmitter<RelayEvents> {
     try {
       this.#core.receive(datagram, remote.address, remote.port, this.#clock.now(), this.#clock.wallNow());
       this.#timer.wake(this.#core.takeWakeRequest());
-      this.#timerDue = this.#timer.at;
     } catch (error) {
       // A bug here must not take the relay down; it is counted and logged so it gets fixed.
       this.#count('internal-error');
@@ -177,14 +170,14 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#log('warn', `socket error: ${error.message}`);
   };
 
-  #timerOnFire = (): void => {
+  #timerOnFire = (dueAt: number): void => {
     if (this.#closed) return;
     try {
       const now = this.#clock.now();
-      const lateMs = this.#timerDue === undefined ? 0 : now - this.#timerDue;
-      if (lateMs >= STALL_MS) {
+      const stalledMs = stallMs(dueAt, now);
+      if (stalledMs > 0) {
         this.#count('stall-excused');
-        this.#core.excuseStall(lateMs, now);
+        this.#core.excuseStall(stalledMs, now);
       }
       this.#timer.reset(this.#core.poll(now));
     } catch (error) {
@@ -192,7 +185,6 @@ export class Relay extends TypedEmitter<RelayEvents> {
       this.#log('warn', `internal error in the relay timer: ${String(error)}`);
       this.#timer.reset(this.#clock.now() + TIMER_ERROR_RETRY_MS);
     }
-    this.#timerDue = this.#timer.at;
   };
 
   #count = (reason: string): void => {

@@ -4,14 +4,27 @@
  */
 import type { Clock, ClockTimer } from './clock';
 
+/**
+ * A timer that fires this late (ms) means the process was blocked (a busy event loop), not that peers went quiet:
+ * what they sent meanwhile is still unread in the socket. Far above a loaded machine's timer jitter.
+ */
+export const STALL_MS = 200;
+
+/** How long (ms) the process was stalled, judged from a timer due at `dueAt` firing at `now`: 0 below STALL_MS. */
+export function stallMs(dueAt: number, now: number): number {
+  const lateMs = now - dueAt;
+  return lateMs >= STALL_MS ? lateMs : 0;
+}
+
 export class DeadlineTimer {
-  readonly #fire: () => void;
+  /** Called with the deadline that fired (ms on the clock), so the edge can tell how late it ran. */
+  readonly #fire: (dueAt: number) => void;
   readonly #clock: Clock;
   #handle: ClockTimer | undefined;
   #at: number | undefined;
   #disposed = false;
 
-  constructor(fire: () => void, clock: Clock) {
+  constructor(fire: (dueAt: number) => void, clock: Clock) {
     this.#fire = fire;
     this.#clock = clock;
   }
@@ -53,8 +66,9 @@ export class DeadlineTimer {
   }
 
   #onTimeout = (): void => {
+    const dueAt = this.#at as number;
     this.#handle = undefined;
     this.#at = undefined;
-    this.#fire();
+    this.#fire(dueAt);
   };
 }
