@@ -1,29 +1,13 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { CliProcess, type CliEvent } from '../support/cli';
+import { cliWorkspace, type CliEvent, type CliProcess } from '../support/cli';
 import { makeImageFile } from '../support/images';
 
 describe('udp-chat command line', () => {
-  const running: CliProcess[] = [];
-  let workDir = '';
-
-  beforeEach(() => {
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-cli-'));
-  });
-
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((child) => child.stop()));
-    fs.rmSync(workDir, { recursive: true, force: true });
-  });
-
-  function cli(args: string[]): CliProcess {
-    const child = new CliProcess(args, { cwd: workDir });
-    running.push(child);
-    return child;
-  }
+  const workspace = cliWorkspace('udpchat-cli-');
+  const { cli } = workspace;
 
   async function startRelay(extra: string[] = []): Promise<{ relay: CliProcess; port: number }> {
     const relay = cli(['relay', '--host', '127.0.0.1', '--port', '0', '--json', ...extra]);
@@ -34,7 +18,7 @@ describe('udp-chat command line', () => {
   }
 
   async function join(port: number, name: string, extra: string[] = []): Promise<CliProcess> {
-    const member = cli(['join', '--relay', `127.0.0.1:${port}`, '--name', name, '--json', '--save-dir', path.join(workDir, name), ...extra]);
+    const member = cli(['join', '--relay', `127.0.0.1:${port}`, '--name', name, '--json', '--save-dir', path.join(workspace.dir, name), ...extra]);
     await member.waitForEvent((event) => event.event === 'ready', `${name} to be ready`);
     return member;
   }
@@ -70,7 +54,7 @@ describe('udp-chat command line', () => {
     for (const member of [alice, carol]) {
       const image = await member.waitForEvent((event) => event.event === 'image' && event.from === 'bob', 'the image', 30_000);
       assert.ok(path.isAbsolute(String(image.file)));
-      assert.ok(String(image.file).startsWith(workDir));
+      assert.ok(String(image.file).startsWith(workspace.dir));
       assert.equal(fs.statSync(String(image.file)).size, image.bytes);
       assert.equal(image.width, 640);
       assert.equal(image.height, 480);
@@ -123,9 +107,9 @@ describe('udp-chat command line', () => {
     const { port } = await startRelay();
     const alice = await join(port, 'alice');
     const bob = await join(port, 'bob');
-    fs.writeFileSync(path.join(workDir, 'notes.png'), 'this is not a picture');
-    alice.type(`/image ${path.join(workDir, 'missing.jpg')}`);
-    alice.type(`/image ${path.join(workDir, 'notes.png')}`);
+    fs.writeFileSync(path.join(workspace.dir, 'notes.png'), 'this is not a picture');
+    alice.type(`/image ${path.join(workspace.dir, 'missing.jpg')}`);
+    alice.type(`/image ${path.join(workspace.dir, 'notes.png')}`);
     alice.type('after the errors');
     const errors = await (async () => {
       await bob.waitForEvent(isMessage('alice', 'after the errors'), 'the text after the errors');

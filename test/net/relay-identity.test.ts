@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ChatClientError } from '../../src/client/client';
 import type { ChatProblem, RelayIdentityOptions } from '../../src/client/types';
 import { createRelayIdentity, relayFingerprint } from '../../src/protocol/relay-identity';
-import { CliProcess, type CliEvent } from '../support/cli';
+import { cliWorkspace, type CliEvent, type CliProcess } from '../support/cli';
 import { closeAll, joinClient, newClient, startRelay } from '../support/chat';
 import { collect, until } from '../support/events';
 
@@ -70,23 +69,8 @@ describe('the relay identity (real sockets)', () => {
   });
 
   describe('udp-chat join --known-relays', () => {
-    let workDir = '';
-    const running: CliProcess[] = [];
-
-    beforeEach(() => {
-      workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-identity-'));
-    });
-
-    afterEach(async () => {
-      await Promise.all(running.splice(0).map((child) => child.stop()));
-      fs.rmSync(workDir, { recursive: true, force: true });
-    });
-
-    function cli(args: string[]): CliProcess {
-      const child = new CliProcess(args, { cwd: workDir });
-      running.push(child);
-      return child;
-    }
+    const workspace = cliWorkspace('udpchat-identity-');
+    const { cli } = workspace;
 
     async function relayCommand(identityFile: string, port: number): Promise<{ relay: CliProcess; port: number; fingerprint: string }> {
       const relay = cli(['relay', '--host', '127.0.0.1', '--port', String(port), '--json', '--identity-file', identityFile]);
@@ -95,13 +79,13 @@ describe('the relay identity (real sockets)', () => {
       return { relay, port: listening.port as number, fingerprint: identity.fingerprint as string };
     }
 
-    const knownRelays = (): string => path.join(workDir, 'known-relays.json');
+    const knownRelays = (): string => path.join(workspace.dir, 'known-relays.json');
     const join = (port: number, extra: string[] = []): CliProcess =>
       cli(['join', '--relay', `127.0.0.1:${port}`, '--name', 'alice', '--json', '--known-relays', knownRelays(), ...extra]);
     const isEvent = (name: string) => (event: CliEvent) => event.event === name;
 
     it('pins on first use, knows the same relay after its restart, refuses another and accepts it only when told', async () => {
-      const identityA = path.join(workDir, 'a.key');
+      const identityA = path.join(workspace.dir, 'a.key');
       const a = await relayCommand(identityA, 0);
       const port = a.port;
       assert.equal((fs.statSync(identityA).mode & 0o777).toString(8), '600');
@@ -128,7 +112,7 @@ describe('the relay identity (real sockets)', () => {
       aAgain.relay.signal('SIGTERM');
       await aAgain.relay.exited;
 
-      const b = await relayCommand(path.join(workDir, 'b.key'), port);
+      const b = await relayCommand(path.join(workspace.dir, 'b.key'), port);
       const refused = join(port);
       assert.equal(await refused.exited, 1);
       const error = refused.events.find(isEvent('error'));

@@ -88,3 +88,29 @@ export class CliProcess {
     }
   }
 }
+
+/**
+ * For a describe block: each test gets a fresh working folder (`dir`, the processes' cwd), and every process
+ * started with `cli(args)` is stopped, and the folder removed, after the test.
+ */
+export function cliWorkspace(prefix: string): { readonly dir: string; cli: (args: string[]) => CliProcess } {
+  const running: CliProcess[] = [];
+  let dir = '';
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((child) => child.stop()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    cli(args) {
+      const child = new CliProcess(args, { cwd: dir });
+      running.push(child);
+      return child;
+    },
+  };
+}

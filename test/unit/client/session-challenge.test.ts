@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
-import { RelaySession } from '../../../src/client/session';
-import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl } from '../../../src/protocol/codec';
+import { CLIENT_NONCE_BYTES, controlHeader, encodeControl } from '../../../src/protocol/codec';
 import { PREVIOUS_PROTOCOL_VERSION } from '../../../src/protocol/constants';
+import { recordingSession } from '../../support/recording-session';
 import { ErrorCode, ExtensionTag, PacketType, type JoinPacket, type Packet } from '../../../src/protocol/types';
 
 const T0 = 50_000;
 
 function session() {
-  const sent: Packet[] = [];
-  const relaySession = new RelaySession(
-    {
-      send: (datagram) => {
-        const decoded = decodePacket(datagram);
-        assert.ok(decoded.ok, 'the session sent a datagram that does not decode');
-        sent.push(decoded.value);
-      },
-      deliver: () => {},
-      acknowledged: () => {},
-    },
-    { name: 'alice', room: 'general', relayHost: 'relay.example', relayPort: 12345, joinRetryMs: 100, maxJoinRetryMs: 400, log: () => {} },
-  );
-  return { relaySession, sent };
+  return recordingSession({ relayHost: 'relay.example', relayPort: 12345, joinRetryMs: 100, maxJoinRetryMs: 400 });
 }
 
 const joins = (sent: Packet[]): JoinPacket[] => sent.filter((packet): packet is JoinPacket => packet.type === PacketType.Join);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { MAX_HEARTBEAT_INTERVAL_MS, MAX_IMAGE_BYTES } from '../../../src/client/limits';
-import { RelaySession, type SessionSignal } from '../../../src/client/session';
-import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl } from '../../../src/protocol/codec';
+import type { SessionSignal } from '../../../src/client/session';
+import { recordingSession } from '../../support/recording-session';
+import { CLIENT_NONCE_BYTES, controlHeader, encodeControl } from '../../../src/protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, type HopKeys } from '../../../src/protocol/hop-auth';
 import { createRelayIdentity, relayFingerprint, signWelcome, type RelayIdentity } from '../../../src/protocol/relay-identity';
 import { ErrorCode, ExtensionTag, Flag, PacketType, type ControlPacket, type Packet } from '../../../src/protocol/types';
@@ -12,23 +13,7 @@ const MEMBER = 42;
 const RELAY = createRelayIdentity();
 
 /** A session whose datagrams are kept in `sent`, decoded. */
-function session(options: Partial<ConstructorParameters<typeof RelaySession>[1]> = {}) {
-  const sent: Packet[] = [];
-  const acknowledged: number[] = [];
-  const relaySession = new RelaySession(
-    {
-      send: (datagram) => {
-        const decoded = decodePacket(datagram);
-        assert.ok(decoded.ok, 'the session sent a datagram that does not decode');
-        sent.push(decoded.value);
-      },
-      deliver: () => {},
-      acknowledged: (ticket) => acknowledged.push(ticket),
-    },
-    { name: 'alice', room: 'general', log: () => {}, ...options },
-  );
-  return { relaySession, sent, acknowledged };
-}
+const session = recordingSession;
 
 /** The relay's side of the handshake: a Welcome answering the last Join, signed with the keys it derives. */
 function welcome(
