@@ -2,8 +2,10 @@
 //   dist/extension.js     the VS Code extension host entry (node, cjs, `vscode` external)
 //   dist/cli.js           the `udp-chat` command (node, cjs)
 //   dist/image-worker.js  the jimp worker thread used by both
+//   dist/history-worker.js  the extension's local history (SQLite) in a worker thread
 //   dist/webview.js       the chat panel (browser, iife) and dist/webview.css, its styles
 //   dist/bench/*.js       benchmarks (node)
+//   dist/node-sqlite3-wasm.wasm  SQLite for the history stores, next to every node bundle that may load it
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
@@ -43,6 +45,9 @@ if (exists('src/cli/main.ts')) {
 if (exists('src/image/worker.ts')) {
   builds.push({ ...nodeCommon, entryPoints: { 'image-worker': 'src/image/worker.ts' }, outdir: 'dist' });
 }
+if (exists('src/history/local-worker.ts')) {
+  builds.push({ ...nodeCommon, entryPoints: { 'history-worker': 'src/history/local-worker.ts' }, outdir: 'dist' });
+}
 /**
  * libvips (wasm-vips) ships as emscripten glue plus WebAssembly. The worker loads the glue by path instead of
  * bundling it, because libvips' pthread workers re-run the glue file itself; both go next to dist/image-worker.js.
@@ -58,6 +63,23 @@ function copyImageWorkerAssets() {
   if (!exists('src/image/worker.ts')) return;
   fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
   for (const [from, to] of IMAGE_WORKER_ASSETS) fs.copyFileSync(path.join(root, from), path.join(root, to));
+}
+/**
+ * SQLite (node-sqlite3-wasm) is bundled as JavaScript, but its glue reads `node-sqlite3-wasm.wasm` from
+ * `__dirname`, i.e. the folder of whichever bundle runs it: dist/ for the extension and the CLI, dist/bench/ for
+ * the benchmarks.
+ */
+const SQLITE_ASSETS = [
+  ['node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/node-sqlite3-wasm.wasm'],
+  ['node_modules/node-sqlite3-wasm/dist/node-sqlite3-wasm.wasm', 'dist/bench/node-sqlite3-wasm.wasm'],
+  ['node_modules/node-sqlite3-wasm/LICENSE', 'dist/node-sqlite3-wasm-LICENSE.txt'],
+];
+function copySqliteAssets() {
+  if (!exists('src/history/sqlite.ts')) return;
+  for (const [from, to] of SQLITE_ASSETS) {
+    fs.mkdirSync(path.dirname(path.join(root, to)), { recursive: true });
+    fs.copyFileSync(path.join(root, from), path.join(root, to));
+  }
 }
 if (exists('webview/main.ts')) {
   builds.push({
@@ -81,6 +103,7 @@ if (benches.length > 0) {
 }
 
 copyImageWorkerAssets();
+copySqliteAssets();
 if (watch) {
   for (const options of builds) {
     const context = await esbuild.context({ ...options, absWorkingDir: root });

@@ -2,26 +2,33 @@
  * bench:relay — the relay's fan-out against a naive dgram forwarder, measured in the same run.
  *
  * One sender sends 200-byte texts at a steady 1,000 messages/s to a relay with 100 receivers. Each server runs
- * in its own process (the relay as the real `udp-chat relay` command); sender and receivers share this process,
- * so sending and receiving times come from one clock. The naive forwarder copies every datagram it gets to every
- * receiver and nothing else: no protocol, no membership checks, no acknowledgements, no retransmission. Our
- * receivers speak the real protocol with the real reliability layer (they acknowledge, so the relay does all of
- * its real work), but keep no UI state.
+ * in its own process (the relay as the real `udp-chat relay` command), and so does the sender (bench/lib/sender.ts):
+ * the receivers share this process, and no receiver's datagram waits behind the sender's sealing, nor the
+ * sender's acks behind a hundred receivers. Times come from one machine-wide monotonic clock. The naive forwarder
+ * copies every datagram it gets to every receiver and nothing else: no protocol, no membership checks, no
+ * acknowledgements, no retransmission. Our receivers speak the real protocol with the real reliability layer
+ * (they acknowledge, so the relay does all of its real work), but keep no UI state.
  *
- * Prints deliveries/s of both, their ratio, loss %, p50/p99/max latency and the server's CPU use.
- * With --encrypted the room is sealed with a passphrase: the sender seals every text end to end and every member
- * proves the room key when it joins (the relay's work per datagram is the same hop authentication either way).
- * Usage: node dist/bench/relay.js [--seconds 5] [--receivers 100] [--rate 1000] [--encrypted]
+ * Prints deliveries/s of both, their ratio, loss %, p50/p99/max latency, the CPU use of the server, of the
+ * receivers (this process) and of the sender, and the datagrams the kernel dropped for full receive buffers
+ * (machine-wide: when it is not 0, some process did not keep up).
+ * With --encrypted the room is sealed with a passphrase: the sender seals and signs every text end to end and
+ * every member proves the room key when it joins (the relay's work per datagram is the same hop authentication
+ * either way).
+ * The relay keeps history (in a temporary folder) unless --history off; --result-json adds a `RESULT {...}` line
+ * per variant for bench:history.
+ * Usage: node dist/bench/relay.js [--seconds 5] [--receivers 100] [--rate 1000] [--encrypted] [--history on|off]
+ *        [--result-json]
  */
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
-import { ChatClient, ChatClientError } from '../src/client/client';
-import { ProtocolReceiver } from './lib/receiver';
+import { ProtocolReceiver, SharedRoomKeys } from './lib/receiver';
+import { benchNow, nextMessage, serveSender, type SenderConfig, type SenderReport } from './lib/sender';
 import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
-import { deriveRoomKeys } from '../src/protocol/room-crypto';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +37,10 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     serve: { type: 'string' },
     encrypted: { type: 'boolean', default: false },
+    // on: the relay keeps history (in a fresh temporary folder, removed after); off: --no-history.
+    history: { type: 'string', default: 'on' },
+    // Also print each result as one `RESULT {...}` JSON line (bench:history reads them).
+    'result-json': { type: 'boolean', default: false },
   },
 });
 
@@ -44,7 +55,6 @@ const WARMUP_MS = 1000;
 const DRAIN_MS = 1000;
 /** Kernel receive buffer per socket (bytes): large enough that the bench measures the relay, not the kernel. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
-
 
 // ---- the naive forwarder (child process) ------------------------------------------------------------------------
 
@@ -66,30 +76,29 @@ function serveNaive(): void {
 
 // ---- measuring --------------------------------------------------------------------------------------------------
 
+/** Deliveries as they arrive (id, benchNow ms); matched to the sender's report once it is in. */
 class Recorder {
-  readonly sentAt = new Map<bigint, number>();
-  readonly latencies: number[] = [];
-  windowStart = Infinity;
-  windowEnd = Infinity;
-  sentInWindow = 0;
-  /** Messages the sender's client refused (its outbox full: the relay is not keeping up); they count as lost. */
-  refused = 0;
-
-  /** A message the client refused at `at`: in the window, it is a message that reached nobody. */
-  refusedAt(at: number): void {
-    this.refused++;
-    if (at >= this.windowStart && at < this.windowEnd) this.sentInWindow++;
-  }
-
-  sent(id: bigint, at: number): void {
-    this.sentAt.set(id, at);
-    if (at >= this.windowStart && at < this.windowEnd) this.sentInWindow++;
-  }
+  readonly #ids: bigint[] = [];
+  readonly #at: number[] = [];
 
   delivered(id: bigint, at: number): void {
-    const sentAt = this.sentAt.get(id);
-    if (sentAt === undefined || sentAt < this.windowStart || sentAt >= this.windowEnd) return;
-    this.latencies.push(at - sentAt);
+    this.#ids.push(id);
+    this.#at.push(at);
+  }
+
+  /** Latencies (ms, sorted) of deliveries of messages sent in the window, and how many deliveries were due. */
+  latencies(report: SenderReport, receiverCount: number): { latencies: number[]; expected: number } {
+    const inWindow = (at: number): boolean => at >= report.windowStart && at < report.windowEnd;
+    const sentAt = new Map<bigint, number>();
+    for (const [id, at] of report.sent) if (inWindow(at)) sentAt.set(BigInt(`0x${id}`), at);
+    // A refused message reached nobody: it counts as due to every receiver.
+    const refused = report.refusedAt.filter(inWindow).length;
+    const latencies: number[] = [];
+    for (let i = 0; i < this.#ids.length; i++) {
+      const at = sentAt.get(this.#ids[i] as bigint);
+      if (at !== undefined) latencies.push((this.#at[i] as number) - at);
+    }
+    return { latencies: latencies.sort((a, b) => a - b), expected: (sentAt.size + refused) * receiverCount };
   }
 }
 
@@ -99,7 +108,7 @@ function percentile(sorted: number[], fraction: number): number {
 }
 
 /** CPU time (user + system, ms) a process has used, from /proc. */
-function cpuTimeMs(pid: number): number {
+function cpuTimeMs(pid: number | undefined): number {
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     const ticks = Number(fields[11]) + Number(fields[12]);
@@ -109,24 +118,16 @@ function cpuTimeMs(pid: number): number {
   }
 }
 
-/** Sends `send()` at `rate` per second from now until `until`, catching up after late timer ticks. */
-function pace(rate: number, until: number, send: () => void): Promise<void> {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    let count = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      const due = Math.floor(((Math.min(now, until) - start) * rate) / 1000);
-      while (count < due) {
-        send();
-        count++;
-      }
-      if (now >= until) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 1);
-  });
+/** Datagrams the kernel dropped for a full socket receive buffer, machine-wide (UDP RcvbufErrors of /proc/net/snmp). */
+function kernelReceiveDrops(): number {
+  try {
+    const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Udp: '));
+    const names = lines[0]?.split(' ') ?? [];
+    const values = lines[1]?.split(' ') ?? [];
+    return Number(values[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return NaN;
+  }
 }
 
 interface Result {
@@ -136,7 +137,62 @@ interface Result {
   p50: number;
   p99: number;
   max: number;
+  /** CPU use (% of one core) during the window: the server, this process (the receivers), the sender. */
   serverCpuPercent: number;
+  receiversCpuPercent: number;
+  senderCpuPercent: number;
+  /** Datagrams dropped by the kernel for full receive buffers during the window (any process on this machine). */
+  kernelDrops: number;
+}
+
+/** The CPU time of each process and the kernel's drops, at one moment. */
+function snapshot(server: ChildProcess, sender: ChildProcess): number[] {
+  return [cpuTimeMs(server.pid), cpuTimeMs(process.pid), cpuTimeMs(sender.pid), kernelReceiveDrops()];
+}
+
+/**
+ * Forks the sender, lets it connect, and measures: warm-up, `seconds` of sending at `rate`, then DRAIN_MS for
+ * stragglers. The sender is stopped before this returns.
+ */
+async function measure(name: string, server: ChildProcess, recorder: Recorder, config: SenderConfig, receiverCount: number): Promise<Result> {
+  const sender = fork(__filename, ['--serve', 'sender']);
+  try {
+    const ready = nextMessage(sender, 'ready');
+    sender.send(config);
+    await ready;
+    const windowStart = nextMessage(sender, 'window-start');
+    const windowEnd = nextMessage(sender, 'window-end');
+    const done = nextMessage(sender, 'done');
+    sender.send({ kind: 'go' });
+    await windowStart;
+    const before = snapshot(server, sender);
+    await windowEnd;
+    const after = snapshot(server, sender);
+    const { report } = await done;
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+    if (report.refusedAt.length > 0) console.log(`${name}: the sender's outbox refused ${report.refusedAt.length} messages (counted as lost)`);
+    const { latencies, expected } = recorder.latencies(report, receiverCount);
+    const cpuPercent = (index: number): number => (100 * ((after[index] as number) - (before[index] as number))) / (config.seconds * 1000);
+    return {
+      name,
+      deliveriesPerSecond: latencies.length / config.seconds,
+      lossPercent: expected === 0 ? NaN : (100 * (expected - latencies.length)) / expected,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      max: latencies[latencies.length - 1] ?? NaN,
+      serverCpuPercent: cpuPercent(0),
+      receiversCpuPercent: cpuPercent(1),
+      senderCpuPercent: cpuPercent(2),
+      kernelDrops: (after[3] as number) - (before[3] as number),
+    };
+  } finally {
+    await stopServer(sender);
+  }
+}
+
+function senderConfig(variant: SenderConfig['variant'], port: number, rate: number, seconds: number): SenderConfig {
+  const passphrase = variant === 'chat' && args.encrypted ? BENCH_PASSPHRASE : undefined;
+  return { variant, port, rate, seconds, warmupMs: WARMUP_MS, textBytes: TEXT_BYTES, passphrase };
 }
 
 // ---- naive run --------------------------------------------------------------------------------------------------
@@ -149,22 +205,11 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
     for (let i = 0; i < receiverCount; i++) {
       const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
       await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-      socket.on('message', (datagram) => recorder.delivered(datagram.readBigUInt64BE(0), performance.now()));
+      socket.on('message', (datagram) => recorder.delivered(datagram.readBigUInt64BE(0), benchNow()));
       socket.send('REG', port, '127.0.0.1');
       sockets.push(socket);
     }
-    const sender = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', resolve));
-    sockets.push(sender);
-    let next = 1n;
-    return await measure('naive dgram forwarder', child, recorder, rate, seconds, () => {
-      const id = next++;
-      // A fresh buffer each time: dgram reads it only when the send happens, after this function returns.
-      const payload = Buffer.alloc(TEXT_BYTES, 'x');
-      payload.writeBigUInt64BE(id, 0);
-      recorder.sent(id, performance.now());
-      sender.send(payload, port, '127.0.0.1');
-    }, receiverCount);
+    return await measure('naive dgram forwarder', child, recorder, senderConfig('naive', port, rate, seconds), receiverCount);
   } finally {
     for (const socket of sockets) socket.close();
     await stopServer(child);
@@ -174,86 +219,50 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
 // ---- UDP Chat run -----------------------------------------------------------------------------------------------
 
 async function runUdpChat(receiverCount: number, rate: number, seconds: number): Promise<Result> {
-  const { child, port } = await startServer(RELAY_COMMAND);
+  const dataDir = args.history === 'off' ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
+  const { child, port } = await startServer([...RELAY_COMMAND, ...(dataDir ? ['--data', dataDir] : ['--no-history'])]);
   const recorder = new Recorder();
   const receivers: ProtocolReceiver[] = [];
   let ticker: NodeJS.Timeout | undefined;
-  let sender: ChatClient | undefined;
-  const roomKeys = args.encrypted ? await deriveRoomKeys(BENCH_PASSPHRASE, 'bench') : undefined;
+  // Derived once, with the salt of the relay's first Challenge, for all the receivers.
+  const roomKeys = args.encrypted ? new SharedRoomKeys(BENCH_PASSPHRASE, 'bench') : undefined;
   try {
     // Heartbeats run from the start: joining a hundred members takes a while, and the first must stay members.
     ticker = setInterval(() => {
-      const now = performance.now();
+      const now = benchNow();
       for (const receiver of receivers) receiver.tick(now);
     }, 2);
     for (let i = 0; i < receiverCount; i++) {
-      const receiver = new ProtocolReceiver(port, roomKeys, (id) => recorder.delivered(id, performance.now()));
+      const receiver = new ProtocolReceiver(port, roomKeys, (id) => recorder.delivered(id, benchNow()));
       await receiver.join(`receiver-${i}`);
       receivers.push(receiver);
     }
-    sender = new ChatClient({
-      relayHost: '127.0.0.1',
-      relayPort: port,
-      name: 'sender',
-      room: 'bench',
-      passphrase: args.encrypted ? BENCH_PASSPHRASE : undefined,
-    });
-    await sender.connect();
-    const text = 'x'.repeat(TEXT_BYTES);
-    const client = sender;
-    return await measure(args.encrypted ? 'UDP Chat relay, sealed' : 'UDP Chat relay', child, recorder, rate, seconds, () => {
-      let id: bigint;
-      try {
-        id = BigInt(`0x${client.sendText(text)}`);
-      } catch (error) {
-        if (!(error instanceof ChatClientError) || error.code !== 'outbox-full') throw error;
-        recorder.refusedAt(performance.now());
-        return;
-      }
-      recorder.sent(id, performance.now());
-    }, receiverCount);
+    const name = args.encrypted ? 'UDP Chat relay, sealed' : 'UDP Chat relay';
+    const result = await measure(name, child, recorder, senderConfig('chat', port, rate, seconds), receiverCount);
+    printReceiverCounts(receivers);
+    return result;
   } finally {
     if (ticker) clearInterval(ticker);
-    sender?.close();
     for (const receiver of receivers) receiver.close();
     await stopServer(child);
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-async function measure(
-  name: string,
-  server: ChildProcess,
-  recorder: Recorder,
-  rate: number,
-  seconds: number,
-  send: () => void,
-  receiverCount: number,
-): Promise<Result> {
-  const start = performance.now();
-  recorder.windowStart = start + WARMUP_MS;
-  recorder.windowEnd = recorder.windowStart + seconds * 1000;
-  let cpuAtStart = NaN;
-  const cpuStartTimer = setTimeout(() => (cpuAtStart = cpuTimeMs(server.pid ?? 0)), WARMUP_MS);
-  await pace(rate, recorder.windowEnd, send);
-  clearTimeout(cpuStartTimer);
-  const cpuAtEnd = cpuTimeMs(server.pid ?? 0);
-  await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
-  if (recorder.refused > 0) console.log(`${name}: the sender's outbox refused ${recorder.refused} messages (counted as lost)`);
-  const expected = recorder.sentInWindow * receiverCount;
-  const latencies = recorder.latencies.sort((a, b) => a - b);
-  return {
-    name,
-    deliveriesPerSecond: latencies.length / seconds,
-    lossPercent: expected === 0 ? NaN : (100 * (expected - latencies.length)) / expected,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-    max: latencies[latencies.length - 1] ?? NaN,
-    serverCpuPercent: (100 * (cpuAtEnd - cpuAtStart)) / (seconds * 1000),
-  };
+/** The receivers' channel counters, summed over the whole run: duplicates mean the relay resent what had arrived. */
+function printReceiverCounts(receivers: readonly ProtocolReceiver[]): void {
+  const sum = { delivered: 0, duplicatesDropped: 0, outOfWindowDropped: 0, acksSent: 0 };
+  for (const receiver of receivers) {
+    const stats = receiver.stats;
+    if (!stats) continue;
+    for (const key of Object.keys(sum) as Array<keyof typeof sum>) sum[key] += stats[key];
+  }
+  console.log(`receivers: ${sum.delivered} delivered, ${sum.duplicatesDropped} duplicates, ${sum.outOfWindowDropped} beyond the window, ${sum.acksSent} acks sent`);
 }
 
 async function main(): Promise<void> {
   if (args.serve === 'naive') return serveNaive();
+  if (args.serve === 'sender') return serveSender();
   const receiverCount = Number(args.receivers);
   const rate = Number(args.rate);
   const seconds = Number(args.seconds);
@@ -263,19 +272,22 @@ async function main(): Promise<void> {
   );
   const naive = await runNaive(receiverCount, rate, seconds);
   const ours = await runUdpChat(receiverCount, rate, seconds);
-  const row = (result: Result): string =>
-    [
-      result.name.padEnd(24),
-      result.deliveriesPerSecond.toFixed(0).padStart(12),
-      result.lossPercent.toFixed(3).padStart(8),
-      result.p50.toFixed(3).padStart(9),
-      result.p99.toFixed(3).padStart(9),
-      result.max.toFixed(3).padStart(9),
-      result.serverCpuPercent.toFixed(0).padStart(7),
-    ].join(' ');
-  console.log(['variant'.padEnd(24), 'deliveries/s'.padStart(12), 'loss %'.padStart(8), 'p50 ms'.padStart(9), 'p99 ms'.padStart(9), 'max ms'.padStart(9), 'cpu %'.padStart(7)].join(' '));
-  console.log(row(naive));
-  console.log(row(ours));
+  const columns: Array<[string, number, (result: Result) => string]> = [
+    ['deliveries/s', 12, (result) => result.deliveriesPerSecond.toFixed(0)],
+    ['loss %', 8, (result) => result.lossPercent.toFixed(3)],
+    ['p50 ms', 9, (result) => result.p50.toFixed(3)],
+    ['p99 ms', 9, (result) => result.p99.toFixed(3)],
+    ['max ms', 9, (result) => result.max.toFixed(3)],
+    ['cpu %', 7, (result) => result.serverCpuPercent.toFixed(0)],
+    ['receivers cpu %', 16, (result) => result.receiversCpuPercent.toFixed(0)],
+    ['sender cpu %', 13, (result) => result.senderCpuPercent.toFixed(0)],
+    ['kernel drops', 13, (result) => String(result.kernelDrops)],
+  ];
+  console.log(['variant'.padEnd(24), ...columns.map(([title, width]) => title.padStart(width))].join(' '));
+  for (const result of [naive, ours]) {
+    console.log([result.name.padEnd(24), ...columns.map(([, width, cell]) => cell(result).padStart(width))].join(' '));
+  }
+  if (args['result-json']) for (const result of [naive, ours]) console.log(`RESULT ${JSON.stringify({ ...result, history: args.history })}`);
   const ratio = ours.deliveriesPerSecond / naive.deliveriesPerSecond;
   console.log(`ratio (UDP Chat / naive deliveries per second): ${ratio.toFixed(3)}`);
   const targets = [

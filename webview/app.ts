@@ -7,6 +7,7 @@ import { Composer, type ComposerMode } from './composer';
 import { Conversation } from './conversation';
 import { h } from './dom';
 import { Header, JoinPrompt, MemberList, Transfers } from './panels';
+import { SearchBox } from './search';
 import type { Host } from './vscode-api';
 
 /** Panels narrower than this (CSS px) start with the member list closed; it then overlays the conversation. */
@@ -25,6 +26,7 @@ function emptyState(): ChatStateView {
     transfers: [],
     stats: undefined,
     maxTextBytes: 0,
+    hasOlder: false,
   };
 }
 
@@ -37,8 +39,11 @@ export class App {
   readonly #transfers = new Transfers();
   readonly #joinPrompt: JoinPrompt;
   readonly #composer: Composer;
+  readonly #search: SearchBox;
   /** Everything but the entries, which live in the conversation. */
-  #state: Omit<ChatStateView, 'entries'> = emptyState();
+  #state: Omit<ChatStateView, 'entries' | 'hasOlder'> = emptyState();
+  /** The latest `jump`: only its answer is shown. */
+  #jumpRequest = 0;
   #snapshots = 0;
   #membersOpen: boolean;
 
@@ -49,6 +54,12 @@ export class App {
     this.#header = new Header({
       leave: () => host.post({ type: 'leave' }),
       toggleMembers: () => this.#setMembersOpen(!this.#membersOpen, true),
+      toggleSearch: () => this.#search.toggle(),
+    });
+    this.#search = new SearchBox({
+      search: (requestId, query) => host.post({ type: 'search', requestId, query }),
+      jump: (id, query) => host.post({ type: 'jump', requestId: ++this.#jumpRequest, id, query }),
+      toggled: (open) => this.#header.setSearchOpen(open),
     });
     this.#members = new MemberList(() => {
       this.#setMembersOpen(false, true);
@@ -60,6 +71,8 @@ export class App {
       openImage: (id) => host.post({ type: 'openImage', id }),
       openLink: (url) => host.post({ type: 'openLink', url }),
       scrolled: (fromBottom) => host.persist({ scrollFromBottom: fromBottom }),
+      loadOlder: (requestId, beforeId, limit) => host.post({ type: 'loadOlder', requestId, beforeId, limit }),
+      latest: () => host.post({ type: 'latest' }),
     });
     this.#joinPrompt = new JoinPrompt(() => host.post({ type: 'join' }));
     this.#composer = new Composer(
@@ -76,7 +89,7 @@ export class App {
     root.replaceChildren(
       this.#header.element,
       h('div', { class: 'app__body' }, [
-        h('div', { class: 'conversation' }, [this.#conversation.element, this.#joinPrompt.element]),
+        h('div', { class: 'conversation' }, [this.#search.element, this.#conversation.element, this.#joinPrompt.element]),
         this.#members.element,
       ]),
       this.#transfers.element,
@@ -85,23 +98,45 @@ export class App {
     this.#composer.mounted();
     this.#setMembersOpen(this.#membersOpen, false);
     this.#renderChrome();
+    document.addEventListener('keydown', (event) => this.#documentOnKeydown(event));
   }
 
   handle(message: HostMessage): void {
     switch (message.type) {
       case 'state': {
-        const { entries, ...rest } = message.state;
-        this.#state = rest;
+        const { entries, hasOlder, ...rest } = message.state;
         const first = this.#snapshots++ === 0;
+        const otherRoom = !first && (rest.room !== this.#state.room || rest.relay !== this.#state.relay);
+        this.#state = rest;
         this.#root.classList.remove('app--loading');
         this.#members.set(rest.members);
         this.#transfers.reset(rest.transfers);
         this.#composer.setMaxBytes(rest.maxTextBytes);
         // The conversation last, so its scroll position is set against the final layout.
-        this.#conversation.reset(entries, rest.encrypted, first ? this.#host.persisted.scrollFromBottom : undefined);
+        this.#conversation.setRoomEncrypted(rest.encrypted);
+        if (first || otherRoom) this.#conversation.reset(entries, hasOlder, first ? this.#host.persisted.scrollFromBottom : 0);
+        else this.#conversation.snapshot(entries, hasOlder);
+        if (otherRoom) this.#search.clear();
         this.#renderChrome();
         break;
       }
+      case 'older':
+        this.#conversation.older(message.requestId, message.entries, message.hasOlder);
+        this.#renderJoinPrompt();
+        break;
+      case 'searchResults':
+        this.#search.results(message.requestId, message.query, message.hits);
+        break;
+      case 'jumpTo':
+        if (message.requestId !== this.#jumpRequest) break;
+        this.#conversation.jumpTo(message.entries, message.targetId, message.highlight, message.hasOlder, message.hasNewer);
+        this.#renderJoinPrompt();
+        break;
+      case 'historyCleared':
+        this.#conversation.clear();
+        this.#search.clear();
+        this.#renderJoinPrompt();
+        break;
       case 'entry':
         this.#conversation.add(message.entry);
         this.#renderJoinPrompt();
@@ -151,6 +186,7 @@ export class App {
     this.#members.setOpen(this.#membersOpen && joined);
     this.#header.setMemberCount(s.members.length);
     this.#header.setStats(s.stats);
+    this.#header.setSearchAvailable(s.room !== undefined);
     this.#conversation.setRoomEncrypted(s.encrypted);
     const mode: ComposerMode = !joined ? 'not-joined' : s.connection === 'connected' ? 'online' : 'offline';
     this.#composer.setMode(mode);
@@ -165,6 +201,15 @@ export class App {
     this.#root.classList.toggle('app--empty', !loading && empty);
   }
 
+  /** Ctrl+F (Cmd+F on macOS) anywhere in the panel opens the search box; the editor's own find is not there. */
+  #documentOnKeydown(event: KeyboardEvent): void {
+    const modifier = IS_MAC ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
+    if (!modifier || event.altKey || event.shiftKey || event.key.toLowerCase() !== 'f') return;
+    if (this.#state.room === undefined) return;
+    event.preventDefault();
+    this.#search.open();
+  }
+
   #setMembersOpen(open: boolean, remember: boolean): void {
     this.#membersOpen = open;
     this.#members.setOpen(open && this.#joined());
@@ -172,6 +217,8 @@ export class App {
     if (remember) this.#host.persist({ membersOpen: open });
   }
 }
+
+const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 
 function isLive(state: ConnectionState): boolean {
   return state === 'connected' || state === 'connecting' || state === 'reconnecting';

@@ -1,70 +1,98 @@
 /**
- * The conversation: a `role="log"` list of entries that grows one element at a time. A full `state` snapshot
- * rebuilds it; every later entry/delivery touches only its own element. At most MAX_RENDERED_ENTRIES stay in the
- * DOM (the oldest go first). Follows the newest message while the reader is at the bottom; when they have
- * scrolled up, new messages raise a "new messages" button instead of moving the text under their eyes.
+ * The conversation: a `role="log"` list showing a slice of the timeline (every entry the panel holds, in order).
+ * Only the rows near the reader are in the DOM, at most MAX_RENDERED_ROWS: the slice grows a step at a time
+ * as the reader nears one of its ends and loses rows at the far end, with the reader's view kept in place.
+ * At the top of the timeline it asks the host for older entries (`loadOlder`, one request at a time). Follows
+ * the newest message while the reader is at the bottom; when they have scrolled up, new messages raise a
+ * "new messages" button instead of moving the text under their eyes. After a jump (a search hit) it shows the
+ * window around the hit, detached from the newest entries until "Back to latest".
  */
 import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
-import { h, icon, replaceChildren } from './dom';
-import { continues, dayDivider, renderDelivery, renderMessage, renderSystem, setContinued, timeOf, type Rendered } from './entry-view';
-import { dayKey } from './format';
+import { h } from './dom';
+import { routeEntryClick, type EntryActions } from './entry-view';
+import { highlightWords, queryWords } from './highlight';
+import { HistoryEdge } from './history-edge';
+import { LatestButtons } from './latest-buttons';
+import { Rows } from './rows';
+import { compareEntries, Timeline } from './timeline';
 
-/** Entries kept in the DOM; older ones are dropped from the view (the host keeps the history). */
-export const MAX_RENDERED_ENTRIES = 1000;
+/** Rows rendered at first paint and after going to the newest: a few screens' worth. */
+const INITIAL_ROWS = 40;
+/** Most rows in the DOM at once; farther ones are dropped from the view (the timeline keeps them). */
+export const MAX_RENDERED_ROWS = 200;
+/** Rows added per step when the reader nears an end of the rendered slice. */
+const STEP_ROWS = 40;
+/** Distance (px) from an end of the rendered slice at which it grows: about a screen ahead of the reader. */
+const EDGE_PX = 800;
+/** Most entries held in memory; past it, those farthest from the view go (the host keeps them). */
+export const MAX_HELD_ENTRIES = 20_000;
 /** Distance from the bottom (px) still counted as "at the bottom": a pixel or two of rounding must not unstick. */
 const STICK_THRESHOLD_PX = 32;
 
-export interface ConversationActions {
-  retry(id: string): void;
-  discard(id: string): void;
-  openImage(id: string): void;
-  /** A link was clicked: the host asks the user before opening it. */
-  openLink(url: string): void;
+export interface ConversationActions extends EntryActions {
   /** The scroll position changed (to persist it). */
   scrolled(fromBottom: number): void;
+  loadOlder(requestId: number, beforeId: string, limit: number): void;
+  /** Back to the newest entries after a jump. */
+  latest(): void;
 }
 
 export class Conversation {
   readonly element: HTMLElement;
   readonly #log: HTMLDivElement;
-  readonly #jump: HTMLButtonElement;
-  readonly #jumpLabel: HTMLSpanElement;
+  readonly #buttons: LatestButtons;
   readonly #actions: ConversationActions;
-  readonly #records = new Map<string, Rendered>();
-  #roomEncrypted = false;
+  readonly #timeline = new Timeline();
+  readonly #rows: Rows;
+  readonly #edge: HistoryEdge;
+  /** The rendered slice: timeline indices [lo, hi). */
+  #lo = 0;
+  #hi = 0;
+  /** Showing a window around a jump target: newer entries exist that the timeline does not hold. */
+  #detached = false;
+  #awaitingLatest = false;
   #stick = true;
   #unread = 0;
   #scrollQueued = false;
+  #fillQueued = false;
   /** scrollTop at the previous scroll event or our own last scroll, to tell the reader's direction. */
   #lastTop = 0;
 
   constructor(actions: ConversationActions) {
     this.#actions = actions;
+    this.#edge = new HistoryEdge({
+      loadOlder: (requestId, beforeId, limit) => actions.loadOlder(requestId, beforeId, limit),
+      changed: () => this.#render(this.#lo, this.#hi, true),
+      loadNow: () => {
+        const oldest = this.#timeline.at(0);
+        if (oldest !== undefined) this.#edge.request(oldest.id);
+      },
+    });
     this.#log = h('div', {
       class: 'log',
       attrs: { id: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', tabindex: 0 },
-    });
-    this.#jumpLabel = h('span', {}, ['New messages']);
-    this.#jump = h('button', { class: 'jump-latest', attrs: { type: 'button', hidden: true, id: 'jump-latest' } }, [
-      this.#jumpLabel,
-      icon('arrowDown'),
-    ]);
-    this.#jump.addEventListener('click', () => {
-      this.scrollToBottom();
-      this.#log.focus({ preventScroll: true });
+    }, [this.#edge.row]);
+    this.#rows = new Rows(this.#edge.row);
+    this.#buttons = new LatestButtons({
+      newest: () => {
+        this.scrollToBottom();
+        this.#log.focus({ preventScroll: true });
+      },
+      latest: () => this.backToLatest(),
     });
     this.#log.addEventListener('scroll', () => this.#logOnScroll(), { passive: true });
-    this.#log.addEventListener('click', (event) => this.#logOnClick(event));
+    this.#log.addEventListener('click', (event) => routeEntryClick(event, actions));
     // Keep the newest message in view when the panel or an image changes size.
     new ResizeObserver(() => {
       if (this.#stick) this.#toBottom();
+      this.#queueFill();
     }).observe(this.#log);
     this.#log.addEventListener('load', () => this.#stick && this.#toBottom(), true);
-    this.element = h('div', { class: 'conversation__scroller' }, [this.#log, this.#jump]);
+    this.element = h('div', { class: 'conversation__scroller' }, [this.#log, this.#edge.status, ...this.#buttons.elements]);
   }
 
   get isEmpty(): boolean {
-    return this.#records.size === 0;
+    return this.#timeline.length === 0;
   }
 
   get fromBottom(): number {
@@ -72,80 +100,276 @@ export class Conversation {
     return Math.max(0, log.scrollHeight - log.scrollTop - log.clientHeight);
   }
 
-  /** Rebuilds everything from a snapshot, keeping the reader's distance from the bottom. */
-  reset(entries: readonly EntryView[], roomEncrypted: boolean, fromBottom = this.#stick ? 0 : this.fromBottom): void {
-    this.#roomEncrypted = roomEncrypted;
-    this.#records.clear();
-    const shown = entries.slice(-MAX_RENDERED_ENTRIES);
-    const fragment = document.createDocumentFragment();
-    let previous: EntryView | undefined;
-    for (const entry of shown) {
-      if (this.#records.has(entry.id)) continue; // a duplicate id in a snapshot: first one wins
-      if (previous === undefined || dayKey(timeOf(previous)) !== dayKey(timeOf(entry))) fragment.append(dayDivider(timeOf(entry)));
-      const rendered = this.#render(entry, continues(previous, entry));
-      this.#records.set(entry.id, rendered);
-      fragment.append(rendered.element);
-      previous = entry;
-    }
-    // A snapshot is not news: keep screen readers from reading a thousand messages out.
-    this.#log.setAttribute('aria-live', 'off');
-    replaceChildren(this.#log, [fragment]);
-    requestAnimationFrame(() => this.#log.setAttribute('aria-live', 'polite'));
-    this.#unread = 0;
-    this.#updateJump();
+  /** Starts over from a snapshot (the first one, another room), keeping the reader's distance from the bottom. */
+  reset(entries: readonly EntryView[], hasOlder: boolean, fromBottom: number): void {
+    this.#startOver(entries, hasOlder, false);
+    this.#stick = true;
+    const n = this.#timeline.length;
+    this.#render(Math.max(0, n - INITIAL_ROWS), n, true);
     this.#restore(fromBottom);
+    this.#queueFill();
   }
 
-  /** Appends a new entry, or replaces the one with the same id in place. */
-  add(entry: EntryView): void {
-    const existing = this.#records.get(entry.id);
-    if (existing !== undefined) {
-      const continued = existing.element.classList.contains('entry--continued');
-      const rendered = this.#render(entry, continued);
-      existing.element.replaceWith(rendered.element);
-      this.#records.set(entry.id, rendered);
+  /**
+   * A later snapshot of the same room: its entries are the newest; older pages the reader loaded stay. While a
+   * jump window is shown it is kept (the snapshot's entries return with "Back to latest"), unless this snapshot
+   * answers `latest`.
+   */
+  snapshot(entries: readonly EntryView[], hasOlder: boolean): void {
+    if (this.#awaitingLatest) {
+      this.reset(entries, hasOlder, 0);
       return;
     }
-    const wasAtBottom = this.#stick;
-    const previous = this.#lastEntry();
-    if (previous === undefined || dayKey(timeOf(previous)) !== dayKey(timeOf(entry))) this.#log.append(dayDivider(timeOf(entry)));
-    const rendered = this.#render(entry, continues(previous, entry));
-    this.#records.set(entry.id, rendered);
-    this.#log.append(rendered.element);
-    this.#trim();
+    if (this.#detached) return;
+    let oldest: EntryView | undefined;
+    for (const entry of entries) if (oldest === undefined || compareEntries(entry, oldest) < 0) oldest = entry;
+    const kept = hasOlder && oldest !== undefined ? this.#timeline.slice(0, this.#timeline.lowerBound(oldest)) : [];
+    this.#timeline.reset([...kept, ...entries]);
+    if (kept.length === 0) this.#edge.setHasOlder(hasOlder);
+    this.#relocateAndRender(true, true);
+  }
+
+  /** A live entry (or a new version of one): placed by time, never twice. */
+  add(entry: EntryView): void {
     const own = entry.kind !== 'system' && entry.own;
-    if (wasAtBottom || own) {
-      this.scrollToBottom();
-    } else {
-      this.#unread++;
-      this.#updateJump();
+    if (this.#detached && this.#timeline.get(entry.id) === undefined) {
+      const last = this.#timeline.at(this.#timeline.length - 1);
+      if (last === undefined || compareEntries(entry, last) > 0) {
+        // Newer than the jump window: the host has it for "Back to latest"; one's own message goes there now.
+        this.#unread++;
+        this.#updateButtons();
+        if (own) this.backToLatest();
+        return;
+      }
     }
+    const result = this.#timeline.upsert(entry);
+    if (result === 'unchanged') return;
+    if (result === 'added' && !this.#detached && compareEntries(entry, this.#rows.all.at(-1)?.entry ?? entry) > 0 && !this.#stick) {
+      if (own) {
+        this.scrollToBottom();
+        return;
+      }
+      this.#unread++;
+      this.#updateButtons();
+    }
+    this.#relocateAndRender(false, true);
+    this.#capHeld('front');
   }
 
   setDelivery(id: string, delivery: DeliveryView): void {
-    const record = this.#records.get(id);
-    if (record === undefined || record.entry.kind === 'system' || record.delivery === undefined) return;
-    record.entry = { ...record.entry, delivery };
-    renderDelivery(record.delivery, record.entry, delivery);
+    const held = this.#timeline.get(id);
+    if (held === undefined || held.kind === 'system') return;
+    const next: EntryView = { ...held, delivery };
+    this.#timeline.upsert(next);
+    this.#rows.setDelivery(next, delivery);
+  }
+
+  /** The answer to `loadOlder`: placed by time (whatever order they came in), with the view kept still. */
+  older(requestId: number, entries: readonly EntryView[], hasOlder: boolean): void {
+    if (!this.#edge.answered(requestId)) return;
+    const added = this.#timeline.merge(entries);
+    this.#edge.loaded(added, hasOlder);
+    this.#capHeld('back');
+    // The first step of the page goes in with the answer: the loading row it replaces then never leaves a gap
+    // that the view, at the very top, could not be scrolled back over.
+    this.#relocateAndRender(true, false, this.#log.scrollTop < EDGE_PX ? STEP_ROWS : 0);
+    this.#queueFill();
+  }
+
+  /** Shows the window around `targetId`, scrolls it into view and marks `highlight` in it. */
+  jumpTo(entries: readonly EntryView[], targetId: string, highlight: string, hasOlder: boolean, hasNewer: boolean): void {
+    this.#startOver(entries, hasOlder, hasNewer);
+    this.#stick = false;
+    const n = this.#timeline.length;
+    const found = this.#timeline.indexOfId(targetId);
+    // A target the window lacks (the history was cleared meanwhile): the window's newest entries.
+    const index = found < 0 ? n - 1 : found;
+    const lo = Math.max(0, Math.min(index - INITIAL_ROWS / 2, n - INITIAL_ROWS));
+    this.#render(lo, Math.min(n, lo + INITIAL_ROWS), true);
+    const row = this.#rows.get(targetId);
+    if (row !== undefined) {
+      row.element.classList.add('entry--target');
+      highlightWords(row.element, queryWords(highlight));
+      this.#center(row.element);
+    } else {
+      this.#toBottom();
+    }
+    if (!hasNewer && this.fromBottom <= STICK_THRESHOLD_PX) this.#stick = true;
+    this.#queueFill();
+  }
+
+  /** Asks for the newest entries again; the host answers with a snapshot. */
+  backToLatest(): void {
+    this.#awaitingLatest = true;
+    this.#actions.latest();
+  }
+
+  /** The room's history was cleared: nothing is left to show. */
+  clear(): void {
+    this.#startOver([], false, false);
+    this.#stick = true;
+    this.#render(0, 0, true);
   }
 
   setRoomEncrypted(encrypted: boolean): void {
-    this.#roomEncrypted = encrypted;
+    this.#rows.setRoomEncrypted(encrypted);
   }
 
   scrollToBottom(): void {
+    if (this.#detached) {
+      this.backToLatest();
+      return;
+    }
     this.#stick = true;
+    const n = this.#timeline.length;
+    if (this.#hi < n || this.#hi - this.#lo > INITIAL_ROWS) this.#render(Math.max(0, n - INITIAL_ROWS), n, true);
     this.#toBottom();
     this.#unread = 0;
-    this.#updateJump();
+    this.#updateButtons();
   }
 
   focus(): void {
     this.#log.focus();
   }
 
+  #startOver(entries: readonly EntryView[], hasOlder: boolean, detached: boolean): void {
+    this.#timeline.reset(entries);
+    this.#edge.reset(hasOlder);
+    this.#detached = detached;
+    this.#awaitingLatest = false;
+    this.#unread = 0;
+    // Far more than the panel holds: keep the newest.
+    if (this.#timeline.length > MAX_HELD_ENTRIES) {
+      this.#timeline.remove(0, this.#timeline.length - MAX_HELD_ENTRIES);
+      this.#edge.setHasOlder(true);
+    }
+    this.#lo = 0;
+    this.#hi = 0;
+    this.#rows.sync([]);
+    this.#updateButtons();
+  }
+
+  /**
+   * After the timeline changed: find the rendered slice again by its first and last entries, then render it.
+   * `keepStart`: a slice that began at the oldest entry still does (an entry placed before it shows at once);
+   * `growTop`: rows to add above a slice that began at the oldest entry.
+   */
+  #relocateAndRender(quiet: boolean, keepStart: boolean, growTop = 0): void {
+    const fromStart = this.#lo === 0;
+    const rows = this.#rows.all;
+    const n = this.#timeline.length;
+    const first = rows[0]?.entry;
+    const last = rows[rows.length - 1]?.entry;
+    let lo: number;
+    let hi: number;
+    if (first === undefined || last === undefined) {
+      lo = this.#detached ? 0 : Math.max(0, n - INITIAL_ROWS);
+      hi = this.#detached ? Math.min(n, INITIAL_ROWS) : n;
+    } else {
+      lo = fromStart && keepStart ? 0 : this.#timeline.lowerBound(first);
+      if (fromStart) lo = Math.max(0, lo - growTop);
+      hi = this.#timeline.upperBound(last);
+    }
+    if (this.#stick && !this.#detached) hi = n;
+    if (hi - lo > MAX_RENDERED_ROWS) {
+      // Over the bound: the end farther from the reader goes.
+      if (this.#stick || this.#log.scrollTop >= this.fromBottom) lo = hi - MAX_RENDERED_ROWS;
+      else hi = lo + MAX_RENDERED_ROWS;
+    }
+    this.#render(lo, hi, quiet);
+  }
+
+  /** Renders timeline[lo, hi) with the reader's view kept still (or at the bottom while following). */
+  #render(lo: number, hi: number, quiet: boolean): void {
+    // The first row the reader sees stays where it is on screen.
+    const anchor = this.#stick ? undefined : this.#rows.firstVisible(this.#log.getBoundingClientRect().top);
+    const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
+    if (quiet) this.#quiet();
+    this.#lo = lo;
+    this.#hi = hi;
+    this.#rows.sync(this.#timeline.slice(lo, hi));
+    this.#edge.render(lo === 0 && this.#timeline.length > 0);
+    if (this.#stick) this.#toBottom();
+    else if (anchor !== undefined && anchor.isConnected) {
+      const moved = anchor.getBoundingClientRect().top - anchorTop;
+      if (moved !== 0) {
+        this.#log.scrollTop += moved;
+        this.#lastTop = this.#log.scrollTop;
+      }
+    }
+  }
+
+  /** Grows the rendered slice toward the reader's end, trims the far end, asks for older entries at the top. */
+  #fill(): void {
+    const n = this.#timeline.length;
+    let lo = this.#lo;
+    let hi = this.#hi;
+    const nearTop = this.#log.scrollTop < EDGE_PX;
+    const nearBottom = this.fromBottom < EDGE_PX;
+    const grewTop = nearTop && lo > 0;
+    const grewBottom = nearBottom && hi < n;
+    if (grewTop) lo = Math.max(0, lo - STEP_ROWS);
+    if (grewBottom) hi = Math.min(n, hi + STEP_ROWS);
+    if (hi - lo > MAX_RENDERED_ROWS) {
+      if (grewTop && !grewBottom && !this.#stick) hi = lo + MAX_RENDERED_ROWS;
+      else lo = hi - MAX_RENDERED_ROWS;
+    }
+    if (grewTop || grewBottom) {
+      this.#render(lo, hi, true);
+      this.#queueFill();
+    }
+    if (nearTop && this.#lo === 0) {
+      const oldest = this.#timeline.at(0);
+      if (oldest !== undefined) this.#edge.request(oldest.id);
+    }
+  }
+
+  #queueFill(): void {
+    if (this.#fillQueued) return;
+    this.#fillQueued = true;
+    requestAnimationFrame(() => {
+      this.#fillQueued = false;
+      this.#fill();
+    });
+  }
+
+  /** Past MAX_HELD_ENTRIES, drops the entries farthest from the view, never rendered ones. */
+  #capHeld(grew: 'front' | 'back'): void {
+    const n = this.#timeline.length;
+    const excess = n - MAX_HELD_ENTRIES;
+    if (excess <= 0) return;
+    if (grew === 'front') {
+      const count = Math.min(excess, this.#lo);
+      if (count === 0) return;
+      this.#timeline.remove(0, count);
+      this.#lo -= count;
+      this.#hi -= count;
+      this.#edge.setHasOlder(true);
+    } else {
+      const count = Math.min(excess, n - this.#hi);
+      if (count === 0) return;
+      this.#timeline.remove(n - count, n);
+      this.#detached = true;
+      this.#stick = false;
+      this.#updateButtons();
+    }
+  }
+
+  /** A rebuilt slice is not news: keep screen readers from reading dozens of messages out. */
+  #quiet(): void {
+    this.#log.setAttribute('aria-live', 'off');
+    requestAnimationFrame(() => this.#log.setAttribute('aria-live', 'polite'));
+  }
+
   #toBottom(): void {
     this.#log.scrollTop = this.#log.scrollHeight;
+    this.#lastTop = this.#log.scrollTop;
+  }
+
+  #center(element: HTMLElement): void {
+    const box = element.getBoundingClientRect();
+    const view = this.#log.getBoundingClientRect();
+    this.#log.scrollTop += box.top - view.top - Math.max(0, (view.height - box.height) / 2);
     this.#lastTop = this.#log.scrollTop;
   }
 
@@ -159,56 +383,24 @@ export class Conversation {
     this.#lastTop = this.#log.scrollTop;
   }
 
-  #lastEntry(): EntryView | undefined {
-    const last = this.#log.lastElementChild;
-    if (!(last instanceof HTMLElement) || last.dataset.entryId === undefined) return undefined;
-    return this.#records.get(last.dataset.entryId)?.entry;
-  }
-
-  #trim(): void {
-    if (this.#records.size <= MAX_RENDERED_ENTRIES) return;
-    const heightBefore = this.#stick ? 0 : this.#log.scrollHeight; // a layout read only when it is needed
-    while (this.#records.size > MAX_RENDERED_ENTRIES) {
-      const [oldestId, oldest] = this.#records.entries().next().value as [string, Rendered];
-      while (this.#log.firstChild !== null && this.#log.firstChild !== oldest.element) this.#log.firstChild.remove();
-      oldest.element.remove();
-      this.#records.delete(oldestId);
-    }
-    // The new head lost its day divider (if it shared the day) or its group's header.
-    const head = this.#log.firstElementChild;
-    if (head instanceof HTMLElement && head.dataset.entryId !== undefined) {
-      const record = this.#records.get(head.dataset.entryId);
-      if (record !== undefined) {
-        head.before(dayDivider(timeOf(record.entry)));
-        setContinued(head, false);
-      }
-    }
-    if (!this.#stick) {
-      this.#log.scrollTop -= heightBefore - this.#log.scrollHeight;
-      this.#lastTop = this.#log.scrollTop;
-    }
-  }
-
-  #render(entry: EntryView, continued: boolean): Rendered {
-    if (entry.kind === 'system') return { entry, element: renderSystem(entry), delivery: undefined };
-    return renderMessage(entry, continued, this.#roomEncrypted);
-  }
-
   #logOnScroll(): void {
     // Only the reader scrolling up unsticks: a scroll event that arrives after our own scrollToBottom may see a
     // layout that has since grown (a header line, the transfers list), which is no reason to stop following.
     const top = this.#log.scrollTop;
     const movedUp = top < this.#lastTop - 1;
     this.#lastTop = top;
-    if (this.#stick && !movedUp) {
+    const atEnd = !this.#detached && this.#hi === this.#timeline.length;
+    if (this.#stick && !movedUp && atEnd) {
       if (this.fromBottom > 1) this.#toBottom();
     } else {
-      this.#stick = this.fromBottom <= STICK_THRESHOLD_PX;
+      this.#stick = atEnd && this.fromBottom <= STICK_THRESHOLD_PX;
     }
     if (this.#stick && this.#unread > 0) {
       this.#unread = 0;
-      this.#updateJump();
+      this.#updateButtons();
     }
+    if (movedUp) this.#edge.readerMovedUp();
+    this.#fill();
     if (this.#scrollQueued) return;
     this.#scrollQueued = true;
     requestAnimationFrame(() => {
@@ -217,27 +409,7 @@ export class Conversation {
     });
   }
 
-  #logOnClick(event: MouseEvent): void {
-    const target = event.target;
-    if (!(target instanceof Element)) return;
-    const link = target.closest<HTMLAnchorElement>('a.entry__link');
-    if (link) {
-      // Never navigate from the webview: the host confirms with the user and opens it with openExternal.
-      event.preventDefault();
-      this.#actions.openLink(link.href);
-      return;
-    }
-    const control = target.closest('.entry__retry, .entry__discard, .entry__image-button');
-    const entry = control?.closest<HTMLElement>('.entry');
-    const id = entry?.dataset.entryId;
-    if (control === null || control === undefined || id === undefined) return;
-    if (control.classList.contains('entry__retry')) this.#actions.retry(id);
-    else if (control.classList.contains('entry__discard')) this.#actions.discard(id);
-    else this.#actions.openImage(id);
-  }
-
-  #updateJump(): void {
-    this.#jump.hidden = this.#unread === 0;
-    this.#jumpLabel.textContent = this.#unread === 1 ? '1 new message' : `${this.#unread} new messages`;
+  #updateButtons(): void {
+    this.#buttons.update(this.#unread, this.#detached);
   }
 }

@@ -21,10 +21,6 @@ export interface Rendered {
   delivery: HTMLElement | undefined;
 }
 
-export function timeOf(entry: EntryView): number {
-  return entry.kind === 'system' ? entry.at : entry.sentAt;
-}
-
 /** Whether `entry` joins the group of `previous` (same sender, same day, within a few minutes). */
 export function continues(previous: EntryView | undefined, entry: EntryView): boolean {
   if (previous === undefined || previous.kind === 'system' || entry.kind === 'system') return false;
@@ -199,4 +195,32 @@ function clamp01(value: number): number {
 
 function assertNever(value: never): never {
   throw new Error(`unexpected value ${String(value)}`);
+}
+
+export interface EntryActions {
+  retry(id: string): void;
+  discard(id: string): void;
+  openImage(id: string): void;
+  /** A link was clicked: the host asks the user before opening it. */
+  openLink(url: string): void;
+}
+
+/** One click handler for the whole log: links, Retry, Discard and images of any entry. */
+export function routeEntryClick(event: MouseEvent, actions: EntryActions): void {
+  const target = event.target;
+  if (!(target instanceof Element)) return;
+  const link = target.closest<HTMLAnchorElement>('a.entry__link');
+  if (link) {
+    // Never navigate from the webview: the host confirms with the user and opens it with openExternal.
+    event.preventDefault();
+    actions.openLink(link.href);
+    return;
+  }
+  const control = target.closest('.entry__retry, .entry__discard, .entry__image-button');
+  const entry = control?.closest<HTMLElement>('.entry');
+  const id = entry?.dataset.entryId;
+  if (control === null || control === undefined || id === undefined) return;
+  if (control.classList.contains('entry__retry')) actions.retry(id);
+  else if (control.classList.contains('entry__discard')) actions.discard(id);
+  else actions.openImage(id);
 }

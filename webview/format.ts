@@ -5,6 +5,7 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute:
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
 const dayWithYearFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+const dayTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' });
 const numberFormat = new Intl.NumberFormat(undefined);
 const oneDecimal = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
@@ -16,6 +17,11 @@ export function formatTime(ms: number): string {
 /** "Tuesday, 25 November 2025 at 14:05:09", for tooltips. */
 export function formatFullDate(ms: number): string {
   return fullFormat.format(ms);
+}
+
+/** "25 Nov 2025, 14:05": a moment anywhere in the history (search results). */
+export function formatDayTime(ms: number): string {
+  return dayTimeFormat.format(ms);
 }
 
 /** ISO 8601 for `<time datetime>`; empty for a time the Date cannot hold. */

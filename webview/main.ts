@@ -23,6 +23,16 @@
  *   .entry__retry            the Retry button of a failed own message
  *   .entry__discard          its Discard button (a discarded message says "not sent", with no buttons)
  *   #jump-latest             "N new messages" button, shown when scrolled up
+ *   #back-to-latest          "Back to latest" button, shown while a jump window (a search hit) is shown
+ *   #log-start               first child of #log, above the oldest entry held: data-state="loading" ("Loading
+ *                            earlier messages…"), "more" (the #load-older button), "start" ("Start of the
+ *                            conversation"); hidden while the oldest entry is not rendered
+ *   #history-status          role="status": what loading older messages did, for screen readers
+ *   .entry--target           the entry a jump went to; mark.match around the highlighted words
+ *   #search-toggle           header button opening the search box (also Ctrl+F / Cmd+F); aria-expanded
+ *   #search                  the search box (hidden when closed): #search-input (combobox), #search-status
+ *                            (role="status": "N results"), #search-close, #search-results (listbox) with
+ *                            li#search-hit-N[role=option][aria-selected] holding .search__excerpt (mark.match)
  *   #transfers               <ul>; each transfer an <li data-transfer-id>, with a <progress>
  *   #join-prompt, #join      shown when not in a room
  *   #composer                the <vscode-text-area> (its <textarea> is in the open shadow root:
@@ -31,6 +41,7 @@
  *   #send, #pick-image       composer buttons (<vscode-button>)
  */
 import './styles.css';
+import './history.css';
 import { isHostMessage } from '../src/shared/panel-messages';
 import { App } from './app';
 import { registerToolkit } from './toolkit';

@@ -18,6 +18,7 @@ const CONNECTION_LABELS: Record<ConnectionState, string> = {
 export interface HeaderActions {
   leave(): void;
   toggleMembers(): void;
+  toggleSearch(): void;
 }
 
 export class Header {
@@ -29,6 +30,7 @@ export class Header {
   readonly #relay = h('span', { class: 'header__relay', attrs: { id: 'relay' } });
   readonly #stats = h('span', { class: 'header__stats', attrs: { id: 'stats' } });
   readonly #membersToggle: ToolkitButton;
+  readonly #searchToggle: ToolkitButton;
   readonly #leave: ToolkitButton;
 
   constructor(actions: HeaderActions) {
@@ -42,6 +44,17 @@ export class Header {
       onClick: actions.toggleMembers,
     });
     this.#membersToggle.element.setAttribute('aria-controls', 'members-panel');
+    this.#searchToggle = createButton({
+      id: 'search-toggle',
+      className: 'header__button',
+      appearance: 'secondary',
+      label: 'Search',
+      icon: icon('search'),
+      title: `Search the conversation (${/Mac|iPhone|iPad/.test(navigator.platform) ? '⌘F' : 'Ctrl+F'})`,
+      onClick: actions.toggleSearch,
+    });
+    this.#searchToggle.element.setAttribute('aria-controls', 'search');
+    this.#searchToggle.element.setAttribute('aria-expanded', 'false');
     this.#leave = createButton({
       id: 'leave',
       className: 'header__button',
@@ -53,7 +66,7 @@ export class Header {
     this.element = h('header', { class: 'header' }, [
       h('div', { class: 'header__top' }, [
         h('div', { class: 'header__title' }, [this.#room, this.#security]),
-        h('div', { class: 'header__actions' }, [this.#membersToggle.element, this.#leave.element]),
+        h('div', { class: 'header__actions' }, [this.#searchToggle.element, this.#membersToggle.element, this.#leave.element]),
       ]),
       h('div', { class: 'header__status' }, [
         h('span', { class: 'header__connection', attrs: { role: 'status', 'aria-atomic': 'true' } }, [this.#connection, this.#detail]),
@@ -95,6 +108,15 @@ export class Header {
 
   setMemberCount(count: number): void {
     this.#membersToggle.setLabel(count === 1 ? '1 member' : `${formatCount(count)} members`);
+  }
+
+  setSearchOpen(open: boolean): void {
+    this.#searchToggle.element.setAttribute('aria-expanded', String(open));
+  }
+
+  /** Search needs a room whose history it looks through. */
+  setSearchAvailable(available: boolean): void {
+    this.#searchToggle.element.hidden = !available;
   }
 
   setMembersOpen(open: boolean): void {

@@ -4,12 +4,35 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { controlHeader, decodePacket, encodeControl } from '../../src/protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type HopKeys } from '../../src/protocol/hop-auth';
-import { ReliableChannel } from '../../src/protocol/reliability';
-import { signJoinProof, withFreshMemberKey, type RoomKeys } from '../../src/protocol/room-crypto';
+import { ReliableChannel, type ChannelStats } from '../../src/protocol/reliability';
+import { deriveRoomKeys, signJoinProof, withFreshMemberKey, type RoomKeys } from '../../src/protocol/room-crypto';
 import { ExtensionTag, Flag, PacketType, type MessageFragment as Fragment } from '../../src/protocol/types';
 
 /** Kernel receive buffer per socket (bytes): large enough that the bench measures the relay, not the kernel. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
+
+/**
+ * A sealed room's keys by the relay's salt, derived once per salt and shared by every receiver of the bench: they
+ * all join one room on one relay, so one scrypt serves them all (each still signs with its own member key).
+ */
+export class SharedRoomKeys {
+  readonly #derived = new Map<string, Promise<RoomKeys>>();
+
+  constructor(
+    readonly passphrase: string,
+    readonly room: string,
+  ) {}
+
+  of(roomSalt: Uint8Array): Promise<RoomKeys> {
+    const key = Buffer.from(roomSalt).toString('hex');
+    let keys = this.#derived.get(key);
+    if (!keys) {
+      keys = deriveRoomKeys(this.passphrase, this.room, roomSalt);
+      this.#derived.set(key, keys);
+    }
+    return keys;
+  }
+}
 
 /** A member that only receives: the real join handshake and the real reliability layer, no UI state. */
 export class ProtocolReceiver {
@@ -21,7 +44,7 @@ export class ProtocolReceiver {
 
   constructor(
     readonly relayPort: number,
-    readonly roomKeys: RoomKeys | undefined,
+    readonly roomKeys: SharedRoomKeys | undefined,
     readonly onText: (id: bigint) => void,
   ) {}
 
@@ -30,13 +53,9 @@ export class ProtocolReceiver {
     const clientNonce = randomBytes(8);
     const hop = createHopKeyPair();
     const extensions = new Map<number, Uint8Array>([[ExtensionTag.HopPublicKey, hop.publicKey]]);
-    if (this.roomKeys) {
-      // Each member has its own signing key, bound into its join proof, as a real client has.
-      const keys = withFreshMemberKey(this.roomKeys);
-      extensions.set(ExtensionTag.RoomKey, keys.verifyKey);
-      extensions.set(ExtensionTag.MemberKey, keys.memberPublicKey);
-      extensions.set(ExtensionTag.RoomProof, signJoinProof(keys, clientNonce, hop.publicKey, name));
-    }
+    /** The Challenge's salt whose keys are being derived or in the Join, and whether the Join carries them yet. */
+    let saltInUse: string | undefined;
+    let proofReady = false;
     const encodeJoin = (): Uint8Array => encodeControl({ ...controlHeader(PacketType.Join, 0), body: { clientNonce, name, room: 'bench', extensions } });
     let join = encodeJoin();
     const welcomed = new Promise<void>((resolve) => {
@@ -49,8 +68,31 @@ export class ProtocolReceiver {
           // The relay validates our address first: the same Join again, with its cookie (and the retries too).
           if (this.#channel || !Buffer.from(packet.body.clientNonce).equals(clientNonce)) return;
           extensions.set(ExtensionTag.Cookie, Uint8Array.from(packet.body.cookie));
-          join = encodeJoin();
-          this.#socket.send(join, this.relayPort, '127.0.0.1');
+          const shared = this.roomKeys;
+          if (!shared) {
+            join = encodeJoin();
+            this.#socket.send(join, this.relayPort, '127.0.0.1');
+            return;
+          }
+          // A sealed room: the keys come from the Challenge's salt, and no Join goes out until they are there.
+          const salt = Buffer.from(packet.body.roomSalt).toString('hex');
+          if (salt === saltInUse) {
+            if (proofReady) join = encodeJoin();
+            return;
+          }
+          saltInUse = salt;
+          proofReady = false;
+          void shared.of(packet.body.roomSalt).then((roomKeys) => {
+            if (this.#channel || saltInUse !== salt) return;
+            // Each member has its own signing key, bound into its join proof, as a real client has.
+            const keys = withFreshMemberKey(roomKeys);
+            extensions.set(ExtensionTag.RoomKey, keys.verifyKey);
+            extensions.set(ExtensionTag.MemberKey, keys.memberPublicKey);
+            extensions.set(ExtensionTag.RoomProof, signJoinProof(keys, clientNonce, hop.publicKey, name));
+            proofReady = true;
+            join = encodeJoin();
+            this.#socket.send(join, this.relayPort, '127.0.0.1');
+          });
           return;
         }
         if (packet.type === PacketType.Welcome) {
@@ -87,7 +129,10 @@ export class ProtocolReceiver {
         }
       });
     });
-    const retry = setInterval(() => this.#socket.send(join, this.relayPort, '127.0.0.1'), 200);
+    // Resent until welcomed, except while the room keys for the Challenge's salt are being derived.
+    const retry = setInterval(() => {
+      if (saltInUse === undefined || proofReady) this.#socket.send(join, this.relayPort, '127.0.0.1');
+    }, 200);
     this.#socket.send(join, this.relayPort, '127.0.0.1');
     await welcomed;
     clearInterval(retry);
@@ -110,6 +155,11 @@ export class ProtocolReceiver {
   #sendControl(packet: Parameters<typeof encodeControl>[0]): void {
     if (!this.#keys) return;
     this.#socket.send(signDatagram(encodeControl({ ...packet, flags: Flag.Auth }), this.#keys.upstream), this.relayPort, '127.0.0.1');
+  }
+
+  /** What its channel counted (undefined before the Welcome). */
+  get stats(): ChannelStats | undefined {
+    return this.#channel?.stats;
   }
 
   close(): void {

@@ -11,10 +11,11 @@ export const RELAY_COMMAND = [CLI_PATH, 'relay', '--host', '127.0.0.1', '--port'
 
 /**
  * Starts `node ...command` and resolves once it prints `{"event":"listening","port":N}` (as `udp-chat relay
- * --json` does). Its standard error goes to ours when `showErrors`.
+ * --json` does). Its standard error goes to ours when `showErrors`. It runs with this process's Node flags, so
+ * `node --cpu-prof dist/bench/relay.js` profiles the servers too.
  */
 export async function startServer(command: string[], showErrors = true): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, command, { stdio: ['ignore', 'pipe', showErrors ? 'inherit' : 'ignore'] });
+  const child = spawn(process.execPath, [...process.execArgv, ...command], { stdio: ['ignore', 'pipe', showErrors ? 'inherit' : 'ignore'] });
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {

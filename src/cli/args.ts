@@ -12,6 +12,13 @@ export function parsePort(text: string, what: string): number {
   return port;
 }
 
+/** A whole number from `min` to a million (every count here is far below it). */
+export function parseCount(text: string, what: string, min: number): number {
+  const value = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(value) || value < min || value > 1_000_000) throw new UsageError(`${what} must be a whole number from ${min} to 1000000, not "${text}"`);
+  return value;
+}
+
 /** `host:port`, `[v6]:port`; the port is required. */
 export function parseHostPort(text: string): { host: string; port: number } {
   const parsed = parseAddress(text);
@@ -56,4 +63,9 @@ export function defaultIdentityFile(): string {
 /** `udp-chat join --known-relays`'s default. */
 export function defaultKnownRelaysFile(): string {
   return path.join(configDir(), 'known-relays.json');
+}
+
+/** `udp-chat join --replay-marks`'s default. */
+export function defaultReplayMarksDir(): string {
+  return path.join(configDir(), 'replay');
 }

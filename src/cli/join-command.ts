@@ -2,6 +2,7 @@
 import path from 'node:path';
 import readline from 'node:readline';
 import { ChatClient, ChatClientError, type ChatImage } from '../client/client';
+import { ReplayMarkFiles } from '../files/replay-mark-files';
 import { saveReceivedImage } from '../files/save-image';
 import { DEFAULT_COMPRESS_OPTIONS, ImageCompressor, ImageError } from '../image';
 import { ImageFormat } from '../protocol/payload';
@@ -22,6 +23,10 @@ export interface JoinCommandOptions {
   knownRelaysFile: string;
   /** Accept (and pin) the relay's identity even when it differs from the pinned one. */
   trustNewRelayKey: boolean;
+  /** Where a sealed room's replay marks are kept between runs (one file per relay and room). */
+  replayMarksDir: string;
+  /** Earlier messages shown after joining (0: none). */
+  history: number;
 }
 
 /** How long (ms) leaving waits for messages still on their way to the relay. */
@@ -41,6 +46,7 @@ const HELP = `commands:
   /members      list the members of the room
   /stats        transport statistics (round trip, loss, retransmissions)
   /retry ID     send a failed message again
+  /history N    show N earlier messages
   /quit         leave (also: end of input)
   //text        send a line that starts with "/"`;
 
@@ -72,6 +78,9 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
       room: options.room,
       passphrase: options.passphrase,
       maxImageMegapixels: MAX_RECEIVED_PIXELS / 1e6,
+      history: { initial: options.history },
+      // A damaged or unwritable marks file costs only the protection across restarts: said on standard error.
+      replayMarks: new ReplayMarkFiles(options.replayMarksDir, (message) => output.log(`! ${message}`)),
     });
   } catch (error) {
     output.error((error as ChatClientError).code ?? 'invalid', (error as Error).message);
@@ -98,13 +107,46 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
   client.on('memberLeft', (member, reason) => {
     output.event({ event: 'leave', name: member.name, reason }, `${clock()} * ${member.name} left (${reason})`);
   });
+  // Printed in the order they arrive, images included (saved first): a backlog-end follows its page's messages.
+  let printing = Promise.resolve();
+  const inOrder = (print: () => void | Promise<void>): void => {
+    printing = printing.then(print).catch(() => undefined);
+  };
+  /** The oldest number shown: /history asks for what is before it. */
+  let oldestShown: number | undefined;
+  const noteShown = (seq: number | undefined): void => {
+    if (seq !== undefined && (oldestShown === undefined || seq < oldestShown)) oldestShown = seq;
+  };
   client.on('message', (message) => {
-    output.event(
-      { event: 'message', from: message.from, text: message.text, id: message.id, ts: message.sentAt },
-      `${clock(message.sentAt)} ${message.from}: ${message.text}`,
+    noteShown(message.seq);
+    inOrder(() =>
+      output.event(
+        { event: 'message', from: message.from, text: message.text, id: message.id, ts: message.sentAt, ...(message.backlog ? { backlog: true, storedAt: message.storedAt } : {}) },
+        `${clock(message.sentAt)} ${message.from}: ${message.text}`,
+      ),
     );
   });
-  client.on('image', (image) => void onImage(image));
+  client.on('image', (image) => {
+    noteShown(image.seq);
+    inOrder(() => onImage(image));
+  });
+  client.on('backlog-end', (end) => inOrder(() => printBacklogEnd(end.count)));
+
+  function printBacklogEnd(count: number): void {
+    output.event({ event: 'backlog-end', count }, `${clock()} * ${count} earlier message${count === 1 ? '' : 's'} above`);
+  }
+
+  async function showHistory(argument: string): Promise<void> {
+    const count = /^\d{1,4}$/.test(argument) ? Number(argument) : NaN;
+    if (!(count > 0)) {
+      output.error('usage', 'usage: /history N (1 to 9999)');
+      return;
+    }
+    const latest = client.latestSeq;
+    const before = oldestShown ?? (latest === undefined ? 0 : latest + 1);
+    const result = await client.requestHistory({ before, limit: count });
+    inOrder(() => printBacklogEnd(result.count));
+  }
   client.on('delivery', (update) => {
     if (update.state === 'failed') {
       output.error('not-delivered', `message ${update.id} was not delivered: ${update.reason ?? 'unknown reason'} (/retry ${update.id})`, {
@@ -146,7 +188,17 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
     try {
       const file = await saveReceivedImage(saveDir, image, MAX_RECEIVED_PIXELS);
       output.event(
-        { event: 'image', from: image.from, file, width: image.width, height: image.height, bytes: image.data.length, id: image.id, ts: image.sentAt },
+        {
+          event: 'image',
+          from: image.from,
+          file,
+          width: image.width,
+          height: image.height,
+          bytes: image.data.length,
+          id: image.id,
+          ts: image.sentAt,
+          ...(image.backlog ? { backlog: true, storedAt: image.storedAt } : {}),
+        },
         `${clock(image.sentAt)} ${image.from} sent an image: ${file} (${image.width}x${image.height}, ${formatBytes(image.data.length)})`,
       );
     } catch (error) {
@@ -217,6 +269,9 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
         }
         return true;
       }
+      case 'history':
+        await showHistory(argument);
+        return true;
       case 'retry':
         if (!client.retry(argument)) output.error('retry-failed', `there is no failed message ${argument}`);
         return true;

@@ -3,21 +3,28 @@
  * contract other tools script against (docs/cli.md): add to them, never change them.
  */
 import { parseArgs } from 'node:util';
-import { defaultIdentityFile, defaultKnownRelaysFile, parseHostPort, parsePort, readPassphrase, UsageError } from './args';
+import path from 'node:path';
+import { defaultDataDir } from '../history/data-dir';
+import { defaultIdentityFile, defaultKnownRelaysFile, defaultReplayMarksDir, parseCount, parseHostPort, parsePort, readPassphrase, UsageError } from './args';
 import { runJoin } from './join-command';
 import { runRelay } from './relay-command';
 
 const USAGE = `usage:
   udp-chat relay [--host 0.0.0.0] [--port 12345] [--json] [--accept-legacy]
                  [--identity-file FILE]       (default ~/.config/udp-chat/relay-identity.key)
+                 [--data DIR] [--no-history]  (history kept in DIR, default ~/.local/state/udp-chat)
+                 [--history-days 30] [--history-room-mb 64]
   udp-chat join --relay HOST:PORT --name NAME [--room ROOM] [--json] [--save-dir DIR]
                 [--passphrase-file FILE]      (or the UDPCHAT_PASSPHRASE environment variable)
                 [--known-relays FILE]         (default ~/.config/udp-chat/known-relays.json)
                 [--trust-new-relay-key]       (accept a relay whose identity changed)
+                [--replay-marks DIR]          (default ~/.config/udp-chat/replay)
+                [--history 50]                (earlier messages shown after joining; 0: none)
 
 A passphrase seals the room end to end (everyone in it must use the same one).
 join reads standard input: each line is a message; "/image PATH" sends an image;
-"/quit" or the end of input leaves. "/help" lists the other commands.`;
+"/history N" shows N earlier messages; "/quit" or the end of input leaves.
+"/help" lists the other commands.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean', default: false },
           'accept-legacy': { type: 'boolean', default: false },
           'identity-file': { type: 'string' },
+          data: { type: 'string' },
+          'no-history': { type: 'boolean', default: false },
+          'history-days': { type: 'string', default: '30' },
+          'history-room-mb': { type: 'string', default: '64' },
         },
       });
       return runRelay({
@@ -40,6 +51,9 @@ async function main(argv: string[]): Promise<number> {
         json: values.json,
         acceptLegacy: values['accept-legacy'],
         identityFile: values['identity-file'] ?? defaultIdentityFile(),
+        dataDir: values['no-history'] ? undefined : path.resolve(values.data ?? defaultDataDir()),
+        historyDays: parseCount(values['history-days'], '--history-days', 1),
+        historyRoomMb: parseCount(values['history-room-mb'], '--history-room-mb', 1),
       });
     }
     case 'join': {
@@ -55,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
           'passphrase-file': { type: 'string' },
           'known-relays': { type: 'string' },
           'trust-new-relay-key': { type: 'boolean', default: false },
+          'replay-marks': { type: 'string' },
+          history: { type: 'string', default: '50' },
         },
       });
       if (!values.relay) throw new UsageError('join needs --relay HOST:PORT');
@@ -70,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
         passphrase: await readPassphrase(values['passphrase-file']),
         knownRelaysFile: values['known-relays'] ?? defaultKnownRelaysFile(),
         trustNewRelayKey: values['trust-new-relay-key'],
+        replayMarksDir: values['replay-marks'] ?? defaultReplayMarksDir(),
+        history: parseCount(values.history, '--history', 0),
       });
     }
     case undefined:

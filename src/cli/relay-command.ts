@@ -1,4 +1,7 @@
 /** `udp-chat relay`: the relay, headless, for a team's shared machine. */
+import { relayHistoryPath } from '../history/data-dir';
+import { openSqliteHistoryStore } from '../history/sqlite-store';
+import type { HistoryStore } from '../history/store';
 import { relayFingerprint, type RelayIdentity } from '../protocol/relay-identity';
 import { loadRelayIdentity } from '../relay/identity-file';
 import { Relay } from '../relay/relay';
@@ -11,7 +14,14 @@ export interface RelayCommandOptions {
   acceptLegacy: boolean;
   /** The relay's identity key file (created, 0600, when missing). */
   identityFile: string;
+  /** Where the history is kept (its file is relay-history.sqlite inside); undefined: no history (--no-history). */
+  dataDir: string | undefined;
+  /** Retention: messages older than this many days, and a room's oldest past this many MB, are dropped. */
+  historyDays: number;
+  historyRoomMb: number;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function runRelay(options: RelayCommandOptions): Promise<number> {
   const output = new Output(options.json);
@@ -28,9 +38,26 @@ export async function runRelay(options: RelayCommandOptions): Promise<number> {
     output.error('identity-failed', `cannot load the relay identity from ${options.identityFile}: ${(error as Error).message}`);
     return 1;
   }
+  let store: HistoryStore | undefined;
+  if (options.dataDir !== undefined) {
+    const file = relayHistoryPath(options.dataDir);
+    try {
+      store = openSqliteHistoryStore(file);
+    } catch (error) {
+      output.error('history-failed', `cannot open the history in ${file}: ${(error as Error).message} (--no-history runs without it)`, { file });
+      return 1;
+    }
+    output.event(
+      { event: 'history', dir: options.dataDir, file, days: options.historyDays, roomMb: options.historyRoomMb },
+      `history in ${file} (kept ${options.historyDays} days, at most ${options.historyRoomMb} MB per room)`,
+    );
+  } else {
+    output.event({ event: 'history', enabled: false }, 'history off: nothing is kept');
+  }
   let relay: Relay;
   try {
     relay = await Relay.start({
+      history: store ? { store, retention: { maxAgeMs: options.historyDays * DAY_MS, maxRoomBytes: options.historyRoomMb * 1024 * 1024 } } : undefined,
       identity,
       host: options.host,
       port: options.port,

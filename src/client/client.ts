@@ -12,7 +12,7 @@ import { randomInt } from 'node:crypto';
 import { DEFAULT_ROOM, HEADER_BYTES } from '../protocol/constants';
 import { checkName, checkRoom } from '../protocol/names';
 import { encodePayload, type ImageFormat } from '../protocol/payload';
-import { deriveRoomKeys, type RoomKeys } from '../protocol/room-crypto';
+import type { RoomKeys } from '../protocol/room-crypto';
 import { assertNever, LeaveReason, PacketType, type MessageFragment as Fragment } from '../protocol/types';
 import { systemClock, type Clock } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
@@ -21,6 +21,8 @@ import { Conversation, type ChatPayload } from './conversation';
 import { ChatClientError } from './errors';
 import { classifyRefusal } from './join';
 import { fragmentsOf } from './outbox';
+import { ReplayMarkKeeper, replayMarkScope } from './replay-marks';
+import { RoomKeySource } from './room-keys';
 import { RelaySession, type SessionSignal } from './session';
 import { bindSocket, resolveRelay } from './socket';
 import type { ChatClientEvents, ChatClientOptions, ChatMember, ClientState, ClientStateReason, DeliveryUpdate, ReadyInfo, TransportStats } from './types';
@@ -42,6 +44,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #timer: DeadlineTimer;
   /** The deadline the timer was armed for when it fires (DeadlineTimer forgets it just before). */
   readonly #chat: Conversation;
+  /** Sealed rooms: the room keys per relay salt, derived after the relay's Challenge names the salt. */
+  readonly #roomKeys: RoomKeySource | undefined;
+  /** The keys the conversation seals and opens with, from the first Welcome on (a relay's salt never changes). */
+  #sealedWith: RoomKeys | undefined;
   #session: RelaySession;
   #socket: dgram.Socket | undefined;
   #relayAddress = '';
@@ -52,6 +58,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** The promise connect() returned, until it settles. */
   #connecting: { resolve(info: ReadyInfo): void; reject(error: Error): void } | undefined;
   #leaving: { ticket: number; resolve(): void } | undefined;
+  /** Replay marks across runs (options.replayMarks, sealed rooms only), and the last save close() started. */
+  #marks: ReplayMarkKeeper | undefined;
+  #marksSaved: Promise<void> = Promise.resolve();
 
   constructor(options: ChatClientOptions) {
     super();
@@ -65,7 +74,10 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#log = options.log ?? (() => {});
     this.#clock = options.clock ?? systemClock;
     this.#timer = new DeadlineTimer(this.#timerOnFire, this.#clock);
-    this.#session = this.#newSession(undefined);
+    this.#roomKeys = options.passphrase
+      ? new RoomKeySource(options.passphrase, this.#room, { ready: this.#roomKeysOnReady, failed: this.#roomKeysOnFailed }, options.deriveRoomKeys)
+      : undefined;
+    this.#session = this.#newSession();
     this.#chat = new Conversation(
       {
         emit: (event, ...args) => void this.emit(event, ...args),
@@ -145,11 +157,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.#state === 'closed') throw new ChatClientError('closed', 'the chat client is closed; make a new one to join again');
     if (this.#connectStarted) throw new ChatClientError('already-connected', 'connect() was called twice; a chat client joins once');
     this.#connectStarted = true;
-    if (this.#options.passphrase) {
-      // scrypt runs on the thread pool; the keys never leave this process.
-      const keys = await deriveRoomKeys(this.#options.passphrase, this.#room);
-      this.#session = this.#newSession(keys);
-      this.#chat.seal(keys);
+    const store = this.#options.passphrase ? this.#options.replayMarks : undefined;
+    if (store) {
+      // Before the socket opens, so before any sealed message can be opened: what earlier runs opened stays refused.
+      const scope = replayMarkScope(this.#options.relayHost, this.#options.relayPort, this.#room);
+      this.#marks = new ReplayMarkKeeper(store, scope, () => this.#chat.opener, this.#clock, this.#log);
+      this.#chat.restoreReplayMarks(await this.#marks.load());
+      this.#throwIfClosed();
     }
     this.#throwIfClosed();
     const resolved = await resolveRelay(this.#options.relayHost);
@@ -205,6 +219,23 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return discarded;
   }
 
+  /**
+   * Asks the relay for a page of the room's history: the newest `limit` messages numbered below `before` (0 or
+   * absent: the newest), or the oldest `limit` above `after`. They arrive as `message`/`image` events with
+   * `backlog: true` (none already shown) before the promise resolves; it resolves on close too, with what came.
+   */
+  requestHistory(query: { before?: number; after?: number; limit: number }): Promise<{ count: number; latestSeq: number; complete: boolean }> {
+    if (this.#state === 'closed') return Promise.resolve({ count: 0, latestSeq: this.#chat.latestSeq ?? 0, complete: false });
+    const result = this.#chat.requestHistory(query, this.#clock.now());
+    this.#schedule();
+    return result;
+  }
+
+  /** The number up to which this client holds the room's history (undefined before its first backlog). */
+  get latestSeq(): number | undefined {
+    return this.#chat.latestSeq;
+  }
+
   /** Messages not yet delivered to the relay, oldest first. */
   pending(): DeliveryUpdate[] {
     return this.#chat.pending();
@@ -234,6 +265,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       }
     }
     this.close('left');
+    await this.#marksSaved;
   }
 
   /** Closes at once, without telling the relay (it will notice the silence). */
@@ -242,6 +274,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#setState('closed', reason === 'left' ? 'left the room' : reason === 'refused' ? 'the relay refused the join' : 'closed', reason);
     this.#timer.dispose();
     this.#session.stop();
+    this.#roomKeys?.close();
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) {
@@ -249,11 +282,15 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       socket.close();
     }
     this.#leaving?.resolve();
+    this.#chat.closeHistory();
     this.#settleConnect(undefined, closedError());
+    if (this.#marks) this.#marksSaved = this.#marks.flush();
   }
 
   #queue(payload: ChatPayload): string {
     if (this.#state === 'closed') throw new ChatClientError('closed', 'the chat client is closed');
+    // A sealed room's keys come with the relay's salt, after the join began: nothing may be queued unsealed.
+    if (this.#roomKeys && !this.#sealedWith) throw new ChatClientError('not-ready', 'the room keys are not ready yet: send once joined');
     const id = this.#chat.queue(payload, this.#clock.now());
     this.#schedule();
     return id;
@@ -261,13 +298,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   // ---- the session -------------------------------------------------------------------------------------------
 
-  #newSession(proofKeys: RoomKeys | undefined): RelaySession {
+  #newSession(): RelaySession {
     const host = {
       send: (datagram: Uint8Array) => this.#send(datagram),
       deliver: (fragment: Fragment) => this.#chat.receive(fragment, this.#clock.now()),
       acknowledged: (ticket: number) => this.#sessionOnAcknowledged(ticket),
     };
-    return new RelaySession(host, { ...this.#options, name: this.#name, room: this.#room, proofKeys, log: this.#log });
+    return new RelaySession(host, { ...this.#options, name: this.#name, room: this.#room, sealed: this.#roomKeys !== undefined, log: this.#log });
   }
 
   #startJoining(state: 'connecting' | 'reconnecting', detail: string, reason: ClientStateReason): void {
@@ -279,6 +316,25 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#schedule();
   }
 
+  /** Keys derived for a salt a Challenge gave (scrypt finished on the pool). */
+  #roomKeysOnReady = (roomSalt: Uint8Array, keys: RoomKeys): void => {
+    if (this.#state === 'closed') return;
+    try {
+      this.#session.roomKeysReady(roomSalt, keys, this.#clock.now());
+    } catch (error) {
+      this.#log('warn', `internal error after deriving the room keys: ${String(error)}`);
+    }
+    this.#schedule();
+  };
+
+  #roomKeysOnFailed = (error: Error): void => {
+    if (this.#state === 'closed') return;
+    const message = `cannot derive the room keys: ${error.message}`;
+    this.emit('error', { code: 'key-derivation-failed', message, fatal: true });
+    this.#settleConnect(undefined, new ChatClientError('key-derivation-failed', message));
+    this.close('refused');
+  };
+
   #sessionOnAcknowledged(ticket: number): void {
     if (ticket === this.#leaving?.ticket) this.#leaving.resolve();
     else this.#chat.acknowledged(ticket);
@@ -287,8 +343,22 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #onSignal(signal: SessionSignal): void {
     switch (signal.kind) {
       case 'none':
-      case 'welcomed':
         return;
+      case 'welcomed': {
+        // The relay's identity vouched for the salt these keys come from: seal with them (once: a rejoin keeps them).
+        const keys = this.#session.roomKeys;
+        if (keys && keys !== this.#sealedWith) {
+          this.#sealedWith = keys;
+          this.#chat.seal(keys);
+        }
+        return;
+      }
+      case 'derive': {
+        const keys = this.#roomKeys?.cached(signal.roomSalt);
+        if (keys) return this.#session.roomKeysReady(signal.roomSalt, keys, this.#clock.now());
+        this.#log('debug', 'deriving the room keys for this relay (scrypt)');
+        return this.#roomKeys?.request(signal.roomSalt);
+      }
       case 'lost':
         return this.#startJoining('reconnecting', signal.detail, signal.reason);
       case 'rate-limited':
@@ -319,6 +389,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     try {
       this.#onSignal(this.#session.receive(datagram, this.#clock.now()));
       this.#schedule();
+      this.#marks?.changed();
     } catch (error) {
       this.#log('warn', `internal error handling a datagram: ${String(error)}`);
     }

@@ -6,11 +6,14 @@
  */
 import { HEADER_BYTES } from '../protocol/constants';
 import { formatMessageId, MessageIdSource } from '../protocol/ids';
-import { encodePayload, type MemberInfo, type MessagePayload } from '../protocol/payload';
+import { nameKey } from '../protocol/names';
+import { encodePayload, HistoryDirection, type MemberInfo, type MessagePayload } from '../protocol/payload';
 import type { ReliableChannel } from '../protocol/reliability';
+import type { ReplayMark } from '../protocol/replay-marks';
 import { ContentOpener, ContentSealer, type RoomKeys } from '../protocol/room-crypto';
-import { assertNever, errorCodeName, Flag, leaveReasonName, type MessageFragment as Fragment, type PacketType } from '../protocol/types';
+import { assertNever, errorCodeName, Flag, leaveReasonName, PacketType, type MessageFragment as Fragment } from '../protocol/types';
 import { ChatClientError } from './errors';
+import { HistoryTracker, type HistoryOptions, type HistoryPageResult, type HistoryQuery } from './history';
 import { InboundPipeline, type InboundEvent } from './inbound';
 import type { AnnouncedLimits } from './limits';
 import { fragmentsOf, Outbox, type OutboxEntry } from './outbox';
@@ -39,6 +42,7 @@ export interface ConversationOptions {
   deliveryTimeoutMs?: number;
   maxImageMegapixels?: number;
   incompleteAfterMs?: number;
+  history?: HistoryOptions;
   log(level: 'debug' | 'info' | 'warn', message: string): void;
 }
 
@@ -50,12 +54,20 @@ export class Conversation {
   readonly #outbox: Outbox;
   readonly #inbound: InboundPipeline;
   #sealer: ContentSealer | undefined;
+  readonly #history: HistoryTracker;
+  /** How the inbound pipeline names us as a sender (member key when sealed, else name): our copies in history are not shown. */
+  #ownKey: string;
+  #opener: ContentOpener | undefined;
+  /** Marks of earlier runs, restored into every opener this conversation makes. */
+  #restoredMarks: readonly ReplayMark[] = [];
   #readyOnce = false;
 
   constructor(host: ConversationHost, options: ConversationOptions, idPrefix: number) {
     this.#host = host;
     this.#options = options;
     this.#ids = new MessageIdSource(idPrefix);
+    this.#history = new HistoryTracker(options.history);
+    this.#ownKey = `n:${nameKey(options.name)}`;
     this.#outbox = new Outbox({ deliveryTimeoutMs: options.deliveryTimeoutMs, headerBytes: HEADER_BYTES });
     this.#inbound = new InboundPipeline({
       room: options.room,
@@ -71,7 +83,23 @@ export class Conversation {
   /** The room is sealed: what is sent is sealed with these keys, what arrives is opened with them. */
   seal(keys: RoomKeys): void {
     this.#sealer = new ContentSealer(keys);
-    this.#inbound.setOpener(new ContentOpener(keys));
+    this.#ownKey = `k:${Buffer.from(keys.memberPublicKey).toString('hex')}`;
+    const previous = this.#opener;
+    this.#opener = new ContentOpener(keys);
+    // New keys (sealed anew) keep what the previous opener had accepted, else what earlier runs had.
+    this.#opener.restoreMarks(previous ? previous.exportMarks() : this.#restoredMarks);
+    this.#inbound.setOpener(this.#opener);
+  }
+
+  /** Replay marks of earlier runs (ReplayMarkKeeper.load): applied now and to the opener `seal` makes. */
+  restoreReplayMarks(marks: readonly ReplayMark[]): void {
+    this.#restoredMarks = marks;
+    this.#opener?.restoreMarks(marks);
+  }
+
+  /** The room's opener (its replay windows), once sealed. */
+  get opener(): ContentOpener | undefined {
+    return this.#opener;
   }
 
   get encrypted(): boolean {
@@ -103,6 +131,7 @@ export class Conversation {
   /** Queues a text or image; returns its id. Throws ChatClientError `outbox-full` when it does not fit. */
   queue(payload: ChatPayload, now: number): string {
     const id = this.#ids.next();
+    this.#inbound.rememberOwn(this.#ownKey, id);
     const plain = encodePayload(payload);
     // Sealed once: a resend after a rejoin carries the same sealed bytes, which receivers recognise as a repeat.
     const sealed = this.#sealer ? this.#sealer.seal(payload.type, id, plain) : plain;
@@ -192,6 +221,38 @@ export class Conversation {
     const info: ReadyInfo = { name: this.#options.name, room: this.#options.room, memberId: this.#host.memberId(), members: this.members, rejoined };
     this.#host.emit('ready', info);
     this.#host.ready(info);
+    this.#sendQueries(this.#history.joined(), now);
+  }
+
+  /** The resume point of the room's history (undefined before the first join's backlog). */
+  get latestSeq(): number | undefined {
+    return this.#history.covered;
+  }
+
+  /** Asks the relay for a page of history; its messages arrive as backlog `message`/`image` events first. */
+  requestHistory(query: { before?: number; after?: number; limit: number }, now: number): Promise<HistoryPageResult> {
+    return new Promise((resolve) => {
+      const direction = query.after !== undefined ? HistoryDirection.After : HistoryDirection.Before;
+      const sent = this.#history.request(direction, query.after ?? query.before ?? 0, query.limit, resolve);
+      if (this.#host.connected()) this.#sendQueries([sent], now);
+    });
+  }
+
+  /** The client closed: every history request settles with what it got. */
+  closeHistory(): void {
+    this.#history.close();
+  }
+
+  /** HistoryRequests on the channel (when there is none, the next join asks again). */
+  #sendQueries(queries: readonly HistoryQuery[], now: number): void {
+    const channel = this.#host.channel();
+    if (!channel) return;
+    for (const query of queries) {
+      const payload = encodePayload({ type: PacketType.HistoryRequest, ...query });
+      for (const fragment of fragmentsOf(PacketType.HistoryRequest, payload, this.#ids.next())) {
+        channel.send(fragment, HEADER_BYTES + fragment.chunk.length, 'normal', now);
+      }
+    }
   }
 
   #dispatch(events: InboundEvent[], now: number): void {
@@ -209,9 +270,19 @@ export class Conversation {
       case 'incoming':
         return this.#host.emit('incoming', event.progress);
       case 'message':
+        if (event.message.backlog) this.#history.shown();
         return this.#host.emit('message', event.message);
       case 'image':
+        if (event.image.backlog) this.#history.shown();
         return this.#host.emit('image', event.image);
+      case 'numbered':
+        return this.#history.numbered(event.seq, event.previousSeq);
+      case 'historyEnd': {
+        const outcome = this.#history.ended(event.requestId, event.latestSeq, event.complete, event.reachedSeq);
+        this.#sendQueries(outcome.send, now);
+        if (outcome.backlogEnd) this.#host.emit('backlog-end', outcome.backlogEnd);
+        return;
+      }
       case 'dropped':
         return this.#host.emit('incomingDropped', event.drop);
       case 'problem':

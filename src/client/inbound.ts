@@ -9,11 +9,12 @@ import { MAX_FRAGMENT_BYTES } from '../protocol/constants';
 import { reassemblyCost, Reassembler, type PartialInfo, type ReassemblyResult } from '../protocol/fragment';
 import { formatMessageId } from '../protocol/ids';
 import { nameKey } from '../protocol/names';
-import { decodePayload, PAYLOAD_OVERHEAD_BYTES, type MemberInfo } from '../protocol/payload';
+import { decodePayload, PAYLOAD_OVERHEAD_BYTES, STORED_OVERHEAD_BYTES, type MemberInfo, type PayloadOf } from '../protocol/payload';
 import type { ContentOpener } from '../protocol/room-crypto';
 import { Flag, PacketType, type MessageFragment } from '../protocol/types';
 import { MAX_IMAGE_BYTES } from './limits';
 import type { Roster } from './roster';
+import { openStored } from './stored';
 import type { ChatImage, ChatProblem, ChatText, IncomingDropped, IncomingProgress } from './types';
 
 /** (sender, message id) pairs remembered to drop duplicates (e.g. a message resent after the relay restarted). */
@@ -45,7 +46,10 @@ export type InboundEvent =
   | { kind: 'members'; members: MemberInfo[] }
   | { kind: 'memberJoined'; member: MemberInfo }
   | { kind: 'memberLeft'; member: MemberInfo; reason: number }
-  | { kind: 'notice'; messageId: bigint; code: number; message: string };
+  | { kind: 'notice'; messageId: bigint; code: number; message: string }
+  /** A live message's number in the room's history and the one the relay sent us before it (with Flag.Numbered). */
+  | { kind: 'numbered'; seq: number; previousSeq: number }
+  | { kind: 'historyEnd'; requestId: number; count: number; latestSeq: number; reachedSeq: number; complete: boolean };
 
 export interface InboundOptions {
   room: string;
@@ -77,6 +81,7 @@ export class InboundPipeline {
       maxMessageBytes: (type) => {
         if (type === PacketType.Image) return options.maxImageBytes() + PAYLOAD_OVERHEAD_BYTES;
         if (type === PacketType.Text) return options.maxTextBytes() + PAYLOAD_OVERHEAD_BYTES;
+        if (type === PacketType.Stored) return options.maxImageBytes() + PAYLOAD_OVERHEAD_BYTES + STORED_OVERHEAD_BYTES;
         return MAX_CONTROL_PAYLOAD_BYTES;
       },
       maxPendingBytes: INBOUND_MAX_PENDING_BYTES,
@@ -97,6 +102,19 @@ export class InboundPipeline {
 
   /** One fragment the channel delivered, in order. */
   receive(fragment: MessageFragment, now: number): InboundEvent[] {
+    if (fragment.roomSeq === undefined) return this.#receive(fragment, now);
+    // First, whatever becomes of the message: the chain of numbers counts what arrived, shown or not. The flag is
+    // the last fragment's alone, so reassembly (which holds every fragment to the first one's flags) never sees it.
+    const numbered: InboundEvent = { kind: 'numbered', seq: fragment.roomSeq, previousSeq: fragment.previousSeq ?? 0 };
+    return [numbered, ...this.#receive({ ...fragment, flags: fragment.flags & ~Flag.Numbered }, now)];
+  }
+
+  /** A message this client sent (`senderKey` as #senderOf would name us): a copy in a history page is not shown. */
+  rememberOwn(senderKey: string, messageId: bigint): void {
+    remember(this.#seen, `${senderKey}:${messageId}`, REMEMBERED_MESSAGE_IDS);
+  }
+
+  #receive(fragment: MessageFragment, now: number): InboundEvent[] {
     const chat = isChat(fragment.type);
     const key = keyOf(fragment.memberId, fragment.messageId);
     if (chat && this.#dropped.has(key)) return [];
@@ -208,7 +226,12 @@ export class InboundPipeline {
       case PacketType.Notice:
         return [{ kind: 'notice', messageId, code: payload.code, message: payload.message }];
       case PacketType.Leave:
+      case PacketType.HistoryRequest:
         return [];
+      case PacketType.HistoryEnd:
+        return [{ kind: 'historyEnd', requestId: payload.requestId, count: payload.count, latestSeq: payload.latestSeq, reachedSeq: payload.reachedSeq, complete: payload.complete }];
+      case PacketType.Stored:
+        return this.#stored(payload, (fragment.flags & Flag.Encrypted) !== 0);
       case PacketType.Text:
       case PacketType.Image:
         break;
@@ -234,6 +257,7 @@ export class InboundPipeline {
       sentAt: payload.sentAt,
       encrypted: (fragment.flags & Flag.Encrypted) !== 0,
       legacy: member?.legacy ?? false,
+      ...(fragment.roomSeq === undefined ? {} : { seq: fragment.roomSeq }),
     };
     if (payload.type === PacketType.Text) return [...events, { kind: 'message', message: { ...common, text: payload.text } }];
     if (payload.width * payload.height > this.#maxPixels) {
@@ -280,6 +304,29 @@ export class InboundPipeline {
       case 'forged':
         this.#reportUnreadable(`wrong passphrase for room "${room}": a message could not be decrypted`, now, events);
         return 'unreadable';
+    }
+  }
+
+  /** A message of a history page: shown once (not if it came live, or in an earlier page), never through the replay windows. */
+  #stored(stored: PayloadOf<typeof PacketType.Stored>, encrypted: boolean): InboundEvent[] {
+    const outcome = openStored(stored, encrypted, {
+      opener: this.#opener,
+      maxPixels: this.#maxPixels,
+      seenBefore: (sender, messageId) => {
+        const key = `${sender}:${messageId}`;
+        if (this.#seen.has(key)) return true;
+        remember(this.#seen, key, REMEMBERED_MESSAGE_IDS);
+        return false;
+      },
+    });
+    switch (outcome.kind) {
+      case 'message':
+        return [{ kind: 'message', message: outcome.message }];
+      case 'image':
+        return [{ kind: 'image', image: outcome.image }];
+      case 'skipped':
+        this.#options.log(outcome.reason === 'duplicate' ? 'debug' : 'warn', `history: ${outcome.detail}`);
+        return [];
     }
   }
 

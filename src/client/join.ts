@@ -28,6 +28,8 @@ export class JoinBackoff {
   readonly #maxMs: number;
   #delayMs: number;
   #nextAt: number | undefined;
+  /** True while no Join may go out until the next `sent` (the room keys for the relay's salt are being derived). */
+  #held = false;
 
   constructor(firstRetryMs = DEFAULT_JOIN_RETRY_MS, maxRetryMs = DEFAULT_MAX_JOIN_RETRY_MS) {
     this.#firstMs = Math.max(MIN_JOIN_RETRY_MS, firstRetryMs);
@@ -35,9 +37,9 @@ export class JoinBackoff {
     this.#delayMs = this.#firstMs;
   }
 
-  /** When the next Join is due (ms), or undefined when not joining. */
+  /** When the next Join is due (ms), or undefined when not joining or held. */
   get nextAt(): number | undefined {
-    return this.#nextAt;
+    return this.#held ? undefined : this.#nextAt;
   }
 
   /** True while a join is under way (a Join is due, now or later). */
@@ -49,20 +51,37 @@ export class JoinBackoff {
   restart(now: number): void {
     this.#delayMs = this.#firstMs;
     this.#nextAt = now;
+    this.#held = false;
   }
 
   /** Stops joining (a Welcome was taken, or the client closed). */
   stop(): void {
     this.#nextAt = undefined;
+    this.#held = false;
+  }
+
+  /**
+   * Sends nothing until the next `sent`, however long that takes: a Join the relay challenged must carry the room
+   * proof, which needs keys derived with the Challenge's salt, and the Joins without it that the back-off would
+   * send meanwhile only earn more Challenges (and count against us at the relay).
+   */
+  hold(): void {
+    if (this.#nextAt !== undefined) this.#held = true;
+  }
+
+  /** True while held (see hold). */
+  get held(): boolean {
+    return this.#held;
   }
 
   /** True when a Join should be sent at `now`. */
   due(now: number): boolean {
-    return this.#nextAt !== undefined && now >= this.#nextAt;
+    return !this.#held && this.#nextAt !== undefined && now >= this.#nextAt;
   }
 
-  /** Records a Join sent at `now`; returns when the next one is due. */
+  /** Records a Join sent at `now` (ending a hold); returns when the next one is due. */
   sent(now: number): number {
+    this.#held = false;
     this.#nextAt = now + this.#delayMs;
     this.#delayMs = Math.min(this.#delayMs * 2, this.#maxMs);
     return this.#nextAt;

@@ -1,5 +1,6 @@
 /**
- * The client's side of one relay session, from Join to silence: the join attempts with back-off, the Welcome,
+ * The client's side of one relay session, from Join to silence: the join attempts with back-off (held while a
+ * sealed room's keys are derived with the salt of the relay's Challenge: the edge derives them), the Welcome,
  * the reliable channel, heartbeats and the verdicts that end a session (shutdown, silence, a restarted relay).
  * No socket and no clock: datagrams go out through `SessionHost.send`, time comes in as an argument (ms,
  * monotonic), and `nextWakeup()` says when `poll` must run next.
@@ -26,7 +27,8 @@ export interface SessionHost {
 export interface SessionOptions {
   name: string;
   room: string;
-  proofKeys?: RoomKeys;
+  /** The room is sealed (a passphrase): challenged Joins wait for room keys derived with the Challenge's salt. */
+  sealed?: boolean;
   joinRetryMs?: number;
   maxJoinRetryMs?: number;
   relayTimeoutMs?: number;
@@ -53,6 +55,11 @@ export type SessionSignal =
   | { kind: 'none' }
   /** A Welcome was taken: the channel is open (the member list, through it, completes the join). */
   | { kind: 'welcomed' }
+  /**
+   * A sealed room's Challenge gave a salt we hold no keys for: derive them (off the thread) and hand them to
+   * `roomKeysReady`; until then no Join goes out.
+   */
+  | { kind: 'derive'; roomSalt: Uint8Array }
   | ({ kind: 'lost' } & SessionLoss)
   /** The relay refused this join (its nonce proves the answer is to us): name taken, wrong passphrase, ... */
   | { kind: 'refused'; code: number; name: string; message: string }
@@ -79,7 +86,7 @@ export class RelaySession {
   constructor(host: SessionHost, options: SessionOptions) {
     this.#host = host;
     this.#options = options;
-    this.#handshake = new Handshake(options.name, options.room, options.proofKeys, options.relayIdentity?.pinned?.(this.#relayAddress()));
+    this.#handshake = new Handshake(options.name, options.room, options.sealed ?? false, options.relayIdentity?.pinned?.(this.#relayAddress()));
     this.#join = new JoinBackoff(options.joinRetryMs, options.maxJoinRetryMs);
   }
 
@@ -95,6 +102,11 @@ export class RelaySession {
   /** The open channel, or undefined while joining. */
   get channel(): ReliableChannel<Fragment> | undefined {
     return this.#channel;
+  }
+
+  /** The room keys the current join uses (sealed rooms, once derived for the relay's salt). */
+  get roomKeys(): RoomKeys | undefined {
+    return this.#handshake.roomKeys;
   }
 
   /** Round-trip time from heartbeats (ms), undefined before the first answer. */
@@ -145,7 +157,7 @@ export class RelaySession {
         this.#channel.receiveAck(packet.body, now);
         return NONE;
       case PacketType.Challenge:
-        return this.#onChallenge(packet.body);
+        return this.#onChallenge(packet.body, now);
       case PacketType.Join:
       case PacketType.Heartbeat:
         return NONE;
@@ -204,15 +216,39 @@ export class RelaySession {
     this.#join.sent(now);
   }
 
-  /** The relay wants proof of our address: the same Join again, with its cookie, at once (within a bound). */
-  #onChallenge(body: ChallengeBody): SessionSignal {
+  /**
+   * Room keys derived with `roomSalt` (after a 'derive' signal): kept for rejoins; when they are for the salt this
+   * join was challenged with, the Join with the cookie and the room proof goes out at once and the back-off resumes.
+   */
+  roomKeysReady(roomSalt: Uint8Array, keys: RoomKeys, now: number): void {
+    const current = this.#handshake.useRoomKeys(roomSalt, keys);
+    if (!current || this.#channel || !this.#join.joining) return;
+    this.#sendJoin(now);
+  }
+
+  /**
+   * The relay wants proof of our address: the same Join again, with its cookie, at once (within a bound). In a
+   * sealed room whose keys for the Challenge's salt are not there yet, nothing goes out until they are.
+   */
+  #onChallenge(body: ChallengeBody, now: number): SessionSignal {
     if (this.#channel || !this.#join.joining) return NONE;
     const verdict = this.#handshake.acceptChallenge(body);
     if (verdict === 'not-ours') {
       this.#options.log('debug', 'dropped a Challenge that does not answer our Join');
       return NONE;
     }
-    if (verdict === 'same' || this.#challengeAnswers >= MAX_IMMEDIATE_CHALLENGE_ANSWERS) return NONE;
+    if (verdict === 'same') return NONE;
+    const roomSalt = this.#handshake.roomSalt;
+    if (this.#handshake.needsRoomKeys && roomSalt) {
+      this.#join.hold();
+      return { kind: 'derive', roomSalt };
+    }
+    // Held for keys of another salt, and these are at hand: the back-off resumes with this Join.
+    if (this.#join.held) {
+      this.#sendJoin(now);
+      return NONE;
+    }
+    if (this.#challengeAnswers >= MAX_IMMEDIATE_CHALLENGE_ANSWERS) return NONE;
     this.#challengeAnswers++;
     // Not a back-off step: the back-off keeps its schedule, so a lost answer is retried when it says.
     this.#host.send(this.#handshake.joinDatagram(this.#memberId));

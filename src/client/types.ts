@@ -1,8 +1,13 @@
 /** The chat client's public vocabulary: what it reports (events) and what it is given (options). */
 import type { ImageFormat } from '../protocol/payload';
+import type { ReplayMarks } from '../protocol/replay-marks';
 import type { ChannelStats, ReliabilityTuning } from '../protocol/reliability';
+import type { RoomKeys } from '../protocol/room-crypto';
 import type { ClientState, DeliveryState } from '../shared/states';
 import type { Clock } from '../util/clock';
+import type { BacklogEnd, HistoryOptions } from './history';
+
+export type { BacklogEnd, HistoryOptions, HistoryPageResult } from './history';
 
 export type { ClientState, DeliveryState } from '../shared/states';
 
@@ -18,10 +23,16 @@ export interface ChatText {
   from: string;
   fromId: number;
   text: string;
-  /** The sender's clock, ms since the epoch. */
+  /** The sender's clock, ms since the epoch (a backlog message's too: as it showed live). */
   sentAt: number;
   encrypted: boolean;
   legacy: boolean;
+  /** From the relay's history (a backlog page), not live. */
+  backlog?: boolean;
+  /** Its number in the room's history, when the relay keeps one. */
+  seq?: number;
+  /** A backlog message: when the relay stored it (its clock, ms since the epoch), which no sender can set. */
+  storedAt?: number;
 }
 
 export interface ChatImage {
@@ -32,9 +43,14 @@ export interface ChatImage {
   width: number;
   height: number;
   format: ImageFormat;
+  /** As ChatText.sentAt. */
   sentAt: number;
   encrypted: boolean;
   legacy: boolean;
+  /** As ChatText. */
+  backlog?: boolean;
+  seq?: number;
+  storedAt?: number;
 }
 
 export interface ReadyInfo {
@@ -123,6 +139,8 @@ export type ChatClientEvents = {
   incomingDropped: [drop: IncomingDropped];
   delivery: [update: DeliveryUpdate];
   error: [problem: ChatProblem];
+  /** The backlog a (re)join asked for has arrived (its messages came as `message`/`image` with `backlog: true`). */
+  'backlog-end': [end: BacklogEnd];
 };
 
 /**
@@ -138,6 +156,25 @@ export interface RelayIdentityOptions {
   onFirstUse?(relay: string, fingerprint: string): void;
   /** A Welcome proved another identity than the pinned or first one; the join fails with `relay-key-changed`. */
   onChanged?(relay: string, expected: string, offered: string): void;
+}
+
+/** Which marks: those of one room on one relay (`relay` as formatHostPort writes it, "host:port", "[v6]:port"). */
+export interface ReplayMarkScope {
+  relay: string;
+  room: string;
+}
+
+/**
+ * Where a sealed room's replay high-water marks outlive the process (src/protocol/replay-marks.ts): the bytes are
+ * versioned and at most 45,059 long; a store keeps them as they are. A rejection or an answer that never comes is
+ * logged by the client and costs only the protection across restarts.
+ */
+export interface ReplayMarkStore {
+  /** The marks saved for `scope`, or undefined when there are none. */
+  load(scope: ReplayMarkScope): Promise<ReplayMarks | undefined>;
+  save(scope: ReplayMarkScope, marks: ReplayMarks): Promise<void>;
+  /** Where problems with the marks are told (damage, a failed save); default the client's log, as warnings. */
+  report?(message: string): void;
 }
 
 export interface ChatClientOptions {
@@ -166,8 +203,24 @@ export interface ChatClientOptions {
   reliability?: Partial<ReliabilityTuning>;
   /** The relay identity to expect and what to do on first use or a change; without it, the first one seen is kept. */
   relayIdentity?: RelayIdentityOptions;
+  /**
+   * Keeps a sealed room's replay marks across runs: loaded before the join, saved at most once a second while
+   * messages arrive and on close, so a relay cannot replay to a restarted client what it opened before.
+   */
+  replayMarks?: ReplayMarkStore;
+  /**
+   * History from the relay: on the first join the last `initial` messages (or everything after `after`, the last
+   * number the caller holds), and after every rejoin everything sent meanwhile, as `message`/`image` events with
+   * `backlog: true`, then `backlog-end`. Without it nothing is asked (requestHistory still works).
+   */
+  history?: HistoryOptions;
   /** Time and timers; default the system clock. Tests pass a fake one. */
   clock?: Clock;
+  /**
+   * Derives a sealed room's keys from the passphrase and the relay's room salt; default deriveRoomKeys (scrypt at
+   * full cost). Tests pass one that shares what it derived between clients of a test process.
+   */
+  deriveRoomKeys?: (passphrase: string, room: string, roomSalt: Uint8Array) => Promise<RoomKeys>;
   log?: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }
 

@@ -170,6 +170,12 @@ export class ChatPanel extends Disposable {
       case 'leave':
         actions.leave();
         return;
+      case 'loadOlder':
+      case 'search':
+      case 'jump':
+      case 'latest':
+        session.history.request(message);
+        return;
       default:
         assertNever(message);
     }

@@ -2,6 +2,7 @@
 import type { ChatClient } from '../client/client';
 import type { CompressOptions, ImageCompressor } from '../image';
 import type { ConnectionState, HostMessage } from '../shared/panel-messages';
+import type { HistoryConfig } from './session-history';
 
 export interface JoinParameters {
   relayHost: string;
@@ -28,6 +29,8 @@ export interface ChatSessionOptions {
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
   /** Bytes of conversation kept for the panel; the oldest entries go first. */
   historyBytes?: number;
+  /** The local history of every room (src/history); undefined: none. */
+  history?: HistoryConfig;
   /** Passed to the ChatClient (tests shorten timers). */
   clientOptions?: Partial<ConstructorParameters<typeof ChatClient>[0]>;
 }

@@ -11,12 +11,17 @@ import { DEFAULT_COMPRESS_OPTIONS, ImageError } from '../image';
 import { DEFAULT_MAX_TEXT_BYTES } from '../protocol/constants';
 import { formatHostPort } from '../protocol/address';
 import { ImageFormat } from '../protocol/payload';
+import { roomKey, splitRoomKey } from '../history/local-entry';
 import type { ChatStateView, ConnectionState, DeliveryView, HostMessage, MemberView, StatsView } from '../shared/panel-messages';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { ChatSessionEvents, ChatSessionOptions, JoinParameters } from './chat-session-types';
-import { DeliveryWaiters } from './delivery-waiters';
-import { wireIncoming } from './incoming';
+import type { StoredEntry } from './conversation-history';
+import { DeliveryWaiters, toDeliveryView } from './delivery-waiters';
+import { PanelHistory } from './history-requests';
+import { joinedLine, wireIncoming } from './incoming';
 import { PanelState } from './panel-state';
+import { historyOption } from './relay-history';
+import { SessionHistory } from './session-history';
 import { SessionImages } from './session-images';
 
 export type { ChatSessionEvents, ChatSessionOptions, JoinParameters, SessionFailure } from './chat-session-types';
@@ -35,10 +40,16 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   #encrypted = false;
   #connectionDetail = 'not joined';
   #statsTimer: NodeJS.Timeout | undefined;
+  readonly #history: SessionHistory;
+  /** The room's history as the panel's questions and the commands reach it. */
+  readonly history: PanelHistory;
+  /** Showing the room opened last, from the local history; a join waits for it. */
+  readonly #restoring: Promise<void>;
 
   constructor(options: ChatSessionOptions) {
     super();
     this.#options = options;
+    this.#history = new SessionHistory({ config: options.history, timeOf: (id) => this.#panel.timeOf(id), covered: () => this.#client?.latestSeq, log: options.log });
     this.#panel = new PanelState({
       historyBytes: options.historyBytes,
       imageSrc: options.imageSrc,
@@ -46,6 +57,8 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       onDropped: (entries) => {
         for (const entry of entries) this.#images.forget(entry.id);
       },
+      onAdded: (entry, keep) => this.#history.added(entry, keep),
+      onChanged: (id, change) => this.#history.changed(id, change),
     });
     this.#images = new SessionImages({
       saveDir: options.saveDir,
@@ -54,6 +67,9 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       onDeleted: (files) => this.#panel.filesDeleted(files),
       log: options.log,
     });
+    const context = { history: this.#history, post: (message: HostMessage) => this.#post(message), client: () => this.#client, snapshot: () => this.snapshot() };
+    this.history = new PanelHistory(context, this.#panel, options.log);
+    this.#restoring = this.#history.restoreLast(Date.now(), () => !this.#client).then((entries) => this.#show(entries));
   }
 
   get joined(): boolean {
@@ -85,6 +101,9 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   /** Joins (leaving any current room first). Resolves when ready; rejects when the relay refuses or on leave. */
   async join(params: JoinParameters): Promise<ReadyInfo> {
     await this.leave();
+    await this.#restoring;
+    this.#show(await this.#history.openForJoin(roomKey(formatHostPort(params.relayHost, params.relayPort), params.room), Date.now()));
+    const catchUp = this.#history.latestSeq;
     const client = new ChatClient({
       relayHost: params.relayHost,
       relayPort: params.relayPort,
@@ -93,12 +112,13 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       passphrase: params.passphrase || undefined,
       maxImageMegapixels: this.#maxReceivedPixels() / 1e6,
       log: (level, message) => this.#options.log(level, message),
+      history: historyOption(catchUp),
       ...this.#options.clientOptions,
     });
     this.#client = client;
     this.#params = { relayHost: params.relayHost, relayPort: params.relayPort, name: client.name, room: client.room };
     this.#encrypted = Boolean(params.passphrase);
-    this.#wire(client);
+    this.#wire(client, catchUp);
     this.#setConnection('connecting', `joining ${client.room} at ${formatHostPort(params.relayHost, params.relayPort)}`);
     this.#postState();
     try {
@@ -199,7 +219,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
 
   /** The file showing an image message full size, if known. */
   imageFile(id: string): string | undefined {
-    return this.#images.fullSize(id);
+    return this.#images.fullSize(id) ?? this.#panel.imageFileOf(id);
   }
 
   /** Folders the panel loads inline images from (its localResourceRoots besides the bundle). */
@@ -224,18 +244,21 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
 
   snapshot(): ChatStateView {
     const client = this.#client;
+    const shown = this.#history.key === undefined ? undefined : splitRoomKey(this.#history.key);
     return {
       connection: this.#connection,
       connectionDetail: this.#connectionDetail,
       self: client?.name ?? this.#params?.name,
-      room: client?.room ?? this.#params?.room,
-      relay: this.#params ? formatHostPort(this.#params.relayHost, this.#params.relayPort) : undefined,
+      // Before a join, the room the local history shows.
+      room: client?.room ?? this.#params?.room ?? shown?.room,
+      relay: this.#params ? formatHostPort(this.#params.relayHost, this.#params.relayPort) : shown?.relay,
       encrypted: this.#encrypted,
       members: this.#members(),
       entries: this.#panel.entries(),
       transfers: this.#panel.transfers(),
       stats: this.#stats(),
       maxTextBytes: client?.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES,
+      hasOlder: this.#history.hasOlder(client !== undefined),
     };
   }
 
@@ -247,12 +270,20 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     if (client) await client.leave();
     if (client) this.#let(client, 'VS Code closed the chat before it was delivered');
     this.#waiters.failAll('the chat was closed before it was delivered');
+    await this.#history.close();
     this.removeAllListeners();
+  }
+
+  /** Shows a room's entries from the local history; undefined: the entries shown stay. */
+  #show(entries: StoredEntry[] | undefined): void {
+    if (!entries) return;
+    this.#panel.reset(entries);
+    this.#postState();
   }
 
   // ---- client events -----------------------------------------------------------------------------------------
 
-  #wire(client: ChatClient): void {
+  #wire(client: ChatClient, catchUp: number): void {
     let ready = false;
     let fatal: ChatProblem | undefined;
     client.on('state', (state, detail) => {
@@ -270,7 +301,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     client.on('ready', (info) => {
       if (this.#client !== client) return;
       ready = true;
-      if (!info.rejoined) this.#addSystem(joinedLine(info), 'info');
+      if (!info.rejoined) this.#panel.addSystem(joinedLine(info), 'info', Date.now(), true);
       this.#post({ type: 'members', members: this.#members() });
       this.#postState();
     });
@@ -281,7 +312,9 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       members: () => this.#members(),
       post: (message) => this.#post(message),
       notify: (from, text) => this.emit('incoming', from, text),
+      history: this.#history,
     });
+    this.#history.follow(client, catchUp, () => this.#client === client && this.#postState());
     client.on('delivery', (update) => this.#onDelivery(update));
     client.on('error', (problem) => {
       // Said once: by join()'s rejection before the room was joined, on close after.
@@ -304,6 +337,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   /** Lets a client go: no more of its events, its delivery waiters failed with `reason`. */
   #let(client: ChatClient, reason: string): void {
     if (this.#client === client) this.#client = undefined;
+    this.#history.noteCovered(client.latestSeq);
     this.#stopStats();
     client.removeAllListeners();
     this.#waiters.failAll(reason);
@@ -368,16 +402,4 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     if (this.#statsTimer) clearInterval(this.#statsTimer);
     this.#statsTimer = undefined;
   }
-}
-
-function joinedLine(info: ReadyInfo): string {
-  const others = info.members.filter((member) => member.id !== info.memberId).map((member) => member.name);
-  return `You joined ${info.room} as ${info.name}. ${others.length === 0 ? 'Nobody else is here yet.' : `Here: ${others.join(', ')}.`}`;
-}
-
-function toDeliveryView(update: DeliveryUpdate): DeliveryView {
-  const view: DeliveryView = { state: update.state, progress: update.progress };
-  if (update.reason) view.reason = update.reason;
-  if (update.discarded) view.discarded = true;
-  return view;
 }

@@ -9,6 +9,7 @@ export const COMMANDS = {
   relayActions: 'udpChat.relayActions',
   copyRelayAddress: 'udpChat.copyRelayAddress',
   showLog: 'udpChat.showLog',
+  clearRoomHistory: 'udpChat.clearRoomHistory',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ChatClientError } from '../client/client';
+import { ReplayMarkFiles } from '../files/replay-mark-files';
 import { ImageCompressor, ImageError } from '../image';
 import { formatHostPort, parseHostPort } from '../protocol/address';
 import { checkName, checkRoom } from '../protocol/names';
@@ -13,6 +14,7 @@ import { defaultUserName, isPassphraseRefusal, passphraseSecretKey } from './joi
 import { panelActions } from './panel-actions';
 import { ChatSession, type JoinParameters, type SessionFailure } from './chat-session';
 import { COMMANDS, IMAGE_EXTENSIONS } from './commands';
+import { clearRoomHistory, historyConfig, type ClearHistoryArguments } from './history-commands';
 import { Disposable } from './dispose';
 import { FILE_NAME_MAX_CHARS, incomingNotice, NAME_MAX_CHARS, plainText, quoted, REASON_MAX_CHARS } from './plain-text';
 import { KnownRelays } from './known-relays';
@@ -64,7 +66,9 @@ export class UdpChat extends Disposable {
       compressor: () => (this.#compressor ??= new ImageCompressor({ workerPath: path.join(context.extensionPath, 'dist', 'image-worker.js') })),
       imageOptions: () => readSettings().image,
       log,
-      clientOptions: { relayIdentity: this.#knownRelays.clientOptions() },
+      history: historyConfig(context),
+      // Replay marks per relay and room: a relay cannot replay what was opened before VS Code restarted.
+      clientOptions: { relayIdentity: this.#knownRelays.clientOptions(), replayMarks: new ReplayMarkFiles(path.join(context.globalStorageUri.fsPath, 'replay')) },
     });
     const identityFile = path.join(context.globalStorageUri.fsPath, 'relay-identity.key');
     this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`), identityFile);
@@ -88,6 +92,7 @@ export class UdpChat extends Disposable {
     this.register(vscode.commands.registerCommand(COMMANDS.relayActions, () => this.relayActions()));
     this.register(vscode.commands.registerCommand(COMMANDS.copyRelayAddress, () => this.copyRelayAddress()));
     this.register(vscode.commands.registerCommand(COMMANDS.showLog, () => this.log.show()));
+    this.register(vscode.commands.registerCommand(COMMANDS.clearRoomHistory, (args?: ClearHistoryArguments) => clearRoomHistory(this.session, this.log, args)));
     this.register(
       vscode.window.registerWebviewPanelSerializer(ChatPanel.viewType, {
         deserializeWebviewPanel: async (panel) => {

@@ -102,6 +102,14 @@ export class ConversationHistory {
     return dropped;
   }
 
+  /** Drops every entry; returns them. */
+  clear(): StoredEntry[] {
+    const dropped = this.entries();
+    this.#entries.clear();
+    this.#bytes = 0;
+    return dropped;
+  }
+
   /** Replaces a message's delivery state; returns the updated entry, or undefined when it is not kept. */
   setDelivery(id: string, delivery: DeliveryView): StoredEntry | undefined {
     const slot = this.#entries.get(id);

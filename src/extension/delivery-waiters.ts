@@ -3,6 +3,7 @@
  * one). Each settles exactly once: on the message's final delivery state, or, when the client goes away first
  * (leave, a rejoin the relay refused, shutdown), as failed with the reason it went away.
  */
+import type { DeliveryUpdate } from '../client/client';
 import type { DeliveryView } from '../shared/panel-messages';
 
 interface Waiter {
@@ -52,4 +53,12 @@ export class DeliveryWaiters {
     this.#waiting.clear();
     for (const set of all) for (const waiter of set) waiter.resolve({ state: 'failed', progress: waiter.progress, reason });
   }
+}
+
+/** A client's delivery update as the panel shows it. */
+export function toDeliveryView(update: DeliveryUpdate): DeliveryView {
+  const view: DeliveryView = { state: update.state, progress: update.progress };
+  if (update.reason) view.reason = update.reason;
+  if (update.discarded) view.discarded = true;
+  return view;
 }

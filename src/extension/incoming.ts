@@ -5,9 +5,12 @@
  * large) or when a problem names it. The session's own lifecycle (state, fatal errors, deliveries) stays in
  * ChatSession.
  */
-import type { ChatClient, ChatImage, ChatText } from '../client/client';
+import type { ChatClient, ChatImage, ChatText, ReadyInfo } from '../client/client';
 import type { HostMessage, MemberView } from '../shared/panel-messages';
+import type { StoredEntry } from './conversation-history';
 import type { PanelState } from './panel-state';
+import { relayPlace } from './relay-history';
+import type { RelayPlace, Route } from './session-history';
 import type { SessionImages } from './session-images';
 
 export interface IncomingOptions {
@@ -19,18 +22,21 @@ export interface IncomingOptions {
   post: (message: HostMessage) => void;
   /** A message from someone else was shown (for notifications while the panel is hidden); no text: an image. */
   notify: (from: string, text: string | undefined) => void;
+  /** The local history: which messages it holds already, and those to keep without showing (older pages). */
+  history?: { route(message: ChatText | ChatImage, place: RelayPlace): Route; keep(entry: StoredEntry): void };
 }
 
 /** Attaches the listeners for what `client` receives; they go when the client's listeners are removed. */
 export function wireIncoming(client: ChatClient, options: IncomingOptions): void {
   const { panel } = options;
-  const system = (text: string, tone: 'info' | 'warning' | 'error'): void => panel.addSystem(text, tone, Date.now());
+  const system = (text: string, tone: 'info' | 'warning' | 'error', keep = false): void => panel.addSystem(text, tone, Date.now(), keep);
+  // Who came and went is kept in the room's history; connection troubles and warnings are not.
   client.on('memberJoined', (member) => {
-    system(`${member.name} joined${member.legacy ? ' (legacy client)' : ''}.`, 'info');
+    system(`${member.name} joined${member.legacy ? ' (legacy client)' : ''}.`, 'info', true);
     options.post({ type: 'members', members: options.members() });
   });
   client.on('memberLeft', (member, reason) => {
-    system(`${member.name} left${reason === 'quit' ? '' : ` (${reason})`}.`, 'info');
+    system(`${member.name} left${reason === 'quit' ? '' : ` (${reason})`}.`, 'info', true);
     options.post({ type: 'members', members: options.members() });
   });
   client.on('message', (message) => onText(message, options));
@@ -54,24 +60,32 @@ export function wireIncoming(client: ChatClient, options: IncomingOptions): void
 }
 
 function onText(message: ChatText, options: IncomingOptions): void {
-  options.panel.add({
+  const place = relayPlace(message);
+  const route = options.history?.route(message, place) ?? 'show';
+  if (route === 'known') return;
+  const entry: StoredEntry = {
     kind: 'text',
-    id: receivedEntryId(options.panel, message),
+    id: route === 'keep' ? message.id : receivedEntryId(options.panel, message),
     from: message.from,
     own: false,
     text: message.text,
     sentAt: message.sentAt,
     legacy: message.legacy,
     encrypted: message.encrypted,
-  });
-  options.notify(message.from, message.text);
+  };
+  if (route === 'keep') return options.history?.keep(entry);
+  options.panel.add(entry);
+  // What was said while you were away is shown, not announced one by one.
+  if (!place.backlog) options.notify(message.from, message.text);
 }
 
 async function onImage(received: ChatImage, options: IncomingOptions): Promise<void> {
   const { panel } = options;
-  const image = { ...received, id: receivedEntryId(panel, received) };
+  const place = relayPlace(received);
+  const route = options.history?.route(received, place) ?? 'show';
+  const image = { ...received, id: route === 'keep' ? received.id : receivedEntryId(panel, received) };
   panel.endTransfer(`in-${image.id}`);
-  if (panel.has(image.id)) return;
+  if (route === 'known' || (route === 'show' && panel.has(image.id))) return;
   let file: string;
   try {
     file = await options.images.saveReceived(image, options.maxReceivedPixels());
@@ -80,7 +94,7 @@ async function onImage(received: ChatImage, options: IncomingOptions): Promise<v
     panel.addSystem((error as Error).message, 'error', Date.now());
     return;
   }
-  panel.add({
+  const entry: StoredEntry = {
     kind: 'image',
     id: image.id,
     from: image.from,
@@ -89,8 +103,10 @@ async function onImage(received: ChatImage, options: IncomingOptions): Promise<v
     sentAt: image.sentAt,
     legacy: image.legacy,
     encrypted: image.encrypted,
-  });
-  options.notify(image.from, undefined);
+  };
+  if (route === 'keep') return options.history?.keep(entry);
+  panel.add(entry);
+  if (!place.backlog) options.notify(image.from, undefined);
 }
 
 /**
@@ -101,4 +117,10 @@ async function onImage(received: ChatImage, options: IncomingOptions): Promise<v
 export function receivedEntryId(panel: PanelState, message: { id: string; from: string; fromId: number }): string {
   const holder = panel.senderOf(message.id);
   return holder === undefined || holder === message.from ? message.id : `${message.fromId.toString(16)}-${message.id}`;
+}
+
+/** The line the panel shows when you joined: the room, your name, who is here. */
+export function joinedLine(info: ReadyInfo): string {
+  const others = info.members.filter((member) => member.id !== info.memberId).map((member) => member.name);
+  return `You joined ${info.room} as ${info.name}. ${others.length === 0 ? 'Nobody else is here yet.' : `Here: ${others.join(', ')}.`}`;
 }

@@ -14,6 +14,10 @@ export interface PanelStateOptions {
   post: (message: HostMessage) => void;
   /** Entries that left the history (their image files are no longer offered). */
   onDropped: (entries: StoredEntry[]) => void;
+  /** An entry was added and shown; `keep`: it belongs in the room's lasting history (system lines mostly do not). */
+  onAdded?: (entry: StoredEntry, keep: boolean) => void;
+  /** A shown message was delivered, or its image file changed (null: gone). */
+  onChanged?: (id: string, change: { delivered?: boolean; imageFile?: string | null }) => void;
 }
 
 export class PanelState {
@@ -21,6 +25,8 @@ export class PanelState {
   readonly #history: ConversationHistory;
   readonly #transfers = new Map<string, TransferView>();
   #systemCounter = 0;
+  /** System lines' ids are unique across runs too (the local history keeps some): this run's start, base 36. */
+  readonly #systemPrefix = `sys-${Date.now().toString(36)}`;
   #transferCounter = 0;
 
   constructor(options: PanelStateOptions) {
@@ -52,29 +58,64 @@ export class PanelState {
     return this.#history.entries().map((entry) => toEntryView(entry, this.#options.imageSrc));
   }
 
+  /** How the webview gets `entry` (an image's file as a URL), for entries it shows from the local history. */
+  view(entry: StoredEntry): EntryView {
+    return toEntryView(entry, this.#options.imageSrc);
+  }
+
+  /** When the entry shown under `id` was said (ms), if it is kept. */
+  timeOf(id: string): number | undefined {
+    const entry = this.#history.get(id);
+    return entry === undefined ? undefined : entry.kind === 'system' ? entry.at : entry.sentAt;
+  }
+
+  /** The saved file an image entry is shown from, if it is kept. */
+  imageFileOf(id: string): string | undefined {
+    const entry = this.#history.get(id);
+    return entry?.kind === 'image' ? entry.image.file : undefined;
+  }
+
+  /** The oldest entry kept, if any. */
+  oldestId(): string | undefined {
+    return this.#history.entries()[0]?.id;
+  }
+
+  /** Replaces every entry with `entries` (another room's history, or none), posting nothing: a `state` follows. */
+  reset(entries: readonly StoredEntry[]): void {
+    const dropped = this.#history.clear();
+    if (dropped.length > 0) this.#options.onDropped(dropped);
+    for (const entry of entries) this.#history.add(entry);
+  }
+
   transfers(): TransferView[] {
     return [...this.#transfers.values()];
   }
 
-  add(entry: StoredEntry): void {
+  add(entry: StoredEntry, keep = true): void {
     const dropped = this.#history.add(entry);
     if (dropped === undefined) return;
     if (dropped.length > 0) this.#options.onDropped(dropped);
+    this.#options.onAdded?.(entry, keep);
     this.#options.post({ type: 'entry', entry: toEntryView(entry, this.#options.imageSrc) });
   }
 
-  addSystem(text: string, tone: 'info' | 'warning' | 'error', at: number): void {
-    this.add({ kind: 'system', id: `sys-${++this.#systemCounter}`, text, at, tone });
+  /** A line of the panel's own; `keep`: worth keeping in the room's history (who joined and left). */
+  addSystem(text: string, tone: 'info' | 'warning' | 'error', at: number, keep = false): void {
+    this.add({ kind: 'system', id: `${this.#systemPrefix}-${++this.#systemCounter}`, text, at, tone }, keep);
   }
 
   setDelivery(id: string, delivery: DeliveryView): void {
-    if (this.#history.setDelivery(id, delivery)) this.#options.post({ type: 'delivery', id, delivery });
+    if (!this.#history.setDelivery(id, delivery)) return;
+    if (delivery.state === 'delivered') this.#options.onChanged?.(id, { delivered: true });
+    this.#options.post({ type: 'delivery', id, delivery });
   }
 
   /** Shows an image entry from `file`, or as gone when undefined. */
   setImageFile(id: string, file: string | undefined): void {
     const entry = this.#history.setImageFile(id, file);
-    if (entry) this.#options.post({ type: 'entry', entry: toEntryView(entry, this.#options.imageSrc) });
+    if (!entry) return;
+    this.#options.onChanged?.(id, { imageFile: file ?? null });
+    this.#options.post({ type: 'entry', entry: toEntryView(entry, this.#options.imageSrc) });
   }
 
   /** The quota deleted these files: every entry shown from one says the image is gone. */

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { CompressOptions } from '../image';
 import { DEFAULT_COMPRESS_OPTIONS } from '../image';
 import { DEFAULT_PORT, DEFAULT_ROOM } from '../protocol/constants';
+import type { HistorySettings } from './session-history';
 
 export const SECTION = 'udpChat';
 
@@ -20,10 +21,17 @@ export interface Settings {
   /** Bytes of images the extension may keep per folder (`image.saveQuotaMB`); its oldest are deleted first. */
   saveQuotaBytes: number;
   notifications: NotifyOn;
+  /** `history.*`: whether rooms are kept locally, and how much of each. */
+  history: HistorySettings;
 }
 
 /** Default disk quota for saved images, MB: a few thousand chat-sized JPEGs. */
 export const DEFAULT_SAVE_QUOTA_MB = 500;
+/** Local history per room: a year of a busy team room fits in 100,000 messages; 90 days; 512 MB. */
+export const DEFAULT_HISTORY_MESSAGES = 100_000;
+export const DEFAULT_HISTORY_DAYS = 90;
+export const DEFAULT_HISTORY_MB = 512;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 function clampInt(value: unknown, min: number, max: number, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
@@ -48,5 +56,13 @@ export function readSettings(): Settings {
     saveFolder: config.get<string>('saveFolder', '').trim(),
     saveQuotaBytes: clampInt(config.get('image.saveQuotaMB'), 1, 1_000_000, DEFAULT_SAVE_QUOTA_MB) * 1024 * 1024,
     notifications: notifications === 'always' || notifications === 'never' ? notifications : 'whenHidden',
+    history: {
+      enabled: config.get<boolean>('history.enabled', true),
+      retention: {
+        maxEntries: clampInt(config.get('history.maxMessagesPerRoom'), 100, 10_000_000, DEFAULT_HISTORY_MESSAGES),
+        maxAgeMs: clampInt(config.get('history.days'), 1, 36_500, DEFAULT_HISTORY_DAYS) * DAY_MS,
+        maxBytes: clampInt(config.get('history.maxMegabytesPerRoom'), 1, 1_000_000, DEFAULT_HISTORY_MB) * 1024 * 1024,
+      },
+    },
   };
 }

@@ -11,6 +11,7 @@ import {
   MAX_NAME_BYTES,
   MAX_ROOM_BYTES,
   PROTOCOL_VERSION,
+  ROOM_SEQ_TRAILER_BYTES,
 } from './constants';
 import { hasMagic } from './peek';
 import {
@@ -32,6 +33,8 @@ import {
 } from './types';
 
 export const CLIENT_NONCE_BYTES = 8;
+/** Bytes of the room salt a Challenge carries (128 bits: no two rooms or relays share one by chance). */
+export const ROOM_SALT_BYTES = 16;
 /** Longest cookie a relay may hand out in a Challenge, in bytes. */
 export const MAX_COOKIE_BYTES = 64;
 /** Longest human-readable text in an Error datagram, in UTF-8 bytes. */
@@ -97,6 +100,9 @@ export function decodeHeader(bytes: Uint8Array): Decoded<{ header: Header; bodyS
     );
   }
   const reliable = (flags & Flag.Reliable) !== 0;
+  if (flags & Flag.Numbered && (!message || bodyLength <= ROOM_SEQ_TRAILER_BYTES || fragmentIndex !== fragmentCount - 1)) {
+    return failure('UDPCHAT_ERR_BAD_FLAGS', 'only the last fragment of a message carries its number');
+  }
   if (message) {
     if (fragmentCount === 0 || fragmentIndex >= fragmentCount) {
       return failure('UDPCHAT_ERR_BAD_FRAGMENT', `fragment ${fragmentIndex} of ${fragmentCount}`);
@@ -133,6 +139,13 @@ export function decodePacket(bytes: Uint8Array): Decoded<Packet> {
       fragmentCount: header.fragmentCount,
       chunk: bytes.subarray(bodyStart, bodyEnd),
     };
+    if (header.flags & Flag.Numbered) {
+      const trailer = bodyEnd - ROOM_SEQ_TRAILER_BYTES;
+      const view = new DataView(bytes.buffer, bytes.byteOffset + trailer, ROOM_SEQ_TRAILER_BYTES);
+      fragment.chunk = bytes.subarray(bodyStart, trailer);
+      fragment.roomSeq = view.getUint32(0);
+      fragment.previousSeq = view.getUint32(4);
+    }
     if (authTag) fragment.authTag = authTag;
     return { ok: true, value: fragment };
   }
@@ -145,7 +158,7 @@ export function decodePacket(bytes: Uint8Array): Decoded<Packet> {
 
 /** The message fragment a received datagram carries, without its hop fields (seq, Auth flag, tag). */
 export function fragmentOf(packet: FragmentPacket): MessageFragment {
-  return {
+  const fragment: MessageFragment = {
     type: packet.type,
     flags: packet.flags & ~Flag.Auth,
     memberId: packet.memberId,
@@ -154,6 +167,11 @@ export function fragmentOf(packet: FragmentPacket): MessageFragment {
     fragmentCount: packet.fragmentCount,
     chunk: packet.chunk,
   };
+  if (packet.roomSeq !== undefined) {
+    fragment.roomSeq = packet.roomSeq;
+    fragment.previousSeq = packet.previousSeq ?? 0;
+  }
+  return fragment;
 }
 
 /** A control packet from its header and body (fields spelled out: no spread on the per-datagram path). */
@@ -182,13 +200,14 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
     }
     case PacketType.Challenge: {
       const clientNonce = reader.bytes(CLIENT_NONCE_BYTES, 'client nonce');
+      const roomSalt = reader.bytes(ROOM_SALT_BYTES, 'room salt');
       const cookieLength = reader.u8('cookie length');
       if (cookieLength === 0 || cookieLength > MAX_COOKIE_BYTES) {
         throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `cookie of ${cookieLength} bytes`);
       }
       const cookie = reader.bytes(cookieLength, 'cookie');
       reader.end('challenge');
-      return controlPacket(header, type, { clientNonce, cookie });
+      return controlPacket(header, type, { clientNonce, roomSalt, cookie });
     }
     case PacketType.Welcome: {
       const clientNonce = reader.bytes(CLIENT_NONCE_BYTES, 'client nonce');
@@ -226,8 +245,11 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
     case PacketType.MemberLeft:
     case PacketType.Leave:
     case PacketType.Notice:
+    case PacketType.HistoryRequest:
+    case PacketType.HistoryEnd:
     case PacketType.Text:
     case PacketType.Image:
+    case PacketType.Stored:
       throw new DecodeFailure('UDPCHAT_ERR_UNKNOWN_TYPE', 'message types have no control body');
     default:
       return assertNever(type, 'packet type');
@@ -294,7 +316,8 @@ function writeHeader(target: Uint8Array, offset: number, header: Header, bodyLen
  * so it builds no intermediate objects, and one buffer sends faster than a gather of three.
  */
 export function encodeFragment(fragment: MessageFragment, flags: number, memberId: number, seq: number): Buffer {
-  const bodyLength = fragment.chunk.length;
+  const chunkLength = fragment.chunk.length;
+  const bodyLength = flags & Flag.Numbered ? chunkLength + ROOM_SEQ_TRAILER_BYTES : chunkLength;
   const datagram = Buffer.allocUnsafe(HEADER_BYTES + bodyLength + (flags & Flag.Auth ? AUTH_TAG_BYTES : 0));
   datagram.writeUInt16BE(MAGIC, 0);
   datagram[2] = PROTOCOL_VERSION;
@@ -308,6 +331,10 @@ export function encodeFragment(fragment: MessageFragment, flags: number, memberI
   datagram.writeUInt16BE(fragment.fragmentIndex, 24);
   datagram.writeUInt16BE(fragment.fragmentCount, 26);
   datagram.set(fragment.chunk, HEADER_BYTES);
+  if (flags & Flag.Numbered) {
+    datagram.writeUInt32BE((fragment.roomSeq ?? 0) >>> 0, HEADER_BYTES + chunkLength);
+    datagram.writeUInt32BE((fragment.previousSeq ?? 0) >>> 0, HEADER_BYTES + chunkLength + 4);
+  }
   return datagram;
 }
 
@@ -341,7 +368,8 @@ function encodeControlBody(packet: ControlPacket): Uint8Array {
     }
     case PacketType.Challenge: {
       const { body } = packet;
-      writer.bytes(body.clientNonce).u8(body.cookie.length).bytes(body.cookie);
+      if (body.roomSalt.length !== ROOM_SALT_BYTES) throw new RangeError(`a room salt is ${ROOM_SALT_BYTES} bytes, not ${body.roomSalt.length}`);
+      writer.bytes(body.clientNonce).bytes(body.roomSalt).u8(body.cookie.length).bytes(body.cookie);
       break;
     }
     case PacketType.Welcome: {

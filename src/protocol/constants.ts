@@ -3,15 +3,17 @@
 /** "UC": the first two bytes of every datagram of this protocol; anything else is legacy or garbage. */
 export const MAGIC = 0x5543;
 /**
- * Version 2 added address validation (a Challenge before any state): a version-1 client cannot answer one, so
- * the versions do not mix, and each side says clearly which one must be upgraded.
+ * Version 2 added address validation (a Challenge before any state). Version 3 salts sealed rooms per relay: the
+ * Challenge carries the relay's room salt, room keys are derived with it, and the Welcome's identity proof covers
+ * it. A version-2 peer derives other keys and reads another Challenge, so the versions do not mix, and each side
+ * says clearly which one must be upgraded.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /**
  * The older version whose Error datagram this one still reads and writes (same header, same Error body), so a
  * relay can tell an old client to upgrade, and a client can tell the user an old relay must.
  */
-export const PREVIOUS_PROTOCOL_VERSION = 1;
+export const PREVIOUS_PROTOCOL_VERSION = 2;
 
 /** Bytes of the fixed header in front of every body (see docs/protocol.md). */
 export const HEADER_BYTES = 28;
@@ -23,8 +25,10 @@ export const AUTH_TAG_BYTES = 16;
  * so no datagram is ever split into IP fragments on any path (QUIC chose the same figure for the same reason).
  */
 export const MAX_DATAGRAM_BYTES = 1200;
+/** The trailer a relay adds to the last fragment of a message it numbered (Flag.Numbered): two u32 (bytes). */
+export const ROOM_SEQ_TRAILER_BYTES = 8;
 /** Payload bytes a single fragment can carry when every optional trailer is present. */
-export const MAX_FRAGMENT_BYTES = MAX_DATAGRAM_BYTES - HEADER_BYTES - AUTH_TAG_BYTES;
+export const MAX_FRAGMENT_BYTES = MAX_DATAGRAM_BYTES - HEADER_BYTES - AUTH_TAG_BYTES - ROOM_SEQ_TRAILER_BYTES;
 /** The fragment index/count fields are u16. */
 export const MAX_FRAGMENTS = 0xffff;
 

@@ -1,6 +1,6 @@
 /**
  * Speaking across one version step: a relay telling a client of the previous version to upgrade, and a client
- * reading an older relay's refusal. The header and the Error body are the same in versions 1 and 2, so an Error
+ * reading an older relay's refusal. The header and the Error body are the same in versions 2 and 3, so an Error
  * written with the other version byte is exactly what that version's peer reads. Pure.
  */
 import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl } from './codec';
@@ -18,12 +18,21 @@ const ERROR_OVERHEAD_BYTES = HEADER_BYTES + 2 + CLIENT_NONCE_BYTES + 2;
 /** What the relay tells a client of the previous version, longest first: the first that fits the Join is sent. */
 export const UPGRADE_CLIENT_MESSAGES: readonly string[] = [
   `this relay needs UDP Chat with wire version ${PROTOCOL_VERSION}: upgrade the client`,
-  // 37 bytes: fits the smallest Join (81 bytes, so 41 bytes of message).
+  // 37 bytes: fits a Join with the default room (81 bytes or more, so 41 bytes of message).
   `upgrade UDP Chat: relay needs wire v${PROTOCOL_VERSION}`,
+  // 32 bytes: fits the smallest Join of version 2 (one-letter name and room, the hop key: 75 bytes, so 35).
+  `upgrade UDP Chat: relay needs v${PROTOCOL_VERSION}`,
 ];
 
-/** What the relay tells a client of a newer version. */
+/** What the relay tells a client of a newer version (60 bytes, as version 2 wrote it with its own number). */
 export const UPGRADE_RELAY_MESSAGE = `this relay speaks UDP Chat wire version ${PROTOCOL_VERSION}: upgrade the relay`;
+
+/**
+ * The smallest Join a client sends (bytes; smaller ones are padded, ExtensionTag.Padding): an older relay answers
+ * a newer version only within the size of what it received, and its "upgrade the relay" Error (UPGRADE_RELAY_MESSAGE
+ * of that version, 60 bytes of text) takes this much.
+ */
+export const MIN_JOIN_BYTES = ERROR_OVERHEAD_BYTES + new TextEncoder().encode(UPGRADE_RELAY_MESSAGE).length;
 
 /**
  * The answer to a datagram of another version, never larger than it (an unproven source must not gain bytes):

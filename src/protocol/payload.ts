@@ -30,6 +30,18 @@ export type ImageFormat = (typeof ImageFormat)[keyof typeof ImageFormat];
  */
 export const PAYLOAD_OVERHEAD_BYTES = 192;
 
+/** Which side of its `seq` a HistoryRequest asks for. */
+export const HistoryDirection = {
+  /** The newest `limit` messages numbered below `seq` (scrolling up). */
+  Before: 1,
+  /** The oldest `limit` messages numbered above `seq` (catching up). */
+  After: 2,
+} as const;
+export type HistoryDirection = (typeof HistoryDirection)[keyof typeof HistoryDirection];
+
+/** Stored bytes besides the original payload: seq (4), stored at (8), type (1), id (8), sender (1 + 32), key (1 + 32). */
+export const STORED_OVERHEAD_BYTES = 4 + 8 + 1 + 8 + 1 + MAX_NAME_BYTES + 1 + MEMBER_KEY_BYTES;
+
 /** Largest member list a payload may carry; far above any room limit, it only bounds decoding work. */
 export const MAX_MEMBER_LIST = 4096;
 /** Largest image side a payload may declare, in pixels (what a JPEG can encode). */
@@ -50,6 +62,30 @@ export type MessagePayload =
       height: number;
       format: ImageFormat;
       data: Uint8Array;
+    }
+  | { type: typeof PacketType.HistoryRequest; requestId: number; direction: HistoryDirection; seq: number; limit: number }
+  | {
+      type: typeof PacketType.HistoryEnd;
+      requestId: number;
+      /** Stored messages the page carried. */
+      count: number;
+      /** The room's latest number when the page was read. */
+      latestSeq: number;
+      /** After: the page holds every stored message numbered above the request's seq up to this; Before: down to this (0: none). */
+      reachedSeq: number;
+      complete: boolean;
+    }
+  | {
+      type: typeof PacketType.Stored;
+      seq: number;
+      /** The relay's clock when it stored the message (ms since the epoch). */
+      storedAt: number;
+      /** The original message: its type (Text or Image), id, sender as the relay knew it, and payload as received. */
+      storedType: typeof PacketType.Text | typeof PacketType.Image;
+      messageId: bigint;
+      from: string;
+      memberKey: Uint8Array | undefined;
+      payload: Uint8Array;
     };
 
 export type PayloadOf<T extends MessageType> = Extract<MessagePayload, { type: T }>;
@@ -72,7 +108,7 @@ function readMember(reader: ByteReader): MemberInfo {
 }
 
 export function encodePayload(payload: MessagePayload): Uint8Array {
-  const writer = new ByteWriter(payload.type === PacketType.Image ? payload.data.length + 64 : 128);
+  const writer = new ByteWriter(payload.type === PacketType.Image ? payload.data.length + 64 : payload.type === PacketType.Stored ? payload.payload.length + 128 : 128);
   switch (payload.type) {
     case PacketType.MemberList:
       writer.u16(payload.members.length);
@@ -99,6 +135,18 @@ export function encodePayload(payload: MessagePayload): Uint8Array {
       writer.timestamp(payload.sentAt).str8(payload.sender);
       writer.u32(payload.width).u32(payload.height).u8(payload.format).bytes(payload.data);
       break;
+    case PacketType.HistoryRequest:
+      writer.u32(payload.requestId).u8(payload.direction).u32(payload.seq).u16(payload.limit);
+      break;
+    case PacketType.HistoryEnd:
+      writer.u32(payload.requestId).u32(payload.count).u32(payload.latestSeq).u32(payload.reachedSeq).u8(payload.complete ? 1 : 0);
+      break;
+    case PacketType.Stored: {
+      const key = payload.memberKey ?? new Uint8Array(0);
+      writer.u32(payload.seq).timestamp(payload.storedAt).u8(payload.storedType).u64(payload.messageId);
+      writer.str8(payload.from).u8(key.length).bytes(key).bytes(payload.payload);
+      break;
+    }
     default:
       return assertNever(payload, 'payload');
   }
@@ -161,6 +209,44 @@ export function decodePayload(type: MessageType, bytes: Uint8Array): Decoded<Mes
         const data = reader.rest();
         if (data.length === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', 'empty image');
         return { type, sentAt, sender, width, height, format, data };
+      }
+      case PacketType.HistoryRequest: {
+        const requestId = reader.u32('request id');
+        const direction = reader.u8('direction');
+        const seq = reader.u32('seq');
+        const limit = reader.u16('limit');
+        reader.end('history request');
+        if (direction !== HistoryDirection.Before && direction !== HistoryDirection.After) {
+          throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `history direction ${direction}`);
+        }
+        return { type, requestId, direction, seq, limit };
+      }
+      case PacketType.HistoryEnd: {
+        const requestId = reader.u32('request id');
+        const count = reader.u32('count');
+        const latestSeq = reader.u32('latest seq');
+        const reachedSeq = reader.u32('reached seq');
+        const complete = reader.u8('complete');
+        reader.end('history end');
+        if (complete > 1) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `history complete ${complete}`);
+        return { type, requestId, count, latestSeq, reachedSeq, complete: complete === 1 };
+      }
+      case PacketType.Stored: {
+        const seq = reader.u32('seq');
+        const storedAt = reader.timestamp('stored at');
+        const storedType = reader.u8('stored type');
+        const messageId = reader.u64('message id');
+        const from = reader.str8(MAX_NAME_BYTES, 'stored sender');
+        const keyLength = reader.u8('member key length');
+        if (seq === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', 'stored seq 0');
+        if (storedType !== PacketType.Text && storedType !== PacketType.Image) {
+          throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `stored type ${storedType}`);
+        }
+        if (keyLength !== 0 && keyLength !== MEMBER_KEY_BYTES) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `member key of ${keyLength} bytes`);
+        const memberKey = keyLength === 0 ? undefined : new Uint8Array(reader.bytes(keyLength, 'member key'));
+        const payload = reader.rest();
+        if (payload.length === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', 'empty stored payload');
+        return { type, seq, storedAt, storedType, messageId, from, memberKey, payload };
       }
       default:
         return assertNever(type, 'message type');

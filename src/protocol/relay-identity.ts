@@ -1,9 +1,15 @@
 /**
  * The relay's long-term identity (SSH's host key, pinned on first use like known_hosts): an Ed25519 key whose
- * signature in every Welcome covers this join's nonce, the relay's hop key and the member id, so each join and
- * each rejoin proves it speaks to the same relay as before, not only the first.
+ * signature in every Welcome covers this join's nonce, the relay's hop key, the member id and the room salt, so
+ * each join and each rejoin proves it speaks to the same relay as before, not only the first, and that this relay
+ * handed out the salt the client derived its room keys with.
+ *
+ * The room salts come from the identity too (RoomSalts): an HMAC of the room name under a key derived from the
+ * identity's private key. So a relay keeps no per-room state, a room keeps its salt across restarts with the same
+ * identity file, and two relays give the same room different salts.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, sign, verify, type KeyObject } from 'node:crypto';
+import { ROOM_SALT_BYTES } from './codec';
 
 export const RELAY_IDENTITY_KEY_BYTES = 32;
 export const RELAY_IDENTITY_SIGNATURE_BYTES = 64;
@@ -40,22 +46,33 @@ function identityOf(privateKey: KeyObject): RelayIdentity {
   return { privateKey, publicKey: new Uint8Array(spki.subarray(spki.length - RELAY_IDENTITY_KEY_BYTES)) };
 }
 
-function welcomeMessage(clientNonce: Uint8Array, hopPublicKey: Uint8Array, memberId: number): Buffer {
+/** The essentials a Welcome's identity proof covers: the nonce, the relay's hop key, the member id, the room salt. */
+export interface WelcomeEssentials {
+  clientNonce: Uint8Array;
+  hopPublicKey: Uint8Array;
+  memberId: number;
+  /** The relay's salt for the joined room (what its Challenge handed out). */
+  roomSalt: Uint8Array;
+}
+
+function welcomeMessage(essentials: WelcomeEssentials): Buffer {
   const id = Buffer.alloc(4);
-  id.writeUInt32BE(memberId >>> 0, 0);
-  return Buffer.concat([Buffer.from('udpchat v2 relay welcome\0', 'utf8'), clientNonce, hopPublicKey, id]);
+  id.writeUInt32BE(essentials.memberId >>> 0, 0);
+  // Every field has a fixed length but the salt's, which comes last, so no two sets of fields sign alike.
+  return Buffer.concat([Buffer.from('udpchat v3 relay welcome\0', 'utf8'), essentials.clientNonce, essentials.hopPublicKey, id, essentials.roomSalt]);
 }
 
 /** The relay's signature over a Welcome's essentials. */
-export function signWelcome(identity: RelayIdentity, clientNonce: Uint8Array, hopPublicKey: Uint8Array, memberId: number): Uint8Array {
-  return new Uint8Array(sign(null, welcomeMessage(clientNonce, hopPublicKey, memberId), identity.privateKey));
+export function signWelcome(identity: RelayIdentity, essentials: WelcomeEssentials): Uint8Array {
+  return new Uint8Array(sign(null, welcomeMessage(essentials), identity.privateKey));
 }
 
-export function verifyWelcome(identityKey: Uint8Array, signature: Uint8Array, clientNonce: Uint8Array, hopPublicKey: Uint8Array, memberId: number): boolean {
+export function verifyWelcome(identityKey: Uint8Array, signature: Uint8Array, essentials: WelcomeEssentials): boolean {
   if (identityKey.length !== RELAY_IDENTITY_KEY_BYTES || signature.length !== RELAY_IDENTITY_SIGNATURE_BYTES) return false;
+  if (essentials.roomSalt.length !== ROOM_SALT_BYTES) return false;
   try {
     const publicKey = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, identityKey]), format: 'der', type: 'spki' });
-    return verify(null, welcomeMessage(clientNonce, hopPublicKey, memberId), publicKey, signature);
+    return verify(null, welcomeMessage(essentials), publicKey, signature);
   } catch {
     return false;
   }
@@ -65,4 +82,27 @@ export function verifyWelcome(identityKey: Uint8Array, signature: Uint8Array, cl
 export function relayFingerprint(identityKey: Uint8Array): string {
   const hex = createHash('sha256').update(identityKey).digest().subarray(0, FINGERPRINT_BYTES).toString('hex');
   return hex.match(/.{4}/g)?.join(':') ?? hex;
+}
+
+/** HKDF info of the room-salt key: binds the key to this one use of the identity seed. */
+const ROOM_SALT_INFO = 'udpchat room salt';
+/** Bytes of the room-salt key (HMAC-SHA256's block is larger; 256 bits is its strength). */
+const ROOM_SALT_KEY_BYTES = 32;
+
+/**
+ * A relay's salt for each room (ROOM_SALT_BYTES): the first bytes of HMAC-SHA256(key, room), the key derived
+ * from the identity's private key with HKDF. Deterministic, so nothing is stored; secret, so nobody can compute
+ * another relay's salts ahead of it. Replacing the identity replaces every salt, and with them every sealed room's
+ * keys.
+ */
+export class RoomSalts {
+  readonly #key: Buffer;
+
+  constructor(identity: RelayIdentity) {
+    this.#key = Buffer.from(hkdfSync('sha256', relayIdentitySeed(identity), Buffer.alloc(0), ROOM_SALT_INFO, ROOM_SALT_KEY_BYTES));
+  }
+
+  of(room: string): Uint8Array {
+    return new Uint8Array(createHmac('sha256', this.#key).update(room, 'utf8').digest().subarray(0, ROOM_SALT_BYTES));
+  }
 }

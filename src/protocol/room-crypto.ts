@@ -1,8 +1,11 @@
 /**
  * End-to-end encryption of a room with a passphrase.
  *
- * - The room key: scrypt(passphrase, salt = "udpchat v1 room" + room) — per-room salt, so one passphrase gives
- *   every room a different key, and a guess must be paid for per room.
+ * - The room key: scrypt(passphrase, salt = "udpchat v3 room" + the relay's room salt + room), the salt handed out
+ *   in the relay's Challenge (16 bytes, the same for a room on one relay, different on every other relay: per-site
+ *   salts, as in password storage). So one passphrase gives every room, on every relay, a different key and
+ *   verifier: no table computed once covers `general` everywhere, a guess is paid for per room and relay, and
+ *   the verifiers of one room on two relays cannot be linked.
  * - From it (HKDF-SHA256): an AES-256-GCM content key, and an Ed25519 signing key whose public half is the room's
  *   verifier. A joining member signs its join with it; the relay checks the signature against the verifier the
  *   room was opened with, so it can refuse members without the key while never holding the key itself.
@@ -15,6 +18,8 @@
  * - The sealed payload is then signed with the sender's member key (Megolm's idea): the content key is shared by
  *   the whole room, so it proves membership only; the signature proves which member spoke.
  * - A replay window per sender key and epoch refuses a sealed payload seen before; only signed payloads move it.
+ *   Its high-water marks can be exported and restored (replay-marks.ts), so a restarted client refuses what it
+ *   opened before the restart.
  *
  * Only node:crypto: no sockets, no clock.
  */
@@ -32,14 +37,19 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
+import { MAX_REPLAY_MARKS, type ReplayMark } from './replay-marks';
+import { ROOM_SALT_BYTES } from './codec';
 import type { MessageType } from './types';
 
-/** scrypt cost: N = 2^15, r = 8 (32 MiB, ~100 ms on a laptop core) — OWASP's minimum for passphrases. */
-const SCRYPT_N = 1 << 15;
-const SCRYPT_R = 8;
-const SCRYPT_P = 1;
-/** scrypt needs 128·N·r bytes; node's default ceiling (32 MiB) is exactly that, so leave headroom. */
-const SCRYPT_MAX_MEMORY = 64 * 1024 * 1024;
+/**
+ * scrypt cost, OWASP's password-storage figure for p = 1: N = 2^17 (iterations), r = 8 (block size, 128·r bytes),
+ * p = 1 (lanes). It takes 128·N·r = 128 MiB and ~0.5 s of one core, once per room, relay and process.
+ */
+export const SCRYPT_PARAMS = { N: 1 << 17, r: 8, p: 1 } as const;
+/** Bytes scrypt may allocate: twice the 128 MiB it needs (node's default ceiling, 32 MiB, would refuse it). */
+const SCRYPT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Bytes of the room secret scrypt derives (the HKDF input for the content and proof keys). */
+const ROOM_SECRET_BYTES = 32;
 
 export const ROOM_VERIFY_KEY_BYTES = 32;
 export const JOIN_PROOF_BYTES = 64;
@@ -72,18 +82,31 @@ function rawPublicKey(key: KeyObject): Uint8Array {
 
 /** The same room keys with a fresh member key: another member of the room (a restarted process, or a test peer). */
 export function withFreshMemberKey(keys: RoomKeys): RoomKeys {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { ...keys, memberKey: privateKey, memberPublicKey: rawPublicKey(publicKey) };
+  return memberKeyOf(keys, generateKeyPairSync('ed25519').privateKey);
 }
 
-/** Derives a room's keys from its passphrase. Runs scrypt on libuv's thread pool, never on the caller's thread. */
-export async function deriveRoomKeys(passphrase: string, room: string): Promise<RoomKeys> {
+/** The same room keys with the member key `memberKey` (an Ed25519 private key): one member, whatever the salt. */
+export function memberKeyOf(keys: RoomKeys, memberKey: KeyObject): RoomKeys {
+  return { ...keys, memberKey, memberPublicKey: rawPublicKey(createPublicKey(memberKey)) };
+}
+
+/** The scrypt salt of a room: a domain string, the relay's room salt (ROOM_SALT_BYTES) and the room name. */
+export function roomScryptSalt(room: string, roomSalt: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from('udpchat v3 room\0', 'utf8'), roomSalt, Buffer.from(room, 'utf8')]);
+}
+
+/**
+ * Derives a room's keys from its passphrase and the salt the relay handed out for the room (its Challenge's
+ * `roomSalt`). Runs scrypt on libuv's thread pool, never on the caller's thread.
+ */
+export async function deriveRoomKeys(passphrase: string, room: string, roomSalt: Uint8Array): Promise<RoomKeys> {
+  if (roomSalt.length !== ROOM_SALT_BYTES) throw new RangeError(`a room salt is ${ROOM_SALT_BYTES} bytes, not ${roomSalt.length}`);
   const secret = await new Promise<Buffer>((resolve, reject) => {
     scrypt(
       Buffer.from(passphrase.normalize('NFC'), 'utf8'),
-      Buffer.from(`udpchat v1 room\0${room}`, 'utf8'),
-      32,
-      { N: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, maxmem: SCRYPT_MAX_MEMORY },
+      roomScryptSalt(room, roomSalt),
+      ROOM_SECRET_BYTES,
+      { ...SCRYPT_PARAMS, maxmem: SCRYPT_MAX_MEMORY_BYTES },
       (error, key) => (error ? reject(error) : resolve(key)),
     );
   });
@@ -216,11 +239,26 @@ export class ReplayWindow {
   /** Counters older than the highest by this many are refused outright. */
   static readonly SIZE = 1024;
   #highest = 0;
+  /** Counters at or below it are refused: the high-water mark of an earlier run (0: none, and 0 is never valid). */
+  #floor = 0;
   readonly #seen = new Uint32Array(ReplayWindow.SIZE / 32);
 
-  /** True when `counter` may be accepted (not seen, not too old). Does not record it. */
+  /** A window that refuses every counter up to `mark` (a restored high-water mark) and accepts those above. */
+  static fromMark(mark: number): ReplayWindow {
+    const window = new ReplayWindow();
+    window.#floor = mark;
+    window.#highest = mark;
+    return window;
+  }
+
+  /** The highest counter accepted (or restored): the high-water mark to keep. */
+  get highest(): number {
+    return this.#highest;
+  }
+
+  /** True when `counter` may be accepted (not seen, not too old, above the floor). Does not record it. */
   check(counter: number): boolean {
-    if (counter === 0) return false;
+    if (counter <= this.#floor) return false;
     if (counter > this.#highest) return true;
     if (this.#highest - counter >= ReplayWindow.SIZE) return false;
     const bit = counter % ReplayWindow.SIZE;
@@ -241,9 +279,15 @@ export class ReplayWindow {
     const bit = counter % ReplayWindow.SIZE;
     this.#seen[bit >>> 5] = (this.#seen[bit >>> 5] as number) | (1 << (bit & 31));
   }
+
+  /** Refuses every counter up to `mark` from now on (a restored mark for a window already in use). */
+  raiseFloor(mark: number): void {
+    if (mark > this.#highest) this.accept(mark);
+    if (mark > this.#floor) this.#floor = mark;
+  }
 }
 
-/** Sender epochs whose replay windows are kept; the oldest is forgotten beyond this (a member per epoch). */
+/** Sender epochs whose replay windows are kept; the least recently used is forgotten beyond this (a member per epoch). */
 const MAX_EPOCHS = 4096;
 /** Imported member keys kept, so a message costs one verify and no key parsing; the oldest goes beyond this. */
 const MAX_CACHED_KEYS = 4096;
@@ -251,15 +295,27 @@ const MAX_CACHED_KEYS = 4096;
 /** Opens payloads sealed and signed by a member of the room, refusing forgeries, impostors and replays. */
 export class ContentOpener {
   readonly #keys: RoomKeys;
+  /** By `senderHex:epochHex`, least recently used first. */
   readonly #windows = new Map<string, ReplayWindow>();
   readonly #publicKeys = new Map<string, KeyObject | undefined>();
+  #revision = 0;
 
   constructor(keys: RoomKeys) {
     this.#keys = keys;
   }
 
-  /** `senderKey`: the member key the relay announced for the member the message comes from, if any. */
-  open(type: MessageType, messageId: bigint, signedSealed: Uint8Array, senderKey: Uint8Array | undefined): OpenResult {
+  /** How many live payloads opened (0: none): the marks need saving again only when it changed. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /**
+   * `senderKey`: the member key the relay announced for the member the message comes from, if any. A live message
+   * (the default) must pass its sender epoch's replay window and moves it; `live: false` (history the relay hands
+   * out on purpose, de-duplicated by sender and id elsewhere) is verified and opened without touching any window.
+   */
+  open(type: MessageType, messageId: bigint, signedSealed: Uint8Array, senderKey: Uint8Array | undefined, options: { live?: boolean } = {}): OpenResult {
+    const live = options.live ?? true;
     if (signedSealed.length < SEAL_OVERHEAD_BYTES) return { ok: false, reason: 'malformed' };
     if (!senderKey || senderKey.length !== MEMBER_KEY_BYTES) return { ok: false, reason: 'unverified' };
     const sealed = signedSealed.subarray(0, signedSealed.length - SIGNATURE_BYTES);
@@ -273,7 +329,7 @@ export class ContentOpener {
     const nonce = sealed.subarray(0, NONCE_BYTES);
     const epoch = `${senderHex}:${Buffer.from(nonce.subarray(0, 8)).toString('hex')}`;
     const counter = new DataView(nonce.buffer, nonce.byteOffset + 8, 4).getUint32(0);
-    const window = this.#windows.get(epoch);
+    const window = live ? this.#windows.get(epoch) : undefined;
     if (window && !window.check(counter)) return { ok: false, reason: 'replayed' };
     if (counter === 0) return { ok: false, reason: 'malformed' };
     let plaintext: Buffer;
@@ -285,14 +341,36 @@ export class ContentOpener {
     } catch {
       return { ok: false, reason: 'forged' };
     }
+    if (!live) return { ok: true, plaintext: new Uint8Array(plaintext) };
     // Only authentic payloads may create or move a window, or forgeries could push real messages out of it.
-    let accepted = window;
-    if (!accepted) {
-      accepted = new ReplayWindow();
-      remember(this.#windows, epoch, accepted, MAX_EPOCHS);
-    }
+    const accepted = window ?? new ReplayWindow();
+    this.#windows.delete(epoch); // re-added last: the most recently used
+    remember(this.#windows, epoch, accepted, MAX_EPOCHS);
     accepted.accept(counter);
+    this.#revision++;
     return { ok: true, plaintext: new Uint8Array(plaintext) };
+  }
+
+  /** The high-water marks of the MAX_REPLAY_MARKS sender epochs used last, least recently used first. */
+  exportMarks(): ReplayMark[] {
+    return [...this.#windows].slice(-MAX_REPLAY_MARKS).map(([epoch, window]) => {
+      const [senderHex = '', epochHex = ''] = epoch.split(':');
+      return { senderKey: new Uint8Array(Buffer.from(senderHex, 'hex')), epoch: new Uint8Array(Buffer.from(epochHex, 'hex')), counter: window.highest };
+    });
+  }
+
+  /**
+   * Marks of an earlier run (exportMarks), least recently used first: under each restored (sender, epoch) only
+   * counters above its mark open from now on. Sender epochs not among them are opened as before.
+   */
+  restoreMarks(marks: readonly ReplayMark[]): void {
+    for (const mark of marks) {
+      if (mark.senderKey.length !== MEMBER_KEY_BYTES || mark.epoch.length !== 8 || !Number.isInteger(mark.counter) || mark.counter < 1 || mark.counter > 0xffff_ffff) continue;
+      const epoch = `${Buffer.from(mark.senderKey).toString('hex')}:${Buffer.from(mark.epoch).toString('hex')}`;
+      const window = this.#windows.get(epoch);
+      if (window) window.raiseFloor(mark.counter);
+      else remember(this.#windows, epoch, ReplayWindow.fromMark(mark.counter), MAX_EPOCHS);
+    }
   }
 
   #publicKey(hex: string, raw: Uint8Array): KeyObject | undefined {

@@ -19,8 +19,14 @@ export const PacketType = {
   MemberLeft: 0x12,
   Leave: 0x13,
   Notice: 0x14,
+  /** A member asks for stored messages of its room (docs/protocol.md, "History"). */
+  HistoryRequest: 0x15,
+  /** The relay has sent every stored message of a page. */
+  HistoryEnd: 0x16,
   Text: 0x20,
   Image: 0x21,
+  /** A stored text or image, as the relay keeps it, sent in answer to a HistoryRequest. */
+  Stored: 0x22,
 } as const;
 export type PacketType = (typeof PacketType)[keyof typeof PacketType];
 
@@ -39,8 +45,11 @@ export type MessageType =
   | typeof PacketType.MemberLeft
   | typeof PacketType.Leave
   | typeof PacketType.Notice
+  | typeof PacketType.HistoryRequest
+  | typeof PacketType.HistoryEnd
   | typeof PacketType.Text
-  | typeof PacketType.Image;
+  | typeof PacketType.Image
+  | typeof PacketType.Stored;
 
 const MESSAGE_TYPES: ReadonlySet<number> = new Set<number>([
   PacketType.MemberList,
@@ -48,8 +57,11 @@ const MESSAGE_TYPES: ReadonlySet<number> = new Set<number>([
   PacketType.MemberLeft,
   PacketType.Leave,
   PacketType.Notice,
+  PacketType.HistoryRequest,
+  PacketType.HistoryEnd,
   PacketType.Text,
   PacketType.Image,
+  PacketType.Stored,
 ]);
 const CONTROL_TYPES: ReadonlySet<number> = new Set<number>([
   PacketType.Join,
@@ -76,8 +88,13 @@ export const Flag = {
   Encrypted: 0x02,
   /** A hop authentication tag of AUTH_TAG_BYTES follows the body. */
   Auth: 0x04,
+  /**
+   * Relay to member, on the last fragment of a forwarded text or image: the body ends in ROOM_SEQ_TRAILER_BYTES,
+   * the message's number in the room's history and the number of the message forwarded to this member before it.
+   */
+  Numbered: 0x08,
 } as const;
-export const KNOWN_FLAGS = Flag.Reliable | Flag.Encrypted | Flag.Auth;
+export const KNOWN_FLAGS = Flag.Reliable | Flag.Encrypted | Flag.Auth | Flag.Numbered;
 
 /** Error codes carried by Error datagrams and Notice messages. Stable numbers: never reuse one. */
 export const ErrorCode = {
@@ -186,8 +203,13 @@ export const ExtensionTag = {
   MemberKey: 5,
   /** Welcome: the relay's long-term Ed25519 identity key (pinned by clients on first use). */
   RelayIdentity: 8,
-  /** Welcome: that key's signature over the join's nonce, the relay's hop key and the member id. */
+  /** Welcome: that key's signature over the join's nonce, the relay's hop key, the member id and the room salt. */
   RelayIdentityProof: 9,
+  /**
+   * Join: ignored bytes that bring a Join to MIN_JOIN_BYTES, so an older relay has room to say, within the Join's
+   * size, that it must be upgraded.
+   */
+  Padding: 15,
 } as const;
 
 export interface JoinBody {
@@ -200,6 +222,8 @@ export interface JoinBody {
 
 export interface ChallengeBody {
   clientNonce: Uint8Array;
+  /** The relay's salt for the Join's room (ROOM_SALT_BYTES): sealed rooms derive their keys with it. */
+  roomSalt: Uint8Array;
   cookie: Uint8Array;
 }
 
@@ -273,6 +297,9 @@ export interface ErrorPacket extends PacketBase<typeof PacketType.Error> {
 /** One fragment of a message: its bytes are a slice of the message payload. */
 export interface FragmentPacket extends PacketBase<MessageType> {
   chunk: Uint8Array;
+  /** With Flag.Numbered (the chunk excludes that trailer): see MessageFragment. */
+  roomSeq?: number;
+  previousSeq?: number;
 }
 
 /**
@@ -288,6 +315,12 @@ export interface MessageFragment {
   fragmentIndex: number;
   fragmentCount: number;
   chunk: Uint8Array;
+  /**
+   * With Flag.Numbered, relay to member: the message's number in the room's history, and the number of the message
+   * the relay forwarded to this member before it (0: none since the member came), so a gap is seen exactly.
+   */
+  roomSeq?: number;
+  previousSeq?: number;
 }
 
 export type ControlPacket =

@@ -13,7 +13,7 @@ export const COOKIE_SLOT_MS = 30_000;
 const SLOT_BYTES = 4;
 /** Bytes of truncated HMAC-SHA256 (128 bits: a forger must guess it, at one Join per guess). */
 const TAG_BYTES = 16;
-/** Bytes of a cookie on the wire: 20, so a Challenge (57 bytes) is smaller than any Join it answers (≥ 81). */
+/** Bytes of a cookie on the wire: 20, so a Challenge (73 bytes with the room salt) is no larger than any Join it answers (≥ 75). */
 export const COOKIE_BYTES = SLOT_BYTES + TAG_BYTES;
 /** Bytes of each slot's secret. */
 const SECRET_BYTES = 32;

@@ -12,12 +12,14 @@
 import { controlHeader, decodePacket, encodeFragment, fragmentOf, hasMagic } from '../protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram } from '../protocol/hop-auth';
 import { otherVersionReply } from '../protocol/older-version';
-import { createRelayIdentity, type RelayIdentity } from '../protocol/relay-identity';
+import { createRelayIdentity, RoomSalts, type RelayIdentity } from '../protocol/relay-identity';
 import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
-import { assertNever, ErrorCode, Flag, LeaveReason, PacketType, type JoinPacket, type MessageFragment as Fragment, type Packet } from '../protocol/types';
+import { assertNever, ErrorCode, Flag, LeaveReason, PacketType, type AckBody, type JoinPacket, type MessageFragment as Fragment, type Packet } from '../protocol/types';
 import { judgeJoin, judgeJoinAddress, welcomeDatagram } from './admission';
 import { CookieJar } from './cookie';
-import { admitFragment, finishFragment, forwardedCopy, priorityOf, queuedBytesOf, recipientsOf } from './fan-out';
+import { queuedBytesOf } from './fan-out';
+import { Forwarder } from './forward';
+import { HistoryDesk, type RelayHistoryOptions } from './history-desk';
 import { LegacyBridge } from './legacy-bridge';
 import * as budget from './limits';
 import { addressKey } from './membership';
@@ -35,6 +37,8 @@ export interface RelayCoreOptions extends Omit<RosterOptions, 'limits'> {
   cookies?: CookieJar;
   /** The relay's long-term identity, signing every Welcome; default a fresh one (clients then see a new relay). */
   identity?: RelayIdentity;
+  /** Keep every text and image (numbered, as received) and answer HistoryRequests; without it, no history. */
+  history?: RelayHistoryOptions;
 }
 
 export class RelayCore {
@@ -45,10 +49,21 @@ export class RelayCore {
   readonly #unauthenticated: UnauthenticatedBudget;
   readonly #cookies: CookieJar;
   readonly #identity: RelayIdentity;
+  /** The salt each room's keys are derived with, from the identity (nothing stored per room). */
+  readonly #salts: RoomSalts;
   /** The time of the call being handled: channel callbacks carry no time of their own. */
   #now: number;
   /** Leaves delivered inside a channel callback, ended once that channel has returned. */
   readonly #pendingLeaves: Session[] = [];
+  readonly #history: HistoryDesk;
+  readonly #forwarder: Forwarder;
+  /** The wall clock of the datagram being handled (ms since the epoch): stamps what is stored. */
+  #wallNow = 0;
+  /**
+   * While a member's data datagram is handled, its channel's acknowledgement waits here until what it delivered
+   * has been handed over for storing: an ack that covers a message's last fragment never precedes its append.
+   */
+  #heldAck: { session: Session; ack: AckBody | undefined } | undefined;
 
   constructor(options: RelayCoreOptions, now: number) {
     this.#options = options;
@@ -58,7 +73,20 @@ export class RelayCore {
     this.#unauthenticated = new UnauthenticatedBudget(now);
     this.#cookies = options.cookies ?? new CookieJar();
     this.#identity = options.identity ?? createRelayIdentity();
+    this.#salts = new RoomSalts(this.#identity);
+    this.#history = new HistoryDesk(this.#roster, options.history);
+    this.#forwarder = new Forwarder(this.#roster, this.#limits, this.#legacy, this.#history);
     this.#now = now;
+  }
+
+  /** True while the relay keeps history (false without a store, or after the store failed). */
+  get historyEnabled(): boolean {
+    return this.#history.enabled;
+  }
+
+  /** The store failed: from now on nothing is numbered or stored, and requests are answered empty. */
+  disableHistory(): void {
+    this.#history.disable();
   }
 
   get limits(): Readonly<budget.RelayLimits> {
@@ -86,6 +114,7 @@ export class RelayCore {
   /** One datagram from `host:port`. `wallNow` (ms since the epoch) stamps what legacy clients send. */
   receive(datagram: Uint8Array, host: string, port: number, now: number, wallNow: number): void {
     this.#now = now;
+    this.#wallNow = wallNow;
     const roster = this.#roster;
     roster.count('datagrams-in');
     roster.replyLimit = datagram.length;
@@ -185,8 +214,12 @@ export class RelayCore {
     const carried = session.carriedOver.splice(0);
     session.carriedBytes = 0;
     for (const { item, priority } of carried) roster.enqueue(session, item, priority, now);
-    if (!session.announced) roster.announceJoin(member, now);
+    if (!session.announced) {
+      this.#history.started(session);
+      roster.announceJoin(member, now);
+    }
     session.announced = true;
+    this.#history.feed(session, now);
   }
 
   #receiveInSession(session: Session, channel: ReliableChannel<Fragment>, packet: Packet, now: number): void {
@@ -196,6 +229,7 @@ export class RelayCore {
         return;
       case PacketType.Ack:
         channel.receiveAck(packet.body, now);
+        this.#history.feed(session, now);
         return;
       case PacketType.Join:
       case PacketType.Challenge:
@@ -205,8 +239,23 @@ export class RelayCore {
         this.#roster.count('drop-wrong-direction');
         return;
       default:
-        channel.receiveData(packet.seq, fragmentOf(packet), now);
+        this.#receiveData(session, channel, packet.seq, fragmentOf(packet), now);
     }
+  }
+
+  #receiveData(session: Session, channel: ReliableChannel<Fragment>, seq: number, fragment: Fragment, now: number): void {
+    const held = { session, ack: undefined as AckBody | undefined };
+    this.#heldAck = held;
+    try {
+      channel.receiveData(seq, fragment, now);
+    } finally {
+      this.#heldAck = undefined;
+      if (held.ack) this.#sendAck(session, held.ack);
+    }
+  }
+
+  #sendAck(session: Session, ack: AckBody): void {
+    this.#roster.sendControl(session, { ...controlHeader(PacketType.Ack, session.member.id), body: ack });
   }
 
   /** A client of another version is told who must upgrade, within the trigger's size and the reply budget. */
@@ -224,7 +273,7 @@ export class RelayCore {
   #receiveJoin(packet: JoinPacket, datagram: Uint8Array, host: string, port: number, now: number): void {
     const roster = this.#roster;
     const { body } = packet;
-    const address = judgeJoinAddress(packet, datagram, host, port, this.#cookies, now);
+    const address = judgeJoinAddress(packet, datagram, host, port, this.#cookies, this.#salts, now);
     switch (address.kind) {
       case 'too-small':
         roster.count('challenge-suppressed');
@@ -276,8 +325,12 @@ export class RelayCore {
           session.announced = previous.announced;
           session.carriedOver = previous.channel ? previous.channel.unacknowledged() : previous.carriedOver;
           session.carriedBytes = session.carriedOver.reduce((sum, entry) => sum + queuedBytesOf(entry.item), 0);
+          // The chain of numbers goes on; a page being fed is not (the client asks again on every rejoin).
+          session.lastNumbered = previous.lastNumbered;
         }
-        session.welcome = welcomeDatagram(member.id, body.clientNonce, member.room, this.#limits, relayKeys.publicKey, keys, this.#identity);
+        // The salt of the room as the Join named it: the one its Challenge handed out.
+        const roomSalt = this.#salts.of(body.room);
+        session.welcome = welcomeDatagram(member.id, body.clientNonce, member.room, this.#limits, relayKeys.publicKey, keys, this.#identity, roomSalt);
         roster.sessions.set(session);
         roster.transmit(session.welcome, host, port);
         roster.wake(now + budget.VALIDATION_TIMEOUT_MS);
@@ -300,7 +353,10 @@ export class RelayCore {
           const datagram = encodeFragment(fragment, fragment.flags | Flag.Auth, fragment.memberId, seq);
           this.#roster.transmit(signDatagram(datagram, keys.downstream), member.host, member.port);
         },
-        transmitAck: (ack) => this.#roster.sendControl(session, { ...controlHeader(PacketType.Ack, member.id), body: ack }),
+        transmitAck: (ack) => {
+          if (this.#heldAck?.session === session) this.#heldAck.ack = ack;
+          else this.#sendAck(session, ack);
+        },
         acknowledged: (ticket) => this.#roster.acknowledged(session, ticket),
         deliver: (fragment) => this.#onMemberFragment(session, fragment),
         tuning: { maxQueuedBytes: budget.MEMBER_QUEUE_BYTES, ...this.#options.reliability },
@@ -315,63 +371,25 @@ export class RelayCore {
     switch (fragment.type) {
       case PacketType.Text:
       case PacketType.Image:
-        this.#forward(session, fragment, this.#now);
+        this.#forwarder.forward(session, fragment, this.#now, this.#wallNow);
         return;
       case PacketType.Leave:
         // Not from inside the channel's delivery callback: ending the session polls that same channel.
         this.#pendingLeaves.push(session);
         return;
+      case PacketType.HistoryRequest:
+        this.#history.request(session, fragment, this.#now);
+        return;
       case PacketType.MemberList:
       case PacketType.MemberJoined:
       case PacketType.MemberLeft:
       case PacketType.Notice:
+      case PacketType.HistoryEnd:
+      case PacketType.Stored:
         this.#roster.count('drop-wrong-direction');
         return;
       default:
         assertNever(fragment.type, 'message type');
     }
-  }
-
-  #forward(session: Session, fragment: Fragment, now: number): void {
-    const roster = this.#roster;
-    const sender = session.member;
-    const sealedRoom = roster.roomKeys.sealed(sender.room);
-    if (sealedRoom !== ((fragment.flags & Flag.Encrypted) !== 0)) {
-      // Plaintext in a sealed room (or the reverse) would reach members who cannot tell it from the real thing.
-      roster.count(sealedRoom ? 'drop-plaintext-in-sealed-room' : 'drop-sealed-in-open-room');
-      return;
-    }
-    const verdict = admitFragment(session, fragment, this.#limits, now);
-    switch (verdict.kind) {
-      case 'drop':
-        if (verdict.reason === 'too-many-inbound') roster.count('drop-too-many-inbound');
-        else finishFragment(session, fragment);
-        return;
-      case 'too-large':
-        this.#rejectTooLarge(session, fragment, now);
-        finishFragment(session, fragment);
-        return;
-      case 'forward':
-        break;
-      default:
-        assertNever(verdict, 'fragment verdict');
-    }
-    const outgoing = forwardedCopy(fragment, sender.id);
-    const priority = priorityOf(fragment.type);
-    const recipients = recipientsOf(roster.membership.roomMembers(sender.room), sender);
-    for (const recipient of recipients.members) {
-      const target = roster.sessions.get(recipient.id);
-      if (target) roster.enqueue(target, outgoing, priority, now);
-    }
-    if (recipients.legacy) this.#legacy?.forward(sender, verdict.inbound, fragment);
-    finishFragment(session, fragment);
-  }
-
-  #rejectTooLarge(session: Session, fragment: Fragment, now: number): void {
-    this.#roster.count('reject-too-large');
-    const text = fragment.type === PacketType.Text;
-    const limit = text ? this.#limits.maxTextBytes : this.#limits.maxImageBytes;
-    const message = `the ${text ? 'text' : 'image'} is larger than this relay's limit of ${limit} bytes`;
-    this.#roster.sendTo(session, { type: PacketType.Notice, code: ErrorCode.TooLarge, message }, 'urgent', now, fragment.messageId);
   }
 }

@@ -9,7 +9,7 @@ import type { Priority } from '../protocol/reliability';
 import { Flag, PacketType, type MessageFragment as Fragment, type MessageType } from '../protocol/types';
 import type { Member } from './membership';
 import { MAX_INBOUND_PER_MEMBER, MEMBER_QUEUE_BYTES, type RelayLimits } from './limits';
-import { isLegacy, type InboundMessage, type Session } from './sessions';
+import { isLegacy, releaseKept, type InboundMessage, type Session } from './sessions';
 
 /** Images go behind texts and control messages, so a text is never stuck behind a 10 MB image. */
 export function priorityOf(type: MessageType): Priority {
@@ -39,7 +39,7 @@ export function admitFragment(session: Session, fragment: Fragment, limits: Rela
   if (!inbound) {
     if (session.inbound.size >= MAX_INBOUND_PER_MEMBER) return { kind: 'drop', reason: 'too-many-inbound' };
     const leastBytes = (fragment.fragmentCount - 1) * Math.min(fragment.chunk.length, MAX_FRAGMENT_BYTES) + 1;
-    inbound = { type: fragment.type, receivedBytes: 0, rejected: false, lastActivity: now, legacyChunks: undefined };
+    inbound = { type: fragment.type, receivedBytes: 0, rejected: false, lastActivity: now, legacyChunks: undefined, storedChunks: undefined, storedBytes: 0 };
     session.inbound.set(fragment.messageId, inbound);
     if (leastBytes > limit) {
       inbound.rejected = true;
@@ -58,7 +58,10 @@ export function admitFragment(session: Session, fragment: Fragment, limits: Rela
 
 /** Forgets the message once its last fragment has passed. */
 export function finishFragment(session: Session, fragment: Fragment): void {
-  if (fragment.fragmentIndex === fragment.fragmentCount - 1) session.inbound.delete(fragment.messageId);
+  if (fragment.fragmentIndex !== fragment.fragmentCount - 1) return;
+  const inbound = session.inbound.get(fragment.messageId);
+  if (inbound) releaseKept(session, inbound);
+  session.inbound.delete(fragment.messageId);
 }
 
 /** The fragment as the room receives it: the sender's id as origin, only the flags that travel on. */

@@ -8,10 +8,11 @@
  * a socket callback.
  */
 import dgram from 'node:dgram';
+import { DEFAULT_RETENTION, PRUNE_BATCH_MESSAGES, type HistoryStore, type Retention, type StoredMessage } from '../history/store';
 import { DEFAULT_PORT } from '../protocol/constants';
 import type { RelayIdentity } from '../protocol/relay-identity';
 import type { ReliabilityTuning } from '../protocol/reliability';
-import { systemClock, type Clock } from '../util/clock';
+import { systemClock, type Clock, type ClockTimer } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 import { RelayCore } from './core';
@@ -26,6 +27,23 @@ export type { RelayLogLevel, RelayLogger, RelayMemberEvent } from './roster';
 const SOCKET_BUFFER_BYTES = 4 << 20;
 /** After an internal error in the timer, how long (ms) before it tries again: never a busy loop. */
 const TIMER_ERROR_RETRY_MS = 100;
+/** How often (ms) retention runs: a minute late is nothing against days of retention. */
+const PRUNE_INTERVAL_MS = 60_000;
+/** When a prune stopped at its batch size, the next batch follows this soon (ms), leaving the loop to traffic. */
+const PRUNE_AGAIN_MS = 100;
+/**
+ * Group commit: a commit waits as long as the last one took (ms), at most this long, so a slow disk (an fsync of
+ * 10-20 ms) gathers as many messages per commit as arrive meanwhile instead of falling behind. A commit faster
+ * than 1 ms waits for nothing but the datagrams already read.
+ */
+const MAX_COMMIT_WAIT_MS = 20;
+
+/** The relay's history: where it is kept and for how long. */
+export interface RelayHistoryConfig {
+  /** Owned by the relay from now on: it is closed when the relay closes. */
+  store: HistoryStore;
+  retention?: Partial<Retention>;
+}
 
 export interface RelayOptions {
   host?: string;
@@ -42,6 +60,8 @@ export interface RelayOptions {
   clock?: Clock;
   /** The long-term identity that signs every Welcome (see loadRelayIdentity); default a fresh one per start. */
   identity?: RelayIdentity;
+  /** Keep every room's texts and images and answer history requests; without it the relay keeps nothing. */
+  history?: RelayHistoryConfig;
 }
 
 export type RelayEvents = {
@@ -64,6 +84,15 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #counters: RelayCounters = {};
   #closed = false;
   #socketClosed = false;
+  readonly #store: HistoryStore | undefined;
+  readonly #retention: Retention;
+  /** Messages numbered this turn, not yet committed; while there are any, every datagram waits in #held. */
+  #appends: StoredMessage[] = [];
+  #held: { datagram: Uint8Array; host: string; port: number }[] = [];
+  #commitScheduled = false;
+  /** How long the last commit took (ms): the next one waits as long, to gather more. */
+  #lastCommitMs = 0;
+  #pruneTimer: ClockTimer | undefined;
   #address: { host: string; port: number } = { host: '', port: 0 };
 
   private constructor(socket: dgram.Socket, options: RelayOptions) {
@@ -72,6 +101,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? (() => {});
     this.#timer = new DeadlineTimer(this.#timerOnFire, this.#clock);
+    this.#store = options.history?.store;
+    this.#retention = { ...DEFAULT_RETENTION, ...options.history?.retention };
+    const store = this.#store;
     this.#core = new RelayCore(
       {
         limits: options.limits,
@@ -84,11 +116,13 @@ export class Relay extends TypedEmitter<RelayEvents> {
         onJoin: (member) => this.emit('join', member),
         onLeave: (member, reason) => this.emit('leave', member, reason),
         onMembers: (count) => this.emit('members', count),
+        history: store ? { reader: store, append: this.#append } : undefined,
       },
       this.#clock.now(),
     );
     socket.on('message', this.#socketOnMessage);
     socket.on('error', this.#socketOnError);
+    if (store) this.#schedulePrune(0);
   }
 
   /** Binds the socket and resolves once the relay is listening. */
@@ -99,6 +133,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     await new Promise<void>((resolve, reject) => {
       const socketOnBindError = (error: Error): void => {
         socket.close(); // a socket that failed to bind must not stay open in a long-lived host
+        relay.#closed = true;
+        if (relay.#pruneTimer) relay.#clock.clearTimeout(relay.#pruneTimer);
+        relay.#closeStore();
         reject(error);
       };
       socket.once('error', socketOnBindError);
@@ -129,6 +166,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
     return this.#core.limits;
   }
 
+  /** True while history is kept (a store was given and has not failed). */
+  get historyEnabled(): boolean {
+    return this.#core.historyEnabled;
+  }
+
   /** Members per room, for status displays. */
   rooms(): Map<string, number> {
     return this.#core.rooms();
@@ -139,6 +181,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#timer.dispose();
+    if (this.#pruneTimer) this.#clock.clearTimeout(this.#pruneTimer);
+    this.#commit();
     // Sends complete asynchronously; closing first would discard them.
     const sent = this.#core.shutdown().map(
       ({ datagram, host, port }) =>
@@ -150,6 +194,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
     await Promise.all(sent);
     this.#socketClosed = true;
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+    this.#closeStore();
     this.emit('close');
   }
 
@@ -193,6 +238,77 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #transmit = (datagram: Uint8Array, host: string, port: number): void => {
     if (this.#socketClosed) return;
-    this.#socket.send(datagram, port, host);
+    // Behind an uncommitted append, a datagram may be the acknowledgement that says "delivered": it waits.
+    if (this.#appends.length > 0) this.#held.push({ datagram, host, port });
+    else this.#socket.send(datagram, port, host);
   };
+
+  /** The core numbered a message: it is committed with the rest of this turn (group commit), then sent on. */
+  #append = (message: StoredMessage): void => {
+    this.#appends.push(message);
+    if (this.#commitScheduled) return;
+    this.#commitScheduled = true;
+    // After every datagram the socket has ready now (and, on a slow disk, what comes while the last commit took):
+    // one transaction, one fsync, for all of them.
+    if (this.#lastCommitMs < 1) setImmediate(this.#commit);
+    else this.#clock.setTimeout(this.#commit, Math.min(this.#lastCommitMs, MAX_COMMIT_WAIT_MS));
+  };
+
+  /**
+   * Makes the turn's messages durable, then sends what waited for them. A failing store does not stop the relay:
+   * it is logged, history is turned off (nothing more is numbered, requests are answered empty), and the held
+   * datagrams go out, since their messages were forwarded live.
+   */
+  #commit = (): void => {
+    this.#commitScheduled = false;
+    const appends = this.#appends;
+    if (appends.length === 0) return;
+    const held = this.#held;
+    this.#appends = [];
+    this.#held = [];
+    const store = this.#store;
+    if (store && this.#core.historyEnabled) {
+      try {
+        const startedAt = this.#clock.now();
+        const stored = store.append(appends.map(({ seq: _seq, ...message }) => message));
+        this.#lastCommitMs = this.#clock.now() - startedAt;
+        const mismatch = stored.findIndex((message, index) => message.seq !== appends[index]?.seq);
+        if (mismatch >= 0) throw new Error(`the store numbered a message ${stored[mismatch]?.seq} where the relay said ${appends[mismatch]?.seq}`);
+        this.#count('history-stored');
+      } catch (error) {
+        this.#count('history-error');
+        this.#log('warn', `history turned off: cannot store messages (${String(error)})`);
+        this.#core.disableHistory();
+      }
+    }
+    for (const { datagram, host, port } of held) {
+      if (!this.#socketClosed) this.#socket.send(datagram, port, host);
+    }
+  };
+
+  #schedulePrune(delayMs: number): void {
+    this.#pruneTimer = this.#clock.setTimeout(this.#pruneOnTimer, delayMs);
+  }
+
+  #pruneOnTimer = (): void => {
+    this.#pruneTimer = undefined;
+    if (this.#closed || !this.#store || !this.#core.historyEnabled) return;
+    let dropped = 0;
+    try {
+      dropped = this.#store.prune(this.#clock.wallNow(), this.#retention, PRUNE_BATCH_MESSAGES);
+      if (dropped > 0) this.#log('debug', `retention dropped ${dropped} stored messages`);
+    } catch (error) {
+      this.#count('history-prune-error');
+      this.#log('warn', `cannot apply history retention: ${String(error)}`);
+    }
+    this.#schedulePrune(dropped >= PRUNE_BATCH_MESSAGES ? PRUNE_AGAIN_MS : PRUNE_INTERVAL_MS);
+  };
+
+  #closeStore(): void {
+    try {
+      this.#store?.close();
+    } catch (error) {
+      this.#log('warn', `cannot close the history store: ${String(error)}`);
+    }
+  }
 }

@@ -8,6 +8,7 @@ import type { ReliableChannel, UnacknowledgedItem } from '../protocol/reliabilit
 import { MemberFlag, PacketType, type MessageFragment as Fragment, type MessageType } from '../protocol/types';
 import type { Member } from './membership';
 import { FORWARD_STALE_MS, MEMBER_DATAGRAM_BURST, MEMBER_DATAGRAM_RATE, VALIDATION_TIMEOUT_MS } from './limits';
+import type { BacklogFeed, HistoryQuery } from './history';
 import { TokenBucket } from './rate-limit';
 
 /** A message a member is sending, while its fragments pass through the relay. */
@@ -18,6 +19,10 @@ export interface InboundMessage {
   lastActivity: number;
   /** Chunks kept only when a legacy member needs the whole text. */
   legacyChunks: Uint8Array[] | undefined;
+  /** Chunks kept while the relay keeps history: the whole payload is stored once its last fragment is in. */
+  storedChunks: Uint8Array[] | undefined;
+  /** Their bytes, counted in the session's `keptBytes` until the message is done with. */
+  storedBytes: number;
 }
 
 export interface Session {
@@ -55,6 +60,13 @@ export interface Session {
   inbound: Map<bigint, InboundMessage>;
   /** Caps the datagrams this member makes the relay handle. */
   rate: TokenBucket;
+  /** The number of the last message forwarded to this member (Flag.Numbered's "previous"); 0 before any. */
+  lastNumbered: number;
+  /** Bytes of this member's unfinished messages kept for storing (bounded by MAX_KEPT_BYTES_PER_MEMBER). */
+  keptBytes: number;
+  /** The history page being fed to this member, and the requests waiting behind it. */
+  backlog: BacklogFeed | undefined;
+  waitingQueries: HistoryQuery[];
 }
 
 export function newSession(member: Member, keys: HopKeys | undefined, now: number): Session {
@@ -72,12 +84,23 @@ export function newSession(member: Member, keys: HopKeys | undefined, now: numbe
     welcome: undefined,
     inbound: new Map(),
     rate: new TokenBucket(MEMBER_DATAGRAM_RATE, MEMBER_DATAGRAM_BURST, now),
+    lastNumbered: 0,
+    keptBytes: 0,
+    backlog: undefined,
+    waitingQueries: [],
   };
 }
 
 /** True when the session's channel ran out of sequence numbers and has delivered everything it held. */
 export function isDrained(session: Session): boolean {
   return session.exhaustedAt !== undefined && session.retiredAt === undefined && session.channel?.idle === true;
+}
+
+/** The message is done with (stored, refused or abandoned): its kept chunks no longer count. */
+export function releaseKept(session: Session, inbound: InboundMessage): void {
+  session.keptBytes -= inbound.storedBytes;
+  inbound.storedBytes = 0;
+  inbound.storedChunks = undefined;
 }
 
 export function isLegacy(member: Member): boolean {
@@ -151,7 +174,9 @@ export class SessionTable {
   forgetStaleInbound(now: number): void {
     for (const session of this.#byId.values()) {
       for (const [messageId, inbound] of session.inbound) {
-        if (now - inbound.lastActivity >= FORWARD_STALE_MS) session.inbound.delete(messageId);
+        if (now - inbound.lastActivity < FORWARD_STALE_MS) continue;
+        releaseKept(session, inbound);
+        session.inbound.delete(messageId);
       }
     }
   }

@@ -90,6 +90,18 @@ export interface ChatStateView {
   transfers: TransferView[];
   stats: StatsView | undefined;
   maxTextBytes: number;
+  /** True when older entries than `entries[0]` exist (in the local history or at the relay): scrolling up loads them. */
+  hasOlder: boolean;
+}
+
+/** One search match: the entry it is in and a plain-text excerpt with the matched ranges (UTF-16 offsets). */
+export interface SearchHitView {
+  id: string;
+  from: string;
+  sentAt: number;
+  excerpt: string;
+  /** [start, end) offsets into `excerpt` of the matched words, ascending, disjoint. */
+  matches: Array<[number, number]>;
 }
 
 /** Host → webview. */
@@ -102,7 +114,18 @@ export type HostMessage =
   | { type: 'transfer'; transfer: TransferView }
   | { type: 'transferDone'; id: string }
   | { type: 'stats'; stats: StatsView | undefined }
-  | { type: 'focusComposer' };
+  | { type: 'focusComposer' }
+  /** Entries older than what the panel shows, oldest first, answering `loadOlder`; `hasOlder` false: the start. */
+  | { type: 'older'; requestId: number; entries: EntryView[]; hasOlder: boolean }
+  /** The answer to `search`: the best matches, newest first (an empty list: nothing found). */
+  | { type: 'searchResults'; requestId: number; query: string; hits: SearchHitView[] }
+  /**
+   * The answer to `jump`: a window of entries around `targetId` (oldest first) that replaces what the panel shows,
+   * with the target scrolled into view and `highlight` marked in it; `hasNewer` true: a "Back to latest" way out.
+   */
+  | { type: 'jumpTo'; requestId: number; entries: EntryView[]; targetId: string; highlight: string; hasOlder: boolean; hasNewer: boolean }
+  /** The room's history was cleared: the panel drops every entry. */
+  | { type: 'historyCleared' };
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -116,7 +139,15 @@ export type WebviewMessage =
   | { type: 'openLink'; url: string }
   | { type: 'pickImage' }
   | { type: 'join' }
-  | { type: 'leave' };
+  | { type: 'leave' }
+  /** Asks for up to `limit` entries older than `beforeId` (the oldest the panel shows). */
+  | { type: 'loadOlder'; requestId: number; beforeId: string; limit: number }
+  /** Full-text search over the room's history. */
+  | { type: 'search'; requestId: number; query: string }
+  /** Shows the conversation around one entry (a search hit); `query` is what to highlight. */
+  | { type: 'jump'; requestId: number; id: string; query: string }
+  /** Back to the newest entries after a jump. */
+  | { type: 'latest' };
 
 // ---- guards ---------------------------------------------------------------------------------------------------
 
@@ -144,6 +175,10 @@ const DELIVERY_STATES: readonly string[] = ['queued', 'sending', 'delivered', 'f
 const ID_PATTERN = /^[0-9a-z-]{1,40}$/i;
 /** Longest text the webview may ask to send, in UTF-16 units; the host checks the byte limit precisely. */
 export const MAX_COMPOSER_CHARS = 64 * 1024;
+
+/** Longest search query, in UTF-16 units; most entries a panel may ask for at once. */
+export const MAX_QUERY_CHARS = 256;
+export const MAX_PAGE_ENTRIES = 500;
 
 /** Longest link the panel may ask to open. */
 export const MAX_LINK_CHARS = 2048;
@@ -173,6 +208,18 @@ export function isWebLink(text: string): boolean {
   }
 }
 
+function isRequestId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isEntryId(value: unknown): value is string {
+  return isString(value, 40) && ID_PATTERN.test(value);
+}
+
+function isPageSize(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_PAGE_ENTRIES;
+}
+
 export function isWebviewMessage(value: unknown): value is WebviewMessage {
   if (!isObject(value) || !isString(value.type, 32)) return false;
   const type = value.type as WebviewMessage['type'];
@@ -181,7 +228,14 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'pickImage':
     case 'join':
     case 'leave':
+    case 'latest':
       return true;
+    case 'loadOlder':
+      return isRequestId(value.requestId) && isEntryId(value.beforeId) && isPageSize(value.limit);
+    case 'search':
+      return isRequestId(value.requestId) && isString(value.query, MAX_QUERY_CHARS);
+    case 'jump':
+      return isRequestId(value.requestId) && isEntryId(value.id) && isString(value.query, MAX_QUERY_CHARS);
     case 'send':
       return isString(value.text, MAX_COMPOSER_CHARS);
     case 'retry':
@@ -279,7 +333,23 @@ function isChatState(value: unknown): value is ChatStateView {
     isArrayOf(value.entries, isEntry) &&
     isArrayOf(value.transfers, isTransfer) &&
     (value.stats === undefined || isStats(value.stats)) &&
-    isFiniteNumber(value.maxTextBytes)
+    isFiniteNumber(value.maxTextBytes) &&
+    isBoolean(value.hasOlder)
+  );
+}
+
+function isSearchHit(value: unknown): value is SearchHitView {
+  return (
+    isObject(value) &&
+    isEntryId(value.id) &&
+    isString(value.from, 256) &&
+    isFiniteNumber(value.sentAt) &&
+    isString(value.excerpt, 4000) &&
+    Array.isArray(value.matches) &&
+    value.matches.every(
+      (range: unknown) =>
+        Array.isArray(range) && range.length === 2 && Number.isSafeInteger(range[0]) && Number.isSafeInteger(range[1]) && range[0] >= 0 && range[0] < range[1],
+    )
   );
 }
 
@@ -304,7 +374,21 @@ export function isHostMessage(value: unknown): value is HostMessage {
     case 'stats':
       return value.stats === undefined || isStats(value.stats);
     case 'focusComposer':
+    case 'historyCleared':
       return true;
+    case 'older':
+      return isRequestId(value.requestId) && isArrayOf(value.entries, isEntry) && isBoolean(value.hasOlder);
+    case 'searchResults':
+      return isRequestId(value.requestId) && isString(value.query, MAX_QUERY_CHARS) && isArrayOf(value.hits, isSearchHit);
+    case 'jumpTo':
+      return (
+        isRequestId(value.requestId) &&
+        isArrayOf(value.entries, isEntry) &&
+        isEntryId(value.targetId) &&
+        isString(value.highlight, MAX_QUERY_CHARS) &&
+        isBoolean(value.hasOlder) &&
+        isBoolean(value.hasNewer)
+      );
     default:
       return assertNeverType(type);
   }

@@ -4,7 +4,8 @@
 // chromium); on a desktop, UDPCHAT_E2E_VSCODE=download makes runTests download VS Code instead (into
 // .e2e/vscode-download; UDPCHAT_E2E_VSCODE_VERSION picks the release, default stable), and
 // UDPCHAT_E2E_VSCODE=/path/to/code uses an installed one.
-// What it tests comes from test/e2e/config.mjs. Prints "integration: N passed, M failed" and, when
+// What it tests comes from test/e2e/config.mjs; files named *.reopen.test.* run in a second VS Code opened on the
+// first one's user data, after it closed. Prints "integration: N passed, M failed" and, when
 // UDPCHAT_TEST_RESULT names a file, writes { suite, passes, failures, pending } there (scripts/test.mjs reads it).
 // Usage: node test/e2e/runIntegration.mjs        (needs node scripts/e2e-setup.mjs once)
 import fs from 'node:fs';
@@ -18,6 +19,8 @@ const SUITE = 'integration';
 const SHIM = path.join(REPO_ROOT, 'test', 'e2e', 'bin', 'code-shim');
 const HOST_MOCHA = path.join(REPO_ROOT, 'test', 'e2e', 'harness', 'host-mocha.cjs');
 const REPORTER = path.join(REPO_ROOT, 'scripts', 'mocha-reporter.cjs');
+/** Test files that run after VS Code closed and opened again (see runVsCode below). */
+const REOPEN_TEST = /\.reopen\.test\.[cm]?[jt]s$/;
 
 function finish(result, exitCode) {
   console.log(`${SUITE}: ${result.passes} passed, ${result.failures} failed`);
@@ -45,6 +48,8 @@ async function bundleTests(files, outDir) {
     external: ['vscode', 'mocha'],
     logLevel: 'warning',
   });
+  // SQLite's WebAssembly is read from the folder of the bundle that loads it (tests open relay history stores)
+  fs.copyFileSync(path.join(REPO_ROOT, 'node_modules', 'node-sqlite3-wasm', 'dist', 'node-sqlite3-wasm.wasm'), path.join(outDir, 'node-sqlite3-wasm.wasm'));
   return Object.keys(entryPoints).map((name) => path.join(outDir, `${name}.js`));
 }
 
@@ -84,58 +89,73 @@ if (missing) {
 }
 
 const testFiles = findTestFiles(integration.testsDir, integration.testFile);
+// `*.reopen.test.*` files run in a second VS Code started on the same user data (and workspace) after the first
+// one closed: what the extension kept (its global storage) is what a user finds when VS Code opens again.
+const reopenFiles = testFiles.filter((file) => REOPEN_TEST.test(path.basename(file)));
+const firstFiles = testFiles.filter((file) => !reopenFiles.includes(file));
 
 const runDir = makeRunDir('integration-tests');
-const bundled = await bundleTests(testFiles, path.join(runDir, 'tests'));
 const workspace = prepareWorkspace(path.join(runDir, 'ws'));
-const innerResult = path.join(runDir, 'result.json');
 // A devDependency of the project (package.json), resolved from its node_modules.
 const { runTests } = createRequire(import.meta.url)('@vscode/test-electron');
 
-let exitCode;
-try {
-  exitCode = await runTests({
-    vscodeExecutablePath: vscodeExecutable(),
-    // used only with UDPCHAT_E2E_VSCODE=download: where the download is kept, and which release
-    cachePath: path.join(E2E_HOME, 'vscode-download'),
-    version: process.env.UDPCHAT_E2E_VSCODE_VERSION || 'stable',
-    extensionDevelopmentPath: extensionPath,
-    extensionTestsPath: HOST_MOCHA,
-    launchArgs: [
-      workspace,
-      '--disable-extensions',
-      `--user-data-dir=${path.join(runDir, 'data')}`,
-      `--extensions-dir=${path.join(runDir, 'exts')}`,
-    ],
-    extensionTestsEnv: {
-      UDPCHAT_E2E_TEST_FILES: JSON.stringify(bundled),
-      UDPCHAT_E2E_MOCHA_TIMEOUT_MS: String(integration.mochaTimeoutMs),
-      UDPCHAT_E2E_TIMEOUT_MS: String(integration.runTimeoutMs),
-      UDPCHAT_MOCHA_REPORTER: REPORTER,
-      // the reporter's own summary line must not look like this suite's closing line: this script prints that
-      UDPCHAT_TEST_SUITE: 'extension host tests',
-      UDPCHAT_TEST_RESULT: innerResult,
-      UDPCHAT_E2E_RUN_DIR: runDir, // the shim keeps code-server's folders here too
-    },
-  });
-} catch (error) {
-  // TestRunFailedError carries the executable's exit code; anything else (a failed download) is a harness error
-  exitCode = typeof error?.code === 'number' ? error.code : 1;
-  if (typeof error?.code !== 'number') console.error(`${SUITE}: ${error?.message ?? error}`);
+/** One VS Code run of `files`: its exit code and what its tests reported (undefined: nothing). */
+async function runVsCode(files, phase) {
+  const bundled = await bundleTests(files, path.join(runDir, `tests-${phase}`));
+  const innerResult = path.join(runDir, `result-${phase}.json`);
+  let code;
+  try {
+    code = await runTests({
+      vscodeExecutablePath: vscodeExecutable(),
+      // used only with UDPCHAT_E2E_VSCODE=download: where the download is kept, and which release
+      cachePath: path.join(E2E_HOME, 'vscode-download'),
+      version: process.env.UDPCHAT_E2E_VSCODE_VERSION || 'stable',
+      extensionDevelopmentPath: extensionPath,
+      extensionTestsPath: HOST_MOCHA,
+      launchArgs: [
+        workspace,
+        '--disable-extensions',
+        `--user-data-dir=${path.join(runDir, 'data')}`,
+        `--extensions-dir=${path.join(runDir, 'exts')}`,
+      ],
+      extensionTestsEnv: {
+        UDPCHAT_E2E_TEST_FILES: JSON.stringify(bundled),
+        UDPCHAT_E2E_MOCHA_TIMEOUT_MS: String(integration.mochaTimeoutMs),
+        UDPCHAT_E2E_TIMEOUT_MS: String(integration.runTimeoutMs),
+        UDPCHAT_MOCHA_REPORTER: REPORTER,
+        // the reporter's own summary line must not look like this suite's closing line: this script prints that
+        UDPCHAT_TEST_SUITE: phase === 'first' ? 'extension host tests' : 'extension host tests after reopening',
+        UDPCHAT_TEST_RESULT: innerResult,
+        UDPCHAT_E2E_RUN_DIR: runDir, // the shim keeps code-server's folders here too; tests share state through it
+      },
+    });
+  } catch (error) {
+    // TestRunFailedError carries the executable's exit code; anything else (a failed download) is a harness error
+    code = typeof error?.code === 'number' ? error.code : 1;
+    if (typeof error?.code !== 'number') console.error(`${SUITE}: ${error?.message ?? error}`);
+  }
+  try {
+    const inner = JSON.parse(fs.readFileSync(innerResult, 'utf8'));
+    return { code, result: { passes: inner.passes, failures: inner.failures, pending: inner.pending } };
+  } catch {
+    console.log(`${SUITE}: the ${phase} run's tests did not report a result (exit ${code})`);
+    return { code, result: undefined };
+  }
 }
+
+const phases = [await runVsCode(firstFiles, 'first')];
+if (reopenFiles.length > 0 && !stopping) phases.push(await runVsCode(reopenFiles, 'reopened'));
 
 if (stopping) await new Promise(() => {}); // processOnTerminate reports and exits
 
-let result;
-try {
-  const inner = JSON.parse(fs.readFileSync(innerResult, 'utf8'));
-  result = { passes: inner.passes, failures: inner.failures, pending: inner.pending };
-} catch {
-  console.log(`${SUITE}: the tests did not report a result (exit ${exitCode})`);
-  result = { passes: 0, failures: 0, pending: 0 };
+const exitCode = phases.find((phase) => phase.code !== 0)?.code ?? 0;
+const result = { passes: 0, failures: 0, pending: 0 };
+for (const phase of phases) {
+  result.passes += phase.result?.passes ?? 0;
+  result.pending += phase.result?.pending ?? 0;
+  // a run that failed outside any test (start-up, a crash, a timeout) still counts as a failure
+  result.failures += phase.result?.failures || (phase.code !== 0 ? 1 : 0);
 }
-// a run that failed outside any test (start-up, a crash, a timeout) still counts as a failure
-if (exitCode !== 0 && result.failures === 0) result.failures = 1;
 if (exitCode === 0 && result.failures === 0) fs.rmSync(runDir, { recursive: true, force: true });
 else console.log(`${SUITE}: bundled tests and logs kept in ${path.relative(process.cwd(), runDir) || runDir}`);
 finish(result, exitCode === 0 && result.failures === 0 ? 0 : 1);

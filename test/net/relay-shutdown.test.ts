@@ -25,7 +25,8 @@ class RelayCommand {
     // A temporary config directory: the relay's identity file never lands in the user's home.
     const config = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-relay-config-'));
     const identity = path.join(config, 'relay-identity.key');
-    const args = ['--import', 'tsx', 'src/cli/main.ts', 'relay', '--host', '127.0.0.1', '--port', '0', '--json', '--identity-file', identity];
+    // Its history in the same temporary directory: relays started side by side never share a store.
+    const args = ['--import', 'tsx', 'src/cli/main.ts', 'relay', '--host', '127.0.0.1', '--port', '0', '--json', '--identity-file', identity, '--data', path.join(config, 'data')];
     this.#child = spawn(process.execPath, args, { cwd: ROOT });
     readline.createInterface({ input: this.#child.stdout }).on('line', (line) => {
       if (!line.startsWith('{')) return;

@@ -11,12 +11,14 @@ import { decodeOlderError } from '../../src/protocol/older-version';
 import { encodePayload, ImageFormat } from '../../src/protocol/payload';
 import { ErrorCode, Flag, LeaveReason, PacketType } from '../../src/protocol/types';
 import { ERROR_REPLY_BURST } from '../../src/relay/limits';
-import { closeAll, joinClient, newClient, startRelay } from '../support/chat';
+import { closeAll, joinClient, newClient, RELAY_IDENTITY, startRelay } from '../support/chat';
 import { collect, nextEvent, sleep, until } from '../support/events';
 import { makeImageBytes } from '../support/images';
 import { LossyProxy } from '../support/lossy-proxy';
-import { deriveRoomKeys, ContentSealer, withFreshMemberKey } from '../../src/protocol/room-crypto';
+import { RoomSalts } from '../../src/protocol/relay-identity';
+import { ContentSealer, withFreshMemberKey } from '../../src/protocol/room-crypto';
 import { SocketPeer, WirePeer } from '../support/relay-peer';
+import { testRoomKeys } from '../support/room-keys';
 import { datagramOf, WireWatch } from '../support/wire-watch';
 
 const PASSPHRASE = 'blue whale under the ice';
@@ -29,7 +31,7 @@ async function attackerSocket(): Promise<dgram.Socket> {
 }
 
 describe('security: encryption, authentication and hostile input', function () {
-  // Room keys come from scrypt (~100 ms each), several per test.
+  // Room keys come from scrypt (N = 2^17, ~0.5 s each; test clients share them per passphrase, room and salt).
   this.timeout(30_000);
   const toClose: Array<{ close(): unknown }> = [];
   afterEach(async () => {
@@ -367,53 +369,60 @@ describe('security: address validation and wire versions on loopback', function 
     assert.equal(relay.counters['join-verified'], 2);
   });
 
-  it('tells a client of wire version 1 to upgrade, in version 1, answering its Join\'s nonce', async () => {
+  it('tells a client of wire version 2 to upgrade, in version 2, answering its smallest Join\'s nonce', async () => {
     const relay = await startRelay();
     const oldClient = await socketOn();
     const nonce = Uint8Array.from([8, 7, 6, 5, 4, 3, 2, 1]);
+    // A version-2 client's smallest Join: one-letter name and room, its hop key.
     const join = encodeControl({
       ...controlHeader(PacketType.Join, 0),
-      body: { clientNonce: nonce, name: 'old-timer', room: 'general', extensions: new Map([[1, new Uint8Array(32).fill(9)]]) },
+      body: { clientNonce: nonce, name: 'o', room: 'g', extensions: new Map([[1, new Uint8Array(32).fill(9)]]) },
     });
-    join[2] = 1;
+    join[2] = 2;
     const reply = new Promise<Buffer>((resolve) => oldClient.once('message', resolve));
     oldClient.send(join, relay.address.port, '127.0.0.1');
     const datagram = await reply;
+    assert.equal(datagram[2], 2, 'the answer is not of version 2');
     const error = decodeOlderError(datagram);
-    assert.ok(error, 'the answer is not an Error of version 1');
+    assert.ok(error, 'the answer is not an Error of version 2');
     assert.equal(error.body.code, ErrorCode.UnsupportedVersion);
     assert.deepEqual(error.body.clientNonce, nonce);
-    assert.match(error.body.message, /wire v(ersion )?2/);
+    assert.match(error.body.message, /v(ersion )?3/);
     assert.match(error.body.message, /upgrade/);
     assert.ok(datagram.length <= join.length, `a ${datagram.length}-byte answer to a ${join.length}-byte Join`);
     assert.equal(relay.memberCount, 0);
   });
 
-  it('stops a client at once, with who must upgrade, when the relay speaks wire version 1', async () => {
-    // What a version-1 relay answers a version-2 datagram: an Error of its own version, with no nonce.
+  it('stops a client at once, with who must upgrade, when the relay speaks wire version 2', async () => {
+    // What a version-2 relay answers a newer datagram: an Error of its own version, with no nonce, and only when
+    // that fits within the datagram (its message is 60 bytes: 100 in all).
     const oldRelay = await socketOn();
-    oldRelay.on('message', (_datagram, remote) => {
+    const sizes: number[] = [];
+    oldRelay.on('message', (datagram, remote) => {
+      sizes.push(datagram.length);
       const answer = encodeControl({
         ...controlHeader(PacketType.Error, 0),
-        body: { code: ErrorCode.UnsupportedVersion, clientNonce: new Uint8Array(8), message: 'this relay speaks protocol version 1, not 2' },
+        body: { code: ErrorCode.UnsupportedVersion, clientNonce: new Uint8Array(8), message: 'this relay speaks UDP Chat wire version 2: upgrade the relay' },
       });
-      answer[2] = 1;
-      oldRelay.send(answer, remote.port, remote.address);
+      answer[2] = 2;
+      if (answer.length <= datagram.length) oldRelay.send(answer, remote.port, remote.address);
     });
     const port = oldRelay.address().port;
-    const client = newClient({ address: { port } }, 'alice');
+    // The shortest name and room a client has: its Join is the smallest there is.
+    const client = newClient({ address: { port } }, 'a', { room: 'g' });
     const failure = await Promise.race([
       client.connect().then(() => 'connected', (error: unknown) => error),
       sleep(5000).then(() => 'still trying after 5 s'),
     ]);
     assert.ok(failure instanceof ChatClientError, String(failure));
     assert.equal(failure.code, 'unsupported-version');
-    assert.equal(failure.message, `the relay at 127.0.0.1:${port} speaks an older protocol (version 1): upgrade the relay`);
+    assert.equal(failure.message, `the relay at 127.0.0.1:${port} speaks an older protocol (version 2): upgrade the relay`);
+    assert.ok(Math.min(...sizes) >= 100, `a ${Math.min(...sizes)}-byte Join leaves an older relay no room to answer`);
   });
 });
 
 describe('security: per-sender authenticity in a sealed room, against a member with the passphrase', function () {
-  // Room keys come from scrypt (~100 ms each).
+  // Room keys come from scrypt (N = 2^17, ~0.5 s each; shared per passphrase, room and salt).
   this.timeout(30_000);
   const ROOM = 'ops';
   const peers: SocketPeer[] = [];
@@ -427,7 +436,8 @@ describe('security: per-sender authenticity in a sealed room, against a member w
     const relay = await startRelay();
     const alice = await joinClient(relay, 'alice', { passphrase: PASSPHRASE, room: ROOM });
     const bob = await joinClient(relay, 'bob', { passphrase: PASSPHRASE, room: ROOM });
-    const malloryKeys = await deriveRoomKeys(PASSPHRASE, ROOM);
+    // Mallory derives as clients do, with the relay's salt for the room.
+    const malloryKeys = await testRoomKeys(PASSPHRASE, ROOM, new RoomSalts(RELAY_IDENTITY).of(ROOM));
     const mallory = await SocketPeer.open('mallory', relay.address.port, () => Date.now(), malloryKeys, ROOM);
     peers.push(mallory);
     const seenByBob = nextEvent(bob, 'memberJoined', (member) => member.name === 'mallory');

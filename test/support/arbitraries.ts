@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { assemble, encodeControl } from '../../src/protocol/codec';
 import { AUTH_TAG_BYTES, MAX_DATAGRAM_BYTES, HEADER_BYTES, MAX_NAME_BYTES } from '../../src/protocol/constants';
-import { ImageFormat, type MemberInfo, type MessagePayload } from '../../src/protocol/payload';
+import { HistoryDirection, ImageFormat, type MemberInfo, type MessagePayload } from '../../src/protocol/payload';
 import {
   Flag,
   PacketType,
@@ -19,8 +19,11 @@ export const MESSAGE_TYPES: readonly MessageType[] = [
   PacketType.MemberLeft,
   PacketType.Leave,
   PacketType.Notice,
+  PacketType.HistoryRequest,
+  PacketType.HistoryEnd,
   PacketType.Text,
   PacketType.Image,
+  PacketType.Stored,
 ];
 
 export const CONTROL_TYPES: readonly ControlPacket['type'][] = [
@@ -106,7 +109,7 @@ export const controlPacketArb: Record<ControlPacket['type'], fc.Arbitrary<Contro
     )
     .map(([base, body]) => ({ ...base, body })),
   [PacketType.Challenge]: fc
-    .tuple(controlBase(PacketType.Challenge), record({ clientNonce: bytesOf(8), cookie: fc.uint8Array({ minLength: 1, maxLength: 64 }) }))
+    .tuple(controlBase(PacketType.Challenge), record({ clientNonce: bytesOf(8), roomSalt: bytesOf(16), cookie: fc.uint8Array({ minLength: 1, maxLength: 64 }) }))
     .map(([base, body]) => ({ ...base, body })),
   [PacketType.Welcome]: fc
     .tuple(
@@ -167,9 +170,20 @@ export const fragmentPacket: fc.Arbitrary<Packet> = fc
 
 export const anyPacket: fc.Arbitrary<Packet> = fc.oneof(controlPacket, fragmentPacket);
 
+/** A fragment's body: its chunk, then the Numbered trailer when it has one. */
+function fragmentBody(packet: Extract<Packet, { chunk: Uint8Array }>): Uint8Array {
+  if (!(packet.flags & Flag.Numbered)) return packet.chunk;
+  const body = new Uint8Array(packet.chunk.length + 8);
+  body.set(packet.chunk);
+  const view = new DataView(body.buffer, packet.chunk.length);
+  view.setUint32(0, packet.roomSeq ?? 0);
+  view.setUint32(4, packet.previousSeq ?? 0);
+  return body;
+}
+
 /** The datagram a peer would send for `packet`, the tag filled in. */
 export function encodePacket(packet: Packet): Uint8Array {
-  const bytes = isFragmentPacket(packet) ? assemble(packet, packet.chunk) : encodeControl(packet);
+  const bytes = isFragmentPacket(packet) ? assemble(packet, fragmentBody(packet)) : encodeControl(packet);
   if (packet.authTag) bytes.set(packet.authTag, bytes.length - AUTH_TAG_BYTES);
   return bytes;
 }
@@ -205,4 +219,21 @@ export const payloadArb: Record<MessageType, fc.Arbitrary<MessagePayload>> = {
       data: fc.uint8Array({ minLength: 1, maxLength: 200 }),
     })
     .map((image) => ({ type: PacketType.Image, ...image })),
+  [PacketType.HistoryRequest]: fc
+    .record({ requestId: u32, direction: fc.constantFrom(HistoryDirection.Before, HistoryDirection.After), seq: u32, limit: u16 })
+    .map((request) => ({ type: PacketType.HistoryRequest, ...request })),
+  [PacketType.HistoryEnd]: fc
+    .record({ requestId: u32, count: u32, latestSeq: u32, reachedSeq: u32, complete: fc.boolean() })
+    .map((end) => ({ type: PacketType.HistoryEnd, ...end })),
+  [PacketType.Stored]: fc
+    .record({
+      seq: nonZeroU32,
+      storedAt: sentAt,
+      storedType: fc.constantFrom(PacketType.Text, PacketType.Image),
+      messageId: fc.bigInt({ min: 0n, max: 0xffff_ffff_ffff_ffffn }),
+      from: utf8Text(MAX_NAME_BYTES, 10),
+      memberKey: fc.option(fc.uint8Array({ minLength: 32, maxLength: 32 }), { nil: undefined }),
+      payload: fc.uint8Array({ minLength: 1, maxLength: 300 }),
+    })
+    .map((stored) => ({ type: PacketType.Stored, ...stored })),
 };

@@ -2,6 +2,7 @@
 import { ChatClient, type ChatClientOptions } from '../../src/client/client';
 import { createRelayIdentity } from '../../src/protocol/relay-identity';
 import { Relay, type RelayOptions } from '../../src/relay/relay';
+import { sharedDeriveRoomKeys } from './room-keys';
 
 /** Short timers so eviction and reconnection tests take well under a second or two. */
 export const FAST_LIMITS = { heartbeatIntervalMs: 100, memberTimeoutMs: 600 } as const;
@@ -24,6 +25,8 @@ export function newClient(relay: Relay | { address: { port: number } }, name: st
     name,
     joinRetryMs: 50,
     maxJoinRetryMs: 200,
+    // Room keys at full cost, but derived once per passphrase, room and relay salt in the test process.
+    deriveRoomKeys: sharedDeriveRoomKeys,
     ...options,
   });
   opened.push(client);

@@ -23,7 +23,14 @@ export class CliProcess {
   constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-home-'));
-    const env = { ...process.env, HOME: home, USERPROFILE: home, XDG_CONFIG_HOME: path.join(home, '.config'), ...options.env };
+    const env = {
+      ...process.env,
+      HOME: home,
+      USERPROFILE: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_STATE_HOME: path.join(home, '.local', 'state'),
+      ...options.env,
+    };
     this.#child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env });
     readline.createInterface({ input: this.#child.stdout }).on('line', (line) => {
       this.lines.push(line);

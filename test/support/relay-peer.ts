@@ -35,6 +35,8 @@ export class WirePeer {
   readonly errors: ReceivedError[] = [];
   /** Whole messages delivered by the relay, decoded (single- or multi-fragment). */
   readonly messages: MessagePayload[] = [];
+  /** The numbers (Flag.Numbered) of the messages the relay forwarded, in arrival order. */
+  readonly numbered: Array<{ messageId: bigint; roomSeq: number; previousSeq: number }> = [];
   readonly welcomes: number[] = [];
   heartbeatAcks = 0;
   /** Challenges that answered this peer's join (and were answered with the join and the cookie). */
@@ -55,7 +57,10 @@ export class WirePeer {
   constructor(
     readonly name: string,
     readonly room = 'general',
-    /** A sealed room's keys: the join then carries the verifier and the proof. */
+    /**
+     * A sealed room's keys: the join then carries the verifier and the proof. Any salt will do (the relay compares
+     * verifiers and cannot tell which salt a member derived with), as long as the room's members share it.
+     */
     readonly proofKeys?: RoomKeys,
     /** Another peer's port: the same address, as a client restarted on its old socket. */
     port?: number,
@@ -107,6 +112,17 @@ export class WirePeer {
       const fragment: Fragment = { type: PacketType.Text, flags, memberId: 0, messageId, fragmentIndex, fragmentCount: chunks.length, chunk };
       this.channel?.send(fragment, chunk.length, 'normal', now);
     });
+  }
+
+  /** Any message payload through this peer's channel (e.g. a HistoryRequest), as one or more fragments. */
+  sendPayload(payload: MessagePayload, now: number, priority: 'urgent' | 'normal' | 'bulk' = 'normal'): bigint {
+    const messageId = this.#nextMessageId++;
+    const chunks = splitPayload(encodePayload(payload), MAX_FRAGMENT_BYTES);
+    chunks.forEach((chunk, fragmentIndex) => {
+      const fragment: Fragment = { type: payload.type, flags: Flag.Reliable, memberId: 0, messageId, fragmentIndex, fragmentCount: chunks.length, chunk };
+      this.channel?.send(fragment, chunk.length, priority, now);
+    });
+    return messageId;
   }
 
   /** A datagram from the relay. */
@@ -182,6 +198,9 @@ export class WirePeer {
   }
 
   #deliver(fragment: Fragment): void {
+    if (fragment.roomSeq !== undefined) {
+      this.numbered.push({ messageId: fragment.messageId, roomSeq: fragment.roomSeq, previousSeq: fragment.previousSeq ?? 0 });
+    }
     const chunks = this.#chunks.get(fragment.messageId) ?? [];
     chunks.push(fragment.chunk);
     this.#chunks.set(fragment.messageId, chunks);

@@ -1,7 +1,8 @@
 /**
  * The receiving half of a channel: delivers in order, exactly once; buffers out-of-order datagrams within its
  * window; acknowledges cumulatively plus up to MAX_ACK_RANGES selective ranges; delays acks (every
- * `ackEveryPackets` datagrams or after `maxAckDelayMs`) unless a gap or a duplicate calls for one at once.
+ * `ackEveryPackets` datagrams or after `maxAckDelayMs`) unless a gap or a duplicate calls for one at once (for
+ * duplicates, at most one per `maxAckDelayMs`).
  */
 import { MAX_ACK_RANGES } from '../codec';
 import type { AckBody } from '../types';
@@ -52,6 +53,8 @@ export class ReliableReceiver<T> {
   readonly #runs: Run[] = [];
   /** When the oldest receipt not yet covered by an ack arrived. */
   #ackPendingSince: number | undefined;
+  /** When the latest ack went out. */
+  #lastAckAt: number | undefined;
   #inOrderSinceAck = 0;
 
   #delivered = 0;
@@ -84,9 +87,13 @@ export class ReliableReceiver<T> {
   receive(seq: number, item: T, now: number): void {
     if (!isSequenceNumber(seq)) return;
     if (seq <= this.#cumulative || this.#buffer.has(seq)) {
-      // The sender resent it, so our ack may have been lost: say again what we have.
+      // The sender resent it, so our ack may have been lost: say again what we have. At once, unless an ack went
+      // out less than maxAckDelayMs ago: then the held ack says it by that deadline. A sender that resends its
+      // whole window (its acks were late, not lost) gets one ack per delay, not one per duplicate, which would
+      // bury it under the very acks it was late reading.
       this.#duplicatesDropped++;
-      this.#sendAck(now);
+      if (this.#lastAckAt === undefined || now - this.#lastAckAt >= this.#tuning.maxAckDelayMs) this.#sendAck(now);
+      else this.#ackPendingSince ??= now;
       return;
     }
     if (seq > this.#cumulative + this.#tuning.receiveWindowPackets) {
@@ -176,6 +183,7 @@ export class ReliableReceiver<T> {
       ranges: this.#runs.slice(0, MAX_ACK_RANGES).map(({ first, last }) => ({ first, last })),
     };
     this.#ackPendingSince = undefined;
+    this.#lastAckAt = now;
     this.#inOrderSinceAck = 0;
     this.#acksSent++;
     this.#callbacks.transmitAck(ack);

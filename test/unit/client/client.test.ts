@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { ChatClient, ChatClientError, type ChatClientOptions, type ClientStateReason, type DeliveryUpdate } from '../../../src/client/client';
 import { FAILED_EXPIRY_MS } from '../../../src/client/outbox';
-import { decodePacket } from '../../../src/protocol/codec';
+import { controlHeader, decodePacket, encodeControl } from '../../../src/protocol/codec';
 import { ImageFormat } from '../../../src/protocol/payload';
 import { PacketType } from '../../../src/protocol/types';
 import { createRelayIdentity } from '../../../src/protocol/relay-identity';
+import type { RoomKeys } from '../../../src/protocol/room-crypto';
 import { Relay } from '../../../src/relay/relay';
 import type { Clock } from '../../../src/util/clock';
 import { collect, until } from '../../support/events';
 import { createFakeClock, type FakeClock } from '../../support/fake-clock';
 import { LossyProxy } from '../../support/lossy-proxy';
+import { testRoomKeys } from '../../support/room-keys';
 
 const HEARTBEAT_MS = 2000;
 
@@ -129,6 +131,35 @@ describe('client/client: the socket edge on a fake clock', () => {
       alice.close();
       await assert.rejects(first, (error: ChatClientError) => error.code === 'closed');
       await assert.rejects(alice.connect(), (error: ChatClientError) => error.code === 'closed');
+    });
+  });
+
+  describe('a sealed room', () => {
+    it('sends no Join while the room keys are derived, and settles connect() as closed when closed meanwhile', async () => {
+      const { proxy, sent } = await relayBehindProxy();
+      const derivations: Array<(keys: RoomKeys) => void> = [];
+      const deriveRoomKeys = (): Promise<RoomKeys> => new Promise((resolve) => derivations.push(resolve));
+      const alice = client(proxy.address.port, { passphrase: 'correct horse', deriveRoomKeys });
+      const connecting = alice.connect();
+      await until(() => derivations.length === 1, 'the derivation after the Challenge');
+      // Ten seconds of back-off deadlines while scrypt runs: a Join without the room proof would only be challenged.
+      await clock.tickAsync(10_000);
+      alice.close();
+      await assert.rejects(connecting, (error: ChatClientError) => error.code === 'closed');
+      (derivations[0] as (keys: RoomKeys) => void)(await testRoomKeys('correct horse', 'general'));
+      // The sentinel: a datagram sent after all of it reaches the relay's side with no Join before it.
+      const sentinel = dgram.createSocket('udp4');
+      opened.push({ close: () => new Promise<void>((resolve) => sentinel.close(() => resolve())) });
+      sentinel.send(encodeControl({ ...controlHeader(PacketType.Heartbeat, 0), body: { echo: 1 } }), proxy.address.port, '127.0.0.1');
+      await until(() => sent.includes(PacketType.Heartbeat), 'the sentinel');
+      assert.deepEqual(sent, [PacketType.Join, PacketType.Heartbeat]);
+    });
+
+    it('refuses to queue a text before the room keys are there, so nothing leaves unsealed', async () => {
+      const silent = await silentRelay();
+      const alice = client(silent.port, { passphrase: 'correct horse' });
+      alice.connect().catch(() => {});
+      assert.throws(() => alice.sendText('too early'), (error: ChatClientError) => error.code === 'not-ready');
     });
   });
 

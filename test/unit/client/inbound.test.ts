@@ -73,11 +73,11 @@ const problems = (events: InboundEvent[]) => events.flatMap((event) => (event.ki
 
 describe('client/inbound', () => {
   before(async () => {
-    keys = await deriveRoomKeys('correct horse', 'general');
+    keys = await deriveRoomKeys('correct horse', 'general', new Uint8Array(16));
     aliceKeys = withFreshMemberKey(keys);
     malloryKeys = withFreshMemberKey(keys);
     // Bob's own member key, with a passphrase other than the room's.
-    otherKeys = { ...(await deriveRoomKeys('wrong horse', 'general')), memberKey: keys.memberKey, memberPublicKey: keys.memberPublicKey };
+    otherKeys = { ...(await deriveRoomKeys('wrong horse', 'general', new Uint8Array(16))), memberKey: keys.memberKey, memberPublicKey: keys.memberPublicKey };
   });
 
   it('turns a text into a message from the member the relay names', () => {

@@ -18,6 +18,19 @@ function joinTimes(backoff: JoinBackoff, from: number, until: number): number[] 
 
 describe('client/join', () => {
   describe('JoinBackoff', () => {
+    it('sends nothing while held, however late, and resumes its schedule from the Join that ends the hold', () => {
+      const backoff = new JoinBackoff(100, 400);
+      backoff.restart(T0);
+      backoff.sent(T0);
+      backoff.hold();
+      assert.equal(backoff.nextAt, undefined);
+      assert.equal(backoff.joining, true, 'a held join is still under way');
+      assert.deepEqual(joinTimes(backoff, T0, T0 + 10_000), []);
+      assert.equal(backoff.sent(T0 + 10_000), T0 + 10_200);
+      assert.equal(backoff.held, false);
+      assert.deepEqual(joinTimes(backoff, T0 + 10_001, T0 + 10_999), [199, 599]);
+    });
+
     it('sends the first Join at once, then after 250, 500, 1000, 2000 and 2000 ms', () => {
       const backoff = new JoinBackoff();
       backoff.restart(T0);

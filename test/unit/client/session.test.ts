@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { MAX_HEARTBEAT_INTERVAL_MS, MAX_IMAGE_BYTES } from '../../../src/client/limits';
-import type { SessionSignal } from '../../../src/client/session';
+import type { RelaySession, SessionSignal } from '../../../src/client/session';
 import { recordingSession } from '../../support/recording-session';
 import { CLIENT_NONCE_BYTES, controlHeader, encodeControl } from '../../../src/protocol/codec';
 import { createHopKeyPair, deriveHopKeys, signDatagram, type HopKeys } from '../../../src/protocol/hop-auth';
-import { createRelayIdentity, relayFingerprint, signWelcome, type RelayIdentity } from '../../../src/protocol/relay-identity';
+import { createRelayIdentity, relayFingerprint, RoomSalts, signWelcome, type RelayIdentity } from '../../../src/protocol/relay-identity';
 import { ErrorCode, ExtensionTag, Flag, PacketType, type ControlPacket, type Packet } from '../../../src/protocol/types';
 
 const T0 = 20_000;
@@ -15,17 +15,25 @@ const RELAY = createRelayIdentity();
 /** A session whose datagrams are kept in `sent`, decoded. */
 const session = recordingSession;
 
-/** The relay's side of the handshake: a Welcome answering the last Join, signed with the keys it derives. */
+/**
+ * The relay's side of the handshake: a Challenge to the last Join (with the relay's room salt), then a Welcome
+ * answering the Join that came back, signed with the keys it derives.
+ */
 function welcome(
-  sent: Packet[],
+  { relaySession, sent }: { relaySession: RelaySession; sent: Packet[] },
   overrides: { heartbeatIntervalMs?: number; maxImageBytes?: number; signWith?: 'own' | 'other'; identity?: RelayIdentity } = {},
 ) {
+  const identity = overrides.identity ?? RELAY;
+  const roomSalt = new RoomSalts(identity).of('general');
+  const challenged = [...sent].reverse().find((packet) => packet.type === PacketType.Join);
+  assert.ok(challenged && challenged.type === PacketType.Join, 'no Join was sent');
+  const cookie = new Uint8Array(20).fill(sent.length & 0xff);
+  relaySession.receive(encodeControl({ ...controlHeader(PacketType.Challenge, 0), body: { clientNonce: challenged.body.clientNonce, roomSalt, cookie } }), T0);
   const join = [...sent].reverse().find((packet) => packet.type === PacketType.Join);
-  assert.ok(join && join.type === PacketType.Join, 'no Join was sent');
+  assert.ok(join && join.type === PacketType.Join && join.body.extensions.has(ExtensionTag.Cookie), 'no Join answered the Challenge');
   const clientKey = join.body.extensions.get(ExtensionTag.HopPublicKey) as Uint8Array;
   const relayKeys = createHopKeyPair();
   const keys = deriveHopKeys(relayKeys.privateKey, clientKey, join.body.clientNonce) as HopKeys;
-  const identity = overrides.identity ?? RELAY;
   const datagram = encodeControl({
     ...controlHeader(PacketType.Welcome, MEMBER),
     flags: Flag.Auth,
@@ -39,7 +47,7 @@ function welcome(
       extensions: new Map([
         [ExtensionTag.HopPublicKey, relayKeys.publicKey],
         [ExtensionTag.RelayIdentity, identity.publicKey],
-        [ExtensionTag.RelayIdentityProof, signWelcome(identity, join.body.clientNonce, relayKeys.publicKey, MEMBER)],
+        [ExtensionTag.RelayIdentityProof, signWelcome(identity, { clientNonce: join.body.clientNonce, hopPublicKey: relayKeys.publicKey, memberId: MEMBER, roomSalt })],
       ]),
     },
   });
@@ -55,7 +63,7 @@ function errorDatagram(code: number, keys: HopKeys | undefined, clientNonce = ne
 function joined() {
   const made = session();
   made.relaySession.start(T0);
-  const answer = welcome(made.sent);
+  const answer = welcome(made);
   assert.deepEqual(made.relaySession.receive(answer.datagram, T0), { kind: 'welcomed' });
   return { ...made, keys: answer.keys };
 }
@@ -88,14 +96,14 @@ describe('client/session', () => {
     it('ignores a Welcome signed with another key', () => {
       const { relaySession, sent } = session();
       relaySession.start(T0);
-      assert.deepEqual(relaySession.receive(welcome(sent, { signWith: 'other' }).datagram, T0), { kind: 'none' });
+      assert.deepEqual(relaySession.receive(welcome({ relaySession, sent }, { signWith: 'other' }).datagram, T0), { kind: 'none' });
       assert.equal(relaySession.channel, undefined);
     });
 
     it('clamps the limits a Welcome announces', () => {
       const { relaySession, sent } = session();
       relaySession.start(T0);
-      relaySession.receive(welcome(sent, { heartbeatIntervalMs: 0xffff_ffff, maxImageBytes: 0xffff_ffff }).datagram, T0);
+      relaySession.receive(welcome({ relaySession, sent }, { heartbeatIntervalMs: 0xffff_ffff, maxImageBytes: 0xffff_ffff }).datagram, T0);
       assert.equal(relaySession.limits.heartbeatIntervalMs, MAX_HEARTBEAT_INTERVAL_MS);
       assert.equal(relaySession.limits.maxImageBytes, MAX_IMAGE_BYTES);
     });
@@ -120,7 +128,7 @@ describe('client/session', () => {
         relayIdentity: { onFirstUse: (relay, fingerprint) => firstUse.push(`${relay} ${fingerprint}`) },
       });
       relaySession.start(T0);
-      assert.deepEqual(relaySession.receive(welcome(sent).datagram, T0), { kind: 'welcomed' });
+      assert.deepEqual(relaySession.receive(welcome({ relaySession, sent }).datagram, T0), { kind: 'welcomed' });
       assert.deepEqual(firstUse, [`127.0.0.1:9 ${relayFingerprint(RELAY.publicKey)}`]);
     });
 
@@ -137,7 +145,7 @@ describe('client/session', () => {
         },
       });
       relaySession.start(T0);
-      const signal = relaySession.receive(welcome(sent).datagram, T0);
+      const signal = relaySession.receive(welcome({ relaySession, sent }).datagram, T0);
       const offered = relayFingerprint(RELAY.publicKey);
       assert.ok(signal.kind === 'refused' && signal.name === 'relay-key-changed', JSON.stringify(signal));
       assert.match(signal.message, new RegExp(`^the relay at 127\\.0\\.0\\.1:9 has a different identity than before \\(was ${pinned}, now ${offered}\\)`));
@@ -149,7 +157,7 @@ describe('client/session', () => {
     it('refuses a rejoin to another identity than the first Welcome, without any pin', () => {
       const { relaySession, sent } = joined();
       relaySession.start(T0 + 1000);
-      const signal = relaySession.receive(welcome(sent, { identity: createRelayIdentity() }).datagram, T0 + 1000);
+      const signal = relaySession.receive(welcome({ relaySession, sent }, { identity: createRelayIdentity() }).datagram, T0 + 1000);
       assert.equal(signal.kind === 'refused' && signal.name, 'relay-key-changed');
       assert.equal(relaySession.channel, undefined);
     });
@@ -157,7 +165,7 @@ describe('client/session', () => {
     it('takes a rejoin to the same identity', () => {
       const { relaySession, sent } = joined();
       relaySession.start(T0 + 1000);
-      assert.deepEqual(relaySession.receive(welcome(sent).datagram, T0 + 1000), { kind: 'welcomed' });
+      assert.deepEqual(relaySession.receive(welcome({ relaySession, sent }).datagram, T0 + 1000), { kind: 'welcomed' });
     });
   });
 

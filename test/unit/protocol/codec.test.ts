@@ -12,7 +12,7 @@ import {
   peekVersion,
   truncateUtf8,
 } from '../../../src/protocol/codec';
-import { AUTH_TAG_BYTES, HEADER_BYTES, MAX_DATAGRAM_BYTES } from '../../../src/protocol/constants';
+import { AUTH_TAG_BYTES, HEADER_BYTES, MAX_DATAGRAM_BYTES, PROTOCOL_VERSION } from '../../../src/protocol/constants';
 import { ExtensionTag, Flag, PacketType, type ControlPacket, type JoinBody, type JoinPacket, type Packet } from '../../../src/protocol/types';
 import { controlPacketArb, encodePacket, fragmentPacket } from '../../support/arbitraries';
 import { assertBytes, assertCodedError, checkDecodeResult, concat, fromHex, toHex } from '../../support/bytes';
@@ -34,7 +34,7 @@ interface RawHeader {
 
 const CONTROL_DEFAULTS: RawHeader = {
   magic: 0x5543,
-  version: 2,
+  version: PROTOCOL_VERSION,
   type: PacketType.Heartbeat,
   flags: 0,
   reserved: 0,
@@ -98,7 +98,7 @@ function control<T extends ControlPacket['type']>(type: T, memberId = 7) {
  * room as u8-length-prefixed UTF-8, then extensions as tag (u8), length (u16), value.
  */
 const JOIN_FIXTURE_HEX = `
-  5543 | 02 | 01 | 00 | 00 | 001b       // magic "UC", version 2, type Join, flags, reserved, body length 27
+  5543 | 03 | 01 | 00 | 00 | 001b       // magic "UC", version 3, type Join, flags, reserved, body length 27
   00000000 | 00000000                   // member id (not known yet), seq (control: 0)
   0000000000000000 | 0000 | 0000        // message id, fragment index, fragment count (control: 0)
   0102030405060708                      // client nonce
@@ -117,7 +117,7 @@ const JOIN_FIXTURE_PACKET: JoinPacket = { ...control(PacketType.Join, 0), body: 
 
 /** A Heartbeat with Flag.Auth: the 16-byte tag follows the body and is not counted in the body length. */
 const AUTH_HEARTBEAT_HEX = `
-  5543 02 04 04 00 0004                 // type Heartbeat, flags Auth, body length 4 (the tag is not counted)
+  5543 03 04 04 00 0004                 // type Heartbeat, flags Auth, body length 4 (the tag is not counted)
   00000007 00000000 0000000000000000 0000 0000
   0000002a                              // echo 42
   a0a1a2a3a4a5a6a7a8a9aaabacadaeaf      // auth tag
@@ -137,7 +137,10 @@ const VALID: Record<string, Packet> = {
     },
   },
   'Join with an auth tag': { ...JOIN_FIXTURE_PACKET, flags: Flag.Auth, authTag: new Uint8Array(16).fill(0xab) },
-  Challenge: { ...control(PacketType.Challenge), body: { clientNonce: fromHex('0102030405060708'), cookie: new Uint8Array(24).fill(0xcc) } },
+  Challenge: {
+    ...control(PacketType.Challenge),
+    body: { clientNonce: fromHex('0102030405060708'), roomSalt: new Uint8Array(16).fill(0x5a), cookie: new Uint8Array(24).fill(0xcc) },
+  },
   Welcome: {
     ...control(PacketType.Welcome, 0x01020304),
     body: {
@@ -188,6 +191,13 @@ describe('protocol/codec', () => {
 
     it('decodes the documented Join bytes', () => {
       assert.deepEqual(decodeOk(fromHex(JOIN_FIXTURE_HEX)), JOIN_FIXTURE_PACKET);
+    });
+
+    it('lays a Challenge out as nonce, 16-byte room salt, cookie length and cookie: 73 bytes with a 20-byte cookie', () => {
+      const body = { clientNonce: fromHex('0102030405060708'), roomSalt: new Uint8Array(16).fill(0x5a), cookie: new Uint8Array(20).fill(0xcc) };
+      const datagram = encodeControl({ ...control(PacketType.Challenge), body });
+      assertBytes(datagram.subarray(28), concat(body.clientNonce, body.roomSalt, fromHex('14'), body.cookie));
+      assert.equal(datagram.length, 73);
     });
 
     it('has a 28-byte header', () => {
@@ -368,13 +378,13 @@ describe('protocol/codec', () => {
       assertCodedError(decodePacket(fromHex('5543')), 'UDPCHAT_ERR_TRUNCATED');
     });
 
-    for (const version of [0, 1, 3, 0xff]) {
+    for (const version of [0, 1, 2, 4, 0xff]) {
       it(`rejects protocol version ${version} as unsupported`, () => {
         assertCodedError(decodePacket(raw({ version }, HEARTBEAT_BODY)), 'UDPCHAT_ERR_UNSUPPORTED_VERSION');
       });
     }
 
-    for (const type of [0x00, 0x08, 0x0f, 0x15, 0x1f, 0x22, 0xff]) {
+    for (const type of [0x00, 0x08, 0x0f, 0x17, 0x1f, 0x23, 0xff]) {
       it(`rejects unknown type 0x${type.toString(16)}`, () => {
         assertCodedError(decodePacket(raw({ type }, HEARTBEAT_BODY)), 'UDPCHAT_ERR_UNKNOWN_TYPE');
       });
@@ -567,9 +577,15 @@ describe('protocol/codec', () => {
 
     describe('field values', () => {
       it('rejects a Challenge with an empty cookie or one over 64 bytes', () => {
-        assertCodedError(decodePacket(raw({ type: PacketType.Challenge }, concat(new Uint8Array(8), fromHex('00')))), 'UDPCHAT_ERR_BAD_FIELD');
-        const long = concat(new Uint8Array(8), fromHex('41'), new Uint8Array(65));
+        const salt = new Uint8Array(16);
+        assertCodedError(decodePacket(raw({ type: PacketType.Challenge }, concat(new Uint8Array(8), salt, fromHex('00')))), 'UDPCHAT_ERR_BAD_FIELD');
+        const long = concat(new Uint8Array(8), salt, fromHex('41'), new Uint8Array(65));
         assertCodedError(decodePacket(raw({ type: PacketType.Challenge }, long)), 'UDPCHAT_ERR_BAD_FIELD');
+      });
+
+      it('refuses to encode a Challenge whose room salt is not 16 bytes', () => {
+        const body = { clientNonce: new Uint8Array(8), roomSalt: new Uint8Array(15), cookie: new Uint8Array(20) };
+        assert.throws(() => encodeControl({ ...control(PacketType.Challenge), body }), RangeError);
       });
 
       it('rejects a Welcome with a zero heartbeat interval or member timeout', () => {

@@ -5,29 +5,38 @@ import {
   ContentSealer,
   deriveRoomKeys,
   ReplayWindow,
+  roomScryptSalt,
+  SCRYPT_PARAMS,
   SEAL_OVERHEAD_BYTES,
   signJoinProof,
   verifyJoinProof,
   withFreshMemberKey,
   type RoomKeys,
 } from '../../../src/protocol/room-crypto';
-import { createCipheriv, sign } from 'node:crypto';
+import { createCipheriv, hkdfSync, scrypt, sign } from 'node:crypto';
+import { ROOM_SALT_BYTES } from '../../../src/protocol/codec';
 import { PacketType } from '../../../src/protocol/types';
 
+/** Two relays' salts for the same room. */
+const SALT_A = new Uint8Array(ROOM_SALT_BYTES).fill(0xa1);
+const SALT_B = new Uint8Array(ROOM_SALT_BYTES).fill(0xb2);
+
 describe('room encryption', function () {
-  // scrypt is deliberately slow (~100 ms a key); derive the few keys once.
+  // scrypt is deliberately slow (~0.5 s and 128 MiB a key); derive the few keys once.
   this.timeout(20_000);
   let general: RoomKeys;
   let generalAgain: RoomKeys;
   let wrong: RoomKeys;
   let otherRoom: RoomKeys;
+  let otherRelay: RoomKeys;
 
   before(async () => {
-    [general, generalAgain, wrong, otherRoom] = await Promise.all([
-      deriveRoomKeys('correct horse battery staple', 'general'),
-      deriveRoomKeys('correct horse battery staple', 'general'),
-      deriveRoomKeys('Correct horse battery staple', 'general'),
-      deriveRoomKeys('correct horse battery staple', 'random'),
+    [general, generalAgain, wrong, otherRoom, otherRelay] = await Promise.all([
+      deriveRoomKeys('correct horse battery staple', 'general', SALT_A),
+      deriveRoomKeys('correct horse battery staple', 'general', SALT_A),
+      deriveRoomKeys('Correct horse battery staple', 'general', SALT_A),
+      deriveRoomKeys('correct horse battery staple', 'random', SALT_A),
+      deriveRoomKeys('correct horse battery staple', 'general', SALT_B),
     ]);
   });
 
@@ -42,6 +51,27 @@ describe('room encryption', function () {
     assert.notDeepEqual(general.verifyKey, wrong.verifyKey);
     assert.notDeepEqual(general.verifyKey, otherRoom.verifyKey);
     assert.ok(!general.contentKey.equals(otherRoom.contentKey));
+  });
+
+  it('derives other keys and another verifier for the same passphrase and room on a relay with another salt', () => {
+    assert.notDeepEqual(general.verifyKey, otherRelay.verifyKey);
+    assert.ok(!general.contentKey.equals(otherRelay.contentKey));
+  });
+
+  it('derives with scrypt at N = 2^17, r = 8, p = 1 over the domain, the relay salt and the room', async () => {
+    assert.deepEqual({ ...SCRYPT_PARAMS }, { N: 2 ** 17, r: 8, p: 1 });
+    const secret = await new Promise<Buffer>((resolve, reject) =>
+      scrypt('correct horse battery staple', roomScryptSalt('general', SALT_A), 32, { ...SCRYPT_PARAMS, maxmem: 256 * 1024 * 1024 }, (error, key) =>
+        error ? reject(error) : resolve(key),
+      ),
+    );
+    assert.deepEqual(roomScryptSalt('general', SALT_A), Buffer.concat([Buffer.from('udpchat v3 room\0'), SALT_A, Buffer.from('general')]));
+    const contentKey = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'udpchat v1 content', 32));
+    assert.ok(general.contentKey.export().equals(contentKey), 'the room key is not scrypt with these parameters');
+  });
+
+  it('refuses a room salt that is not 16 bytes', async () => {
+    await assert.rejects(deriveRoomKeys('correct horse battery staple', 'general', new Uint8Array(15)), RangeError);
   });
 
   it('opens what a member of the room sealed', () => {

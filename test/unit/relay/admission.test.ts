@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { MemberInfo } from '../../../src/protocol/payload';
-import { deriveRoomKeys, withFreshMemberKey, type RoomKeys } from '../../../src/protocol/room-crypto';
+import { withFreshMemberKey, type RoomKeys } from '../../../src/protocol/room-crypto';
+import { testRoomKeys } from '../../support/room-keys';
 import { ErrorCode, PacketType } from '../../../src/protocol/types';
 import { CoreNet, type WirePeer } from '../../support/relay-peer';
 
@@ -17,7 +18,7 @@ describe('relay/admission: member keys of a sealed room', () => {
   let annKeys: RoomKeys;
   let benKeys: RoomKeys;
   before(async () => {
-    annKeys = await deriveRoomKeys('correct horse battery', 'vault');
+    annKeys = await testRoomKeys('correct horse battery', 'vault');
     benKeys = withFreshMemberKey(annKeys);
   });
 

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { CLIENT_NONCE_BYTES, controlHeader, decodePacket, encodeControl, peekType } from '../../../src/protocol/codec';
 import { PREVIOUS_PROTOCOL_VERSION } from '../../../src/protocol/constants';
 import { createHopKeyPair } from '../../../src/protocol/hop-auth';
 import { decodeOlderError } from '../../../src/protocol/older-version';
-import { deriveRoomKeys, type RoomKeys } from '../../../src/protocol/room-crypto';
+import type { RoomKeys } from '../../../src/protocol/room-crypto';
 import { ErrorCode, ExtensionTag, PacketType } from '../../../src/protocol/types';
 import { COOKIE_SLOT_MS, CookieJar } from '../../../src/relay/cookie';
+import { loadRelayIdentity } from '../../../src/relay/identity-file';
 import { CoreNet, WirePeer } from '../../support/relay-peer';
+import { testRoomKeys } from '../../support/room-keys';
 
 /** A forger's address, never the same /24 twice (i < 65,536): no per-subnet cap can be what stops it. */
 const spoofed = (i: number) => ({ host: `10.${100 + (i >> 8)}.${i & 0xff}.7`, port: 20_000 + i });
@@ -22,7 +27,7 @@ describe('relay/core: address validation before state', () => {
   let rightKeys: RoomKeys;
   let wrongKeys: RoomKeys;
   before(async () => {
-    [rightKeys, wrongKeys] = await Promise.all([deriveRoomKeys('correct horse battery', 'vault'), deriveRoomKeys('squatter', 'vault')]);
+    [rightKeys, wrongKeys] = await Promise.all([testRoomKeys('correct horse battery', 'vault'), testRoomKeys('squatter', 'vault')]);
   });
 
   it('answers a Join without a cookie with a Challenge no larger than the Join, and creates nothing', () => {
@@ -37,6 +42,31 @@ describe('relay/core: address validation before state', () => {
     assert.ok(answer.length <= join.length, `a ${answer.length}-byte Challenge answered a ${join.length}-byte Join`);
     assert.equal(net.core.memberCount, 0);
     assert.equal(net.counters['join-verified'], undefined);
+  });
+
+  it('hands out a room salt per room that a restart with the same identity file keeps and another identity changes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-room-salt-'));
+    try {
+      const file = path.join(dir, 'relay.key');
+      const saltOf = (net: CoreNet, room: string): Uint8Array => {
+        const source = spoofed(net.unrouted.length);
+        net.inject(handJoin(new Uint8Array(CLIENT_NONCE_BYTES).fill(1), hopKey(), 'eve', room), source.host, source.port);
+        const challenge = decodePacket(net.unrouted.at(-1)?.datagram as Uint8Array);
+        assert.ok(challenge.ok && challenge.value.type === PacketType.Challenge);
+        return challenge.value.body.roomSalt;
+      };
+      const first = new CoreNet({ identity: (await loadRelayIdentity(file)).identity });
+      const general = saltOf(first, 'general');
+      assert.equal(general.length, 16);
+      assert.notDeepEqual(saltOf(first, 'random'), general);
+      assert.deepEqual(saltOf(first, 'general'), general);
+      const restarted = new CoreNet({ identity: (await loadRelayIdentity(file)).identity });
+      assert.deepEqual(saltOf(restarted, 'general'), general);
+      const otherRelay = new CoreNet({ identity: (await loadRelayIdentity(path.join(dir, 'other.key'))).identity });
+      assert.notDeepEqual(saltOf(otherRelay, 'general'), general);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends nothing to a Join smaller than its Challenge would be', () => {
@@ -141,7 +171,8 @@ describe('relay/core: address validation before state', () => {
   it('tells a client of the previous version, in that version and its Join\'s nonce, to upgrade', () => {
     const net = new CoreNet();
     const nonce = new Uint8Array(CLIENT_NONCE_BYTES).fill(9);
-    const join = handJoin(nonce, hopKey(), 'e', 'general');
+    // The smallest Join of that version: one-letter name and room, the hop key (75 bytes).
+    const join = handJoin(nonce, hopKey(), 'e', 'g');
     join[2] = PREVIOUS_PROTOCOL_VERSION;
     net.inject(join, '10.3.3.3', 6000);
     const reply = net.unrouted[0]?.datagram as Uint8Array;
@@ -151,14 +182,14 @@ describe('relay/core: address validation before state', () => {
     assert.equal(error.version, PREVIOUS_PROTOCOL_VERSION);
     assert.equal(error.body.code, ErrorCode.UnsupportedVersion);
     assert.deepEqual(error.body.clientNonce, nonce);
-    assert.match(error.body.message, /upgrade UDP Chat: relay needs wire v2/);
+    assert.match(error.body.message, /upgrade UDP Chat: relay needs v3/);
     assert.equal(net.core.memberCount, 0);
     // A longer Join (a longer name) leaves room for the whole sentence.
     const longer = handJoin(nonce, hopKey(), 'evelyn-with-a-thirty-char-name', 'general');
     longer[2] = PREVIOUS_PROTOCOL_VERSION;
     net.inject(longer, '10.3.3.4', 6000);
     const full = decodeOlderError(net.unrouted[1]?.datagram as Uint8Array);
-    assert.equal(full?.body.message, 'this relay needs UDP Chat with wire version 2: upgrade the client');
+    assert.equal(full?.body.message, 'this relay needs UDP Chat with wire version 3: upgrade the client');
     assert.ok((net.unrouted[1]?.datagram.length as number) <= longer.length);
   });
 

@@ -57,6 +57,25 @@ describe('relay/send-shares', () => {
       shares.queued(7, 2, SHARE - 100);
       assert.equal(shares.judge(fragment(7, 4n), SHARE), 'refuse-and-tell');
     });
+
+    it('keeps each sender to its own bytes while senders come and go', () => {
+      const shares = new SenderShares();
+      shares.queued(7, 1, 300);
+      shares.queued(8, 2, 500);
+      shares.acknowledged(1);
+      assert.equal(shares.bytesFrom(7), 0);
+      shares.queued(9, 3, 700);
+      shares.queued(7, 4, 1100);
+      shares.acknowledged(1);
+      assert.deepEqual([shares.bytesFrom(7), shares.bytesFrom(8), shares.bytesFrom(9)], [1100, 500, 700], 'a repeated ack counts once');
+      shares.acknowledged(3);
+      shares.acknowledged(2);
+      assert.deepEqual([shares.bytesFrom(7), shares.bytesFrom(8), shares.bytesFrom(9)], [1100, 0, 0]);
+      shares.queued(10, 5, 65_535);
+      assert.equal(shares.bytesFrom(10), 65_535, 'a fragment as large as a datagram');
+      shares.acknowledged(4);
+      assert.deepEqual([shares.bytesFrom(7), shares.bytesFrom(10)], [0, 65_535]);
+    });
   });
 
   describe('in the relay', () => {

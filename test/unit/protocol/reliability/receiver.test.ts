@@ -33,6 +33,23 @@ describe('reliability receiver', () => {
       assert.deepEqual(acks.at(-1), ackOf(1, [[3, 3]], 511, 0));
     });
 
+    it('answers a burst of duplicates with one ack at once and one at the delayed-ack deadline', () => {
+      const { channel, acks } = recordingChannel();
+      for (let seq = 1; seq <= 3; seq++) channel.receiveData(seq, `item ${seq}`, 0);
+      // The sender resends all three (its acks came late, not lost): one ack says so at once...
+      for (let seq = 1; seq <= 3; seq++) channel.receiveData(seq, `item ${seq}`, 5);
+      assert.deepEqual(acks, [ackOf(3, [], 512, 5)]);
+      assert.equal(channel.stats.duplicatesDropped, 3);
+      // ...and what follows within maxAckDelayMs (20 ms) waits for the held ack.
+      channel.receiveData(2, 'item 2', 10);
+      assert.equal(acks.length, 1);
+      assert.equal(channel.nextWakeup(), 25, 'the held ack is due 20 ms after the first duplicate it covers');
+      channel.poll(25);
+      assert.deepEqual(acks, [ackOf(3, [], 512, 5), ackOf(3, [], 512, 20)]);
+      channel.receiveData(1, 'item 1', 50);
+      assert.equal(acks.length, 3, 'a duplicate a whole delay after the last ack is answered at once');
+    });
+
     it('ignores seq 0 and numbers that are not u32 sequence numbers', () => {
       const { channel, delivered, acks } = recordingChannel();
       for (const seq of [0, -1, 1.5, Number.NaN, MAX_SEQUENCE + 1]) channel.receiveData(seq, 'bad', 0);
