@@ -91,6 +91,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       { ...options, name: this.#name, room: this.#room, log: this.#log },
       randomInt(0, 2 ** 32),
     );
+    // A sealed room's keys come with the relay's salt, after the join began: what is sent meanwhile waits for them.
+    if (this.#roomKeys) this.#chat.expectSeal();
   }
 
   get name(): string {
@@ -289,8 +291,6 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   #queue(payload: ChatPayload): string {
     if (this.#state === 'closed') throw new ChatClientError('closed', 'the chat client is closed');
-    // A sealed room's keys come with the relay's salt, after the join began: nothing may be queued unsealed.
-    if (this.#roomKeys && !this.#sealedWith) throw new ChatClientError('not-ready', 'the room keys are not ready yet: send once joined');
     const id = this.#chat.queue(payload, this.#clock.now());
     this.#schedule();
     return id;
@@ -349,7 +349,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         const keys = this.#session.roomKeys;
         if (keys && keys !== this.#sealedWith) {
           this.#sealedWith = keys;
-          this.#chat.seal(keys);
+          this.#chat.seal(keys, this.#clock.now());
+          this.#schedule();
         }
         return;
       }

@@ -16,7 +16,8 @@ import { ChatClientError } from './errors';
 import { HistoryTracker, type HistoryOptions, type HistoryPageResult, type HistoryQuery } from './history';
 import { InboundPipeline, type InboundEvent } from './inbound';
 import type { AnnouncedLimits } from './limits';
-import { fragmentsOf, Outbox, type OutboxEntry } from './outbox';
+import { fragmentsOf, Outbox, OUTBOX_MAX_BYTES, OUTBOX_MAX_MESSAGES, type OutboxEntry } from './outbox';
+import { SealHold } from './seal-hold';
 import { Roster } from './roster';
 import type { ChatClientEvents, ChatMember, DeliveryUpdate, ReadyInfo } from './types';
 
@@ -54,6 +55,9 @@ export class Conversation {
   readonly #outbox: Outbox;
   readonly #inbound: InboundPipeline;
   #sealer: ContentSealer | undefined;
+  /** A sealed room whose keys are not here yet: what is sent waits for them (never unsealed on the wire). */
+  #awaitingKeys = false;
+  readonly #sealHold = new SealHold<ChatPayload>();
   readonly #history: HistoryTracker;
   /** How the inbound pipeline names us as a sender (member key when sealed, else name): our copies in history are not shown. */
   #ownKey: string;
@@ -80,15 +84,28 @@ export class Conversation {
     });
   }
 
+  /** The room is sealed but its keys come later (with the relay's salt): hold what is sent until `seal`. */
+  expectSeal(): void {
+    if (!this.#sealer) this.#awaitingKeys = true;
+  }
+
   /** The room is sealed: what is sent is sealed with these keys, what arrives is opened with them. */
-  seal(keys: RoomKeys): void {
+  seal(keys: RoomKeys, now: number): void {
     this.#sealer = new ContentSealer(keys);
+    this.#awaitingKeys = false;
     this.#ownKey = `k:${Buffer.from(keys.memberPublicKey).toString('hex')}`;
     const previous = this.#opener;
     this.#opener = new ContentOpener(keys);
     // New keys (sealed anew) keep what the previous opener had accepted, else what earlier runs had.
     this.#opener.restoreMarks(previous ? previous.exportMarks() : this.#restoredMarks);
     this.#inbound.setOpener(this.#opener);
+    for (const held of this.#sealHold.take()) {
+      try {
+        this.#queueSealed(held.id, held.payload, now);
+      } catch (error) {
+        this.#emit('delivery', { id: formatMessageId(held.id), state: 'failed', progress: 0, reason: (error as Error).message });
+      }
+    }
   }
 
   /** Replay marks of earlier runs (ReplayMarkKeeper.load): applied now and to the opener `seal` makes. */
@@ -120,7 +137,7 @@ export class Conversation {
   }
 
   pending(): DeliveryUpdate[] {
-    return this.#outbox.pending();
+    return [...this.#outbox.pending(), ...this.#sealHold.pending()];
   }
 
   /** A new message id (the Leave takes one too). */
@@ -131,6 +148,23 @@ export class Conversation {
   /** Queues a text or image; returns its id. Throws ChatClientError `outbox-full` when it does not fit. */
   queue(payload: ChatPayload, now: number): string {
     const id = this.#ids.next();
+    if (this.#awaitingKeys) return this.#hold(id, payload);
+    this.#queueSealed(id, payload, now);
+    return formatMessageId(id);
+  }
+
+  /** Holds a message until the room's keys arrive; refused like the outbox refuses what it cannot hold. */
+  #hold(id: bigint, payload: ChatPayload): string {
+    const bytes = encodePayload(payload).length;
+    if (this.#outbox.size + this.#sealHold.size >= OUTBOX_MAX_MESSAGES || this.#outbox.bytes + this.#sealHold.bytes + bytes > OUTBOX_MAX_BYTES) {
+      throw new ChatClientError('outbox-full', `the outbox is full while the room's keys are being derived; the ${payload.type === PacketType.Image ? 'image' : 'message'} was not queued`);
+    }
+    this.#host.emit('delivery', this.#sealHold.add({ id, payload, bytes }));
+    return formatMessageId(id);
+  }
+
+  /** Seals (when the room is sealed) and queues; a message that no longer fits fails with the outbox's reason. */
+  #queueSealed(id: bigint, payload: ChatPayload, now: number): void {
     this.#inbound.rememberOwn(this.#ownKey, id);
     const plain = encodePayload(payload);
     // Sealed once: a resend after a rejoin carries the same sealed bytes, which receivers recognise as a repeat.
@@ -138,7 +172,6 @@ export class Conversation {
     const added = this.#outbox.add(id, payload.type, fragmentsOf(payload.type, sealed, id, this.#sealer ? Flag.Encrypted : 0), now);
     if (!added.entry) throw new ChatClientError('outbox-full', added.refused);
     this.#sendOrQueue(added.entry, now);
-    return formatMessageId(id);
   }
 
   retry(id: string, now: number): boolean {
@@ -148,7 +181,7 @@ export class Conversation {
   }
 
   discard(id: string): boolean {
-    const update = this.#outbox.discard(id);
+    const update = this.#outbox.discard(id) ?? this.#sealHold.discard(id);
     if (update) this.#host.emit('delivery', update);
     return update !== undefined;
   }

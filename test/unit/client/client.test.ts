@@ -4,7 +4,7 @@ import { ChatClient, ChatClientError, type ChatClientOptions, type ClientStateRe
 import { FAILED_EXPIRY_MS } from '../../../src/client/outbox';
 import { controlHeader, decodePacket, encodeControl } from '../../../src/protocol/codec';
 import { ImageFormat } from '../../../src/protocol/payload';
-import { PacketType } from '../../../src/protocol/types';
+import { Flag, PacketType } from '../../../src/protocol/types';
 import { createRelayIdentity } from '../../../src/protocol/relay-identity';
 import type { RoomKeys } from '../../../src/protocol/room-crypto';
 import { Relay } from '../../../src/relay/relay';
@@ -12,7 +12,7 @@ import type { Clock } from '../../../src/util/clock';
 import { collect, until } from '../../support/events';
 import { createFakeClock, type FakeClock } from '../../support/fake-clock';
 import { LossyProxy } from '../../support/lossy-proxy';
-import { testRoomKeys } from '../../support/room-keys';
+import { sharedDeriveRoomKeys, testRoomKeys } from '../../support/room-keys';
 
 const HEARTBEAT_MS = 2000;
 
@@ -50,20 +50,24 @@ describe('client/client: the socket edge on a fake clock', () => {
   }
 
   /** A relay on the same fake clock behind a proxy that can cut the path and shows what the client sends. */
-  async function relayBehindProxy(): Promise<{ relay: Relay; proxy: LossyProxy; sent: number[] }> {
+  async function relayBehindProxy(): Promise<{ relay: Relay; proxy: LossyProxy; sent: number[]; sentFlags: number[] }> {
     const relay = await Relay.start({ host: '127.0.0.1', port: 0, clock, limits: { heartbeatIntervalMs: HEARTBEAT_MS, memberTimeoutMs: 10_000 } });
     opened.push(relay);
     const sent: number[] = [];
+    const sentFlags: number[] = [];
     const proxy = await LossyProxy.start({
       relayPort: relay.address.port,
       seed: 1,
       tap: (direction, _client, datagram) => {
         const decoded = decodePacket(datagram);
-        if (direction === 'toRelay' && decoded.ok) sent.push(decoded.value.type);
+        if (direction === 'toRelay' && decoded.ok) {
+          sent.push(decoded.value.type);
+          sentFlags.push(decoded.value.flags);
+        }
       },
     });
     opened.push(proxy);
-    return { relay, proxy, sent };
+    return { relay, proxy, sent, sentFlags };
   }
 
   /** Moves the fake clock in steps until `condition` holds (real I/O runs between steps). */
@@ -155,11 +159,43 @@ describe('client/client: the socket edge on a fake clock', () => {
       assert.deepEqual(sent, [PacketType.Join, PacketType.Heartbeat]);
     });
 
-    it('refuses to queue a text before the room keys are there, so nothing leaves unsealed', async () => {
-      const silent = await silentRelay();
-      const alice = client(silent.port, { passphrase: 'correct horse' });
-      alice.connect().catch(() => {});
-      assert.throws(() => alice.sendText('too early'), (error: ChatClientError) => error.code === 'not-ready');
+    it('holds a text sent before the room keys are there and sends it sealed once they arrive', async () => {
+      const { proxy } = await relayBehindProxy();
+      const derivations: Array<() => void> = [];
+      const deriveRoomKeys = (passphrase: string, room: string, salt: Uint8Array): Promise<RoomKeys> =>
+        new Promise((resolve) => derivations.push(() => resolve(sharedDeriveRoomKeys(passphrase, room, salt))));
+      const alice = client(proxy.address.port, { passphrase: 'correct horse', deriveRoomKeys });
+      const deliveries = collect(alice, 'delivery');
+      const connecting = alice.connect();
+      await until(() => derivations.length === 1, 'the derivation after the Challenge');
+      const id = alice.sendText('typed while the keys were derived');
+      assert.deepEqual(deliveries.at(-1), [{ id, state: 'queued', progress: 0 }]);
+      (derivations[0] as () => void)();
+      await connecting;
+      await advanceUntil(() => deliveries.some(([update]) => update.id === id && update.state === 'delivered'), 'the held text delivered');
+      assert.equal(alice.encrypted, true);
+    });
+
+    it('never sends a held text unsealed, and sends nothing of it before the keys arrive', async () => {
+      const { proxy, sent, sentFlags } = await relayBehindProxy();
+      const derivations: Array<() => void> = [];
+      const deriveRoomKeys = (passphrase: string, room: string, salt: Uint8Array): Promise<RoomKeys> =>
+        new Promise((resolve) => derivations.push(() => resolve(sharedDeriveRoomKeys(passphrase, room, salt))));
+      const alice = client(proxy.address.port, { passphrase: 'correct horse', deriveRoomKeys });
+      const connecting = alice.connect();
+      await until(() => derivations.length === 1, 'the derivation after the Challenge');
+      alice.sendText('held');
+      // The sentinel: a datagram sent after the text reaches the relay's side, and no Text went before it.
+      const sentinel = dgram.createSocket('udp4');
+      opened.push({ close: () => new Promise<void>((resolve) => sentinel.close(() => resolve())) });
+      sentinel.send(encodeControl({ ...controlHeader(PacketType.Heartbeat, 0), body: { echo: 1 } }), proxy.address.port, '127.0.0.1');
+      await until(() => sent.includes(PacketType.Heartbeat), 'the sentinel');
+      assert.equal(sent.includes(PacketType.Text), false);
+      (derivations[0] as () => void)();
+      await connecting;
+      await advanceUntil(() => sent.includes(PacketType.Text), 'the text');
+      const textFlags = sentFlags[sent.indexOf(PacketType.Text)] as number;
+      assert.equal(textFlags & Flag.Encrypted, Flag.Encrypted, 'sealed');
     });
   });
 
