@@ -13,6 +13,7 @@
  * Files go to a fresh folder under --dir (default: the OS temp folder); fsync costs what that disk costs.
  * Usage: node dist/bench/history.js [--only append,page,search] [--messages 100000] [--dir DIR]
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -239,6 +240,32 @@ async function benchSearch(options: BenchOptions): Promise<Figure[]> {
   ];
 }
 
+/** Runs of the chat panel's first paint (each in a fresh page). */
+const PAINT_RUNS = 5;
+/** Entries in the local store the panel opens with, and the issue's target for its first paint (ms). */
+const PAINT_ENTRIES = 10_000;
+const PAINT_TARGET_MS = 300;
+
+/**
+ * The chat panel's first paint with 10,000 entries, in the webview suite's chromium (test/e2e/webview-paint.mjs,
+ * which needs `npm run build` and Debian's chromium).
+ */
+async function benchPaint(): Promise<Figure[]> {
+  const script = path.join(__dirname, '..', '..', 'test', 'e2e', 'webview-paint.mjs');
+  const stdout = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [script, '--runs', String(PAINT_RUNS), '--entries', String(PAINT_ENTRIES)], { timeout: 120_000 }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    ),
+  );
+  const line = stdout.split('\n').find((text) => text.startsWith('{"bench":"webview-first-paint"'));
+  if (!line) throw new Error(`webview-paint printed no result:\n${stdout}`);
+  const result = JSON.parse(line) as { medianMs: number; runs: number[] };
+  return [
+    { name: `paint: chat panel first paint, ${PAINT_ENTRIES} entries, median of ${PAINT_RUNS}`, value: result.medianMs, unit: 'ms', target: { atMost: PAINT_TARGET_MS } },
+    { name: `paint: slowest of ${PAINT_RUNS}`, value: Math.max(...result.runs), unit: 'ms' },
+  ];
+}
+
 // ---- the run ----------------------------------------------------------------------------------------------------
 
 export const PARTS: Record<string, (options: BenchOptions) => Promise<Figure[]>> = {
@@ -247,6 +274,7 @@ export const PARTS: Record<string, (options: BenchOptions) => Promise<Figure[]>>
   search: benchSearch,
   backlog: benchBacklog,
   fanout: benchFanout,
+  paint: benchPaint,
 };
 
 function format(figure: Figure): string {

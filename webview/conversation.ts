@@ -5,7 +5,8 @@
  * At the top of the timeline it asks the host for older entries (`loadOlder`, one request at a time). Follows
  * the newest message while the reader is at the bottom; when they have scrolled up, new messages raise a
  * "new messages" button instead of moving the text under their eyes. After a jump (a search hit) it shows the
- * window around the hit, detached from the newest entries until "Back to latest".
+ * window around the hit, detached from the newest entries until "Back to latest". The scroll position itself
+ * (distances, keeping the reader's row still) is log-scroll.ts's.
  */
 import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
 import { h } from './dom';
@@ -13,6 +14,7 @@ import { routeEntryClick, type EntryActions } from './entry-view';
 import { highlightWords, queryWords } from './highlight';
 import { HistoryEdge } from './history-edge';
 import { LatestButtons } from './latest-buttons';
+import { LogScroll } from './log-scroll';
 import { Rows } from './rows';
 import { compareEntries, Timeline } from './timeline';
 
@@ -40,6 +42,7 @@ export interface ConversationActions extends EntryActions {
 export class Conversation {
   readonly element: HTMLElement;
   readonly #log: HTMLDivElement;
+  readonly #scroll: LogScroll;
   readonly #buttons: LatestButtons;
   readonly #actions: ConversationActions;
   readonly #timeline = new Timeline();
@@ -55,8 +58,6 @@ export class Conversation {
   #unread = 0;
   #scrollQueued = false;
   #fillQueued = false;
-  /** scrollTop at the previous scroll event or our own last scroll, to tell the reader's direction. */
-  #lastTop = 0;
 
   constructor(actions: ConversationActions) {
     this.#actions = actions;
@@ -72,6 +73,7 @@ export class Conversation {
       class: 'log',
       attrs: { id: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages', tabindex: 0 },
     }, [this.#edge.row]);
+    this.#scroll = new LogScroll(this.#log);
     this.#rows = new Rows(this.#edge.row);
     this.#buttons = new LatestButtons({
       newest: () => {
@@ -84,10 +86,10 @@ export class Conversation {
     this.#log.addEventListener('click', (event) => routeEntryClick(event, actions));
     // Keep the newest message in view when the panel or an image changes size.
     new ResizeObserver(() => {
-      if (this.#stick) this.#toBottom();
+      if (this.#stick) this.#scroll.toBottom();
       this.#queueFill();
     }).observe(this.#log);
-    this.#log.addEventListener('load', () => this.#stick && this.#toBottom(), true);
+    this.#log.addEventListener('load', () => this.#stick && this.#scroll.toBottom(), true);
     this.element = h('div', { class: 'conversation__scroller' }, [this.#log, this.#edge.status, ...this.#buttons.elements]);
   }
 
@@ -96,8 +98,7 @@ export class Conversation {
   }
 
   get fromBottom(): number {
-    const log = this.#log;
-    return Math.max(0, log.scrollHeight - log.scrollTop - log.clientHeight);
+    return this.#scroll.fromBottom;
   }
 
   /** Starts over from a snapshot (the first one, another room), keeping the reader's distance from the bottom. */
@@ -172,7 +173,7 @@ export class Conversation {
     this.#capHeld('back');
     // The first step of the page goes in with the answer: the loading row it replaces then never leaves a gap
     // that the view, at the very top, could not be scrolled back over.
-    this.#relocateAndRender(true, false, this.#log.scrollTop < EDGE_PX ? STEP_ROWS : 0);
+    this.#relocateAndRender(true, false, this.#scroll.top < EDGE_PX ? STEP_ROWS : 0);
     this.#queueFill();
   }
 
@@ -190,9 +191,9 @@ export class Conversation {
     if (row !== undefined) {
       row.element.classList.add('entry--target');
       highlightWords(row.element, queryWords(highlight));
-      this.#center(row.element);
+      this.#scroll.center(row.element);
     } else {
-      this.#toBottom();
+      this.#scroll.toBottom();
     }
     if (!hasNewer && this.fromBottom <= STICK_THRESHOLD_PX) this.#stick = true;
     this.#queueFill();
@@ -223,7 +224,7 @@ export class Conversation {
     this.#stick = true;
     const n = this.#timeline.length;
     if (this.#hi < n || this.#hi - this.#lo > INITIAL_ROWS) this.#render(Math.max(0, n - INITIAL_ROWS), n, true);
-    this.#toBottom();
+    this.#scroll.toBottom();
     this.#unread = 0;
     this.#updateButtons();
   }
@@ -273,7 +274,7 @@ export class Conversation {
     if (this.#stick && !this.#detached) hi = n;
     if (hi - lo > MAX_RENDERED_ROWS) {
       // Over the bound: the end farther from the reader goes.
-      if (this.#stick || this.#log.scrollTop >= this.fromBottom) lo = hi - MAX_RENDERED_ROWS;
+      if (this.#stick || this.#scroll.top >= this.fromBottom) lo = hi - MAX_RENDERED_ROWS;
       else hi = lo + MAX_RENDERED_ROWS;
     }
     this.#render(lo, hi, quiet);
@@ -282,21 +283,14 @@ export class Conversation {
   /** Renders timeline[lo, hi) with the reader's view kept still (or at the bottom while following). */
   #render(lo: number, hi: number, quiet: boolean): void {
     // The first row the reader sees stays where it is on screen.
-    const anchor = this.#stick ? undefined : this.#rows.firstVisible(this.#log.getBoundingClientRect().top);
-    const anchorTop = anchor?.getBoundingClientRect().top ?? 0;
-    if (quiet) this.#quiet();
+    const putBack = this.#scroll.hold(this.#stick ? undefined : this.#rows.firstVisible(this.#scroll.viewTop));
+    if (quiet) this.#scroll.quiet();
     this.#lo = lo;
     this.#hi = hi;
     this.#rows.sync(this.#timeline.slice(lo, hi));
     this.#edge.render(lo === 0 && this.#timeline.length > 0);
-    if (this.#stick) this.#toBottom();
-    else if (anchor !== undefined && anchor.isConnected) {
-      const moved = anchor.getBoundingClientRect().top - anchorTop;
-      if (moved !== 0) {
-        this.#log.scrollTop += moved;
-        this.#lastTop = this.#log.scrollTop;
-      }
-    }
+    if (this.#stick) this.#scroll.toBottom();
+    else putBack();
   }
 
   /** Grows the rendered slice toward the reader's end, trims the far end, asks for older entries at the top. */
@@ -304,7 +298,7 @@ export class Conversation {
     const n = this.#timeline.length;
     let lo = this.#lo;
     let hi = this.#hi;
-    const nearTop = this.#log.scrollTop < EDGE_PX;
+    const nearTop = this.#scroll.top < EDGE_PX;
     const nearBottom = this.fromBottom < EDGE_PX;
     const grewTop = nearTop && lo > 0;
     const grewBottom = nearBottom && hi < n;
@@ -355,43 +349,22 @@ export class Conversation {
     }
   }
 
-  /** A rebuilt slice is not news: keep screen readers from reading dozens of messages out. */
-  #quiet(): void {
-    this.#log.setAttribute('aria-live', 'off');
-    requestAnimationFrame(() => this.#log.setAttribute('aria-live', 'polite'));
-  }
-
-  #toBottom(): void {
-    this.#log.scrollTop = this.#log.scrollHeight;
-    this.#lastTop = this.#log.scrollTop;
-  }
-
-  #center(element: HTMLElement): void {
-    const box = element.getBoundingClientRect();
-    const view = this.#log.getBoundingClientRect();
-    this.#log.scrollTop += box.top - view.top - Math.max(0, (view.height - box.height) / 2);
-    this.#lastTop = this.#log.scrollTop;
-  }
-
   #restore(fromBottom: number): void {
     if (fromBottom <= STICK_THRESHOLD_PX) {
       this.scrollToBottom();
       return;
     }
     this.#stick = false;
-    this.#log.scrollTop = Math.max(0, this.#log.scrollHeight - this.#log.clientHeight - fromBottom);
-    this.#lastTop = this.#log.scrollTop;
+    this.#scroll.toDistanceFromBottom(fromBottom);
   }
 
   #logOnScroll(): void {
     // Only the reader scrolling up unsticks: a scroll event that arrives after our own scrollToBottom may see a
     // layout that has since grown (a header line, the transfers list), which is no reason to stop following.
-    const top = this.#log.scrollTop;
-    const movedUp = top < this.#lastTop - 1;
-    this.#lastTop = top;
+    const movedUp = this.#scroll.movedUp();
     const atEnd = !this.#detached && this.#hi === this.#timeline.length;
     if (this.#stick && !movedUp && atEnd) {
-      if (this.fromBottom > 1) this.#toBottom();
+      if (this.fromBottom > 1) this.#scroll.toBottom();
     } else {
       this.#stick = atEnd && this.fromBottom <= STICK_THRESHOLD_PX;
     }

@@ -4,36 +4,30 @@
  * that went away, and rejoins by itself (same name, same process) when it is back.
  *
  * This file is the edge: the dgram socket, one timer and a Clock. The rest takes `now` and owns no socket:
- * session.ts (join and back-off, the Welcome, heartbeats, the verdicts that end a session) and conversation.ts
- * (the outbox, the inbound pipeline and the roster, turned into events).
+ * session.ts (join and back-off, the Welcome, heartbeats, the verdicts that end a session), conversation.ts
+ * (the outbox, the inbound pipeline and the roster, turned into events) and, in a sealed room, sealing.ts (the
+ * room keys and the replay marks).
  */
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
-import { DEFAULT_ROOM, HEADER_BYTES } from '../protocol/constants';
+import { DEFAULT_ROOM } from '../protocol/constants';
 import { checkName, checkRoom } from '../protocol/names';
-import { encodePayload, type ImageFormat } from '../protocol/payload';
-import type { RoomKeys } from '../protocol/room-crypto';
-import { assertNever, LeaveReason, PacketType, type MessageFragment as Fragment } from '../protocol/types';
+import type { ImageFormat } from '../protocol/payload';
+import { assertNever, PacketType, type MessageFragment as Fragment } from '../protocol/types';
 import { systemClock, type Clock } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
 import { Conversation, type ChatPayload } from './conversation';
-import { ChatClientError } from './errors';
+import { ChatClientError, closedError } from './errors';
 import { classifyRefusal } from './join';
-import { fragmentsOf } from './outbox';
-import { ReplayMarkKeeper, replayMarkScope } from './replay-marks';
-import { RoomKeySource } from './room-keys';
+import { LeaveWait } from './leave';
+import { RoomSealing } from './sealing';
 import { RelaySession, type SessionSignal } from './session';
-import { bindSocket, resolveRelay } from './socket';
+import { bindSocket, createClientSocket, resolveRelay } from './socket';
 import type { ChatClientEvents, ChatClientOptions, ChatMember, ClientState, ClientStateReason, DeliveryUpdate, ReadyInfo, TransportStats } from './types';
 
 export * from './types';
 export { ChatClientError } from './errors';
-
-/** How long leave() waits (ms) for the relay to acknowledge the Leave before closing anyway. */
-const LEAVE_ACK_WAIT_MS = 1000;
-/** Socket receive buffer (bytes): a window of 256 full datagrams arriving at once fits without loss. */
-const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #options: ChatClientOptions;
@@ -42,12 +36,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #log: NonNullable<ChatClientOptions['log']>;
   readonly #clock: Clock;
   readonly #timer: DeadlineTimer;
-  /** The deadline the timer was armed for when it fires (DeadlineTimer forgets it just before). */
   readonly #chat: Conversation;
-  /** Sealed rooms: the room keys per relay salt, derived after the relay's Challenge names the salt. */
-  readonly #roomKeys: RoomKeySource | undefined;
-  /** The keys the conversation seals and opens with, from the first Welcome on (a relay's salt never changes). */
-  #sealedWith: RoomKeys | undefined;
+  /** A sealed room's keys and replay marks; undefined in an open room. */
+  readonly #sealing: RoomSealing | undefined;
   #session: RelaySession;
   #socket: dgram.Socket | undefined;
   #relayAddress = '';
@@ -57,10 +48,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #connectStarted = false;
   /** The promise connect() returned, until it settles. */
   #connecting: { resolve(info: ReadyInfo): void; reject(error: Error): void } | undefined;
-  #leaving: { ticket: number; resolve(): void } | undefined;
-  /** Replay marks across runs (options.replayMarks, sealed rooms only), and the last save close() started. */
-  #marks: ReplayMarkKeeper | undefined;
-  #marksSaved: Promise<void> = Promise.resolve();
+  readonly #leaving: LeaveWait;
 
   constructor(options: ChatClientOptions) {
     super();
@@ -74,9 +62,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#log = options.log ?? (() => {});
     this.#clock = options.clock ?? systemClock;
     this.#timer = new DeadlineTimer(this.#timerOnFire, this.#clock);
-    this.#roomKeys = options.passphrase
-      ? new RoomKeySource(options.passphrase, this.#room, { ready: this.#roomKeysOnReady, failed: this.#roomKeysOnFailed }, options.deriveRoomKeys)
-      : undefined;
+    this.#leaving = new LeaveWait(this.#clock);
+    this.#sealing = RoomSealing.of(options, this.#room, {
+      closed: () => this.#state === 'closed',
+      session: () => this.#session,
+      conversation: () => this.#chat,
+      schedule: () => this.#schedule(),
+      failed: (message) => this.#fail('key-derivation-failed', message),
+    }, this.#clock, this.#log);
     this.#session = this.#newSession();
     this.#chat = new Conversation(
       {
@@ -92,7 +85,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       randomInt(0, 2 ** 32),
     );
     // A sealed room's keys come with the relay's salt, after the join began: what is sent meanwhile waits for them.
-    if (this.#roomKeys) this.#chat.expectSeal();
+    if (this.#sealing) this.#chat.expectSeal();
   }
 
   get name(): string {
@@ -159,19 +152,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.#state === 'closed') throw new ChatClientError('closed', 'the chat client is closed; make a new one to join again');
     if (this.#connectStarted) throw new ChatClientError('already-connected', 'connect() was called twice; a chat client joins once');
     this.#connectStarted = true;
-    const store = this.#options.passphrase ? this.#options.replayMarks : undefined;
-    if (store) {
-      // Before the socket opens, so before any sealed message can be opened: what earlier runs opened stays refused.
-      const scope = replayMarkScope(this.#options.relayHost, this.#options.relayPort, this.#room);
-      this.#marks = new ReplayMarkKeeper(store, scope, () => this.#chat.opener, this.#clock, this.#log);
-      this.#chat.restoreReplayMarks(await this.#marks.load());
-      this.#throwIfClosed();
-    }
+    // Before the socket opens, so before any sealed message can be opened.
+    const loadingMarks = this.#sealing?.loadMarks();
+    if (loadingMarks) await loadingMarks;
     this.#throwIfClosed();
     const resolved = await resolveRelay(this.#options.relayHost);
     this.#throwIfClosed();
     this.#relayAddress = resolved.address;
-    const socket = dgram.createSocket({ type: resolved.family === 6 ? 'udp6' : 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
+    const socket = createClientSocket(resolved.family);
     this.#socket = socket;
     socket.on('message', this.#socketOnMessage);
     socket.on('error', this.#socketOnError);
@@ -244,31 +232,25 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   }
 
   /** Leaves the room (telling the relay, waiting a moment for its acknowledgement) and closes the socket. */
-  async leave(): Promise<void> {
+  leave(): Promise<void> {
+    // A second leave() while the first waits gets the same promise: both settle together.
+    this.#leavingDone ??= this.#leave();
+    return this.#leavingDone;
+  }
+
+  async #leave(): Promise<void> {
     if (this.#state === 'closed') return;
     const channel = this.#session.channel;
-    if (channel && this.#state === 'connected') {
-      const payload = encodePayload({ type: PacketType.Leave, reason: LeaveReason.Quit });
-      const fragment = fragmentsOf(PacketType.Leave, payload, this.#chat.nextId())[0] as Fragment;
-      const ticket = channel.send(fragment, HEADER_BYTES + fragment.chunk.length, 'urgent', this.#clock.now());
-      if (ticket !== undefined) {
-        await new Promise<void>((resolve) => {
-          const timer = this.#clock.setTimeout(() => this.#leaving?.resolve(), LEAVE_ACK_WAIT_MS);
-          this.#leaving = {
-            ticket,
-            resolve: () => {
-              this.#clock.clearTimeout(timer);
-              this.#leaving = undefined;
-              resolve();
-            },
-          };
-          this.#schedule();
-        });
-      }
+    const waiting = channel && this.#state === 'connected' ? this.#leaving.send(channel, this.#chat.nextId(), this.#clock.now()) : undefined;
+    if (waiting) {
+      this.#schedule();
+      await waiting;
     }
     this.close('left');
-    await this.#marksSaved;
+    await this.#sealing?.saved;
   }
+
+  #leavingDone: Promise<void> | undefined;
 
   /** Closes at once, without telling the relay (it will notice the silence). */
   close(reason: 'closed' | 'left' | 'refused' = 'closed'): void {
@@ -276,17 +258,16 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#setState('closed', reason === 'left' ? 'left the room' : reason === 'refused' ? 'the relay refused the join' : 'closed', reason);
     this.#timer.dispose();
     this.#session.stop();
-    this.#roomKeys?.close();
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) {
       socket.off('message', this.#socketOnMessage);
       socket.close();
     }
-    this.#leaving?.resolve();
+    this.#leaving.end();
     this.#chat.closeHistory();
     this.#settleConnect(undefined, closedError());
-    if (this.#marks) this.#marksSaved = this.#marks.flush();
+    this.#sealing?.close();
   }
 
   #queue(payload: ChatPayload): string {
@@ -304,62 +285,37 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       deliver: (fragment: Fragment) => this.#chat.receive(fragment, this.#clock.now()),
       acknowledged: (ticket: number) => this.#sessionOnAcknowledged(ticket),
     };
-    return new RelaySession(host, { ...this.#options, name: this.#name, room: this.#room, sealed: this.#roomKeys !== undefined, log: this.#log });
+    return new RelaySession(host, { ...this.#options, name: this.#name, room: this.#room, sealed: this.#sealing !== undefined, log: this.#log });
   }
 
   #startJoining(state: 'connecting' | 'reconnecting', detail: string, reason: ClientStateReason): void {
     this.#chat.sessionEnded();
-    this.#leaving?.resolve(); // the Leave went with the old channel
+    this.#leaving.end(); // the Leave went with the old channel
     this.#rejoinRefusalReported = false;
     this.#setState(state, detail, reason);
     this.#session.start(this.#clock.now());
     this.#schedule();
   }
 
-  /** Keys derived for a salt a Challenge gave (scrypt finished on the pool). */
-  #roomKeysOnReady = (roomSalt: Uint8Array, keys: RoomKeys): void => {
-    if (this.#state === 'closed') return;
-    try {
-      this.#session.roomKeysReady(roomSalt, keys, this.#clock.now());
-    } catch (error) {
-      this.#log('warn', `internal error after deriving the room keys: ${String(error)}`);
-    }
-    this.#schedule();
-  };
-
-  #roomKeysOnFailed = (error: Error): void => {
-    if (this.#state === 'closed') return;
-    const message = `cannot derive the room keys: ${error.message}`;
-    this.emit('error', { code: 'key-derivation-failed', message, fatal: true });
-    this.#settleConnect(undefined, new ChatClientError('key-derivation-failed', message));
+  /** A verdict no retry can change: said once as a fatal error, connect() rejects, and the client closes. */
+  #fail(code: string, message: string): void {
+    this.emit('error', { code, message, fatal: true });
+    this.#settleConnect(undefined, new ChatClientError(code, message));
     this.close('refused');
-  };
+  }
 
   #sessionOnAcknowledged(ticket: number): void {
-    if (ticket === this.#leaving?.ticket) this.#leaving.resolve();
-    else this.#chat.acknowledged(ticket);
+    if (!this.#leaving.acknowledged(ticket)) this.#chat.acknowledged(ticket);
   }
 
   #onSignal(signal: SessionSignal): void {
     switch (signal.kind) {
       case 'none':
         return;
-      case 'welcomed': {
-        // The relay's identity vouched for the salt these keys come from: seal with them (once: a rejoin keeps them).
-        const keys = this.#session.roomKeys;
-        if (keys && keys !== this.#sealedWith) {
-          this.#sealedWith = keys;
-          this.#chat.seal(keys, this.#clock.now());
-          this.#schedule();
-        }
-        return;
-      }
-      case 'derive': {
-        const keys = this.#roomKeys?.cached(signal.roomSalt);
-        if (keys) return this.#session.roomKeysReady(signal.roomSalt, keys, this.#clock.now());
-        this.#log('debug', 'deriving the room keys for this relay (scrypt)');
-        return this.#roomKeys?.request(signal.roomSalt);
-      }
+      case 'welcomed':
+        return this.#sealing?.welcomed(this.#clock.now());
+      case 'derive':
+        return this.#sealing?.derive(signal.roomSalt, this.#clock.now());
       case 'lost':
         return this.#startJoining('reconnecting', signal.detail, signal.reason);
       case 'rate-limited':
@@ -373,9 +329,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
           }
           return;
         }
-        this.emit('error', { code: signal.name, message: signal.message, fatal: true });
-        this.#settleConnect(undefined, new ChatClientError(signal.name, signal.message));
-        return this.close('refused');
+        return this.#fail(signal.name, signal.message);
       default:
         assertNever(signal, 'session signal');
     }
@@ -390,7 +344,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     try {
       this.#onSignal(this.#session.receive(datagram, this.#clock.now()));
       this.#schedule();
-      this.#marks?.changed();
+      this.#sealing?.changed();
     } catch (error) {
       this.#log('warn', `internal error handling a datagram: ${String(error)}`);
     }
@@ -451,8 +405,4 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #throwIfClosed(): void {
     if (this.#state === 'closed') throw closedError();
   }
-}
-
-function closedError(): ChatClientError {
-  return new ChatClientError('closed', 'the chat client was closed before it joined the room');
 }

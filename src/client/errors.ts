@@ -9,3 +9,8 @@ export class ChatClientError extends Error {
     this.name = 'ChatClientError';
   }
 }
+
+/** What connect() rejects with when close() or leave() comes before the room is joined. */
+export function closedError(): ChatClientError {
+  return new ChatClientError('closed', 'the chat client was closed before it joined the room');
+}

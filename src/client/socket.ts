@@ -1,10 +1,18 @@
-/** The client's UDP socket: where the relay is, and binding that settles however it ends. */
-import type dgram from 'node:dgram';
+/** The client's UDP socket: where the relay is, the socket itself, and binding that settles however it ends. */
+import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+
+/** Socket receive buffer (bytes): a window of 256 full datagrams arriving at once fits without loss. */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 
 /** The relay's address, IPv4 first: "localhost" may resolve to ::1 while the relay listens on 0.0.0.0. */
 export async function resolveRelay(host: string): Promise<{ address: string; family: number }> {
   return lookup(host, { family: 4 }).catch(() => lookup(host));
+}
+
+/** An unbound UDP socket of the relay address's family (4 or 6). */
+export function createClientSocket(family: number): dgram.Socket {
+  return dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', recvBufferSize: RECEIVE_BUFFER_BYTES });
 }
 
 /**

@@ -2,15 +2,14 @@
  * The conversation as the chat panel shows it: one ChatClient, the entries of the conversation, transfers in
  * progress, and the member list, kept in the extension host so that a panel that is hidden, shown or reloaded
  * loses nothing. Its state follows the client's: a client that closes by itself (a rejoin the relay refused) is let
- * go, said once, and every promise waiting on it settles. It speaks the panel's protocol
- * (src/shared/panel-messages.ts) but does not import vscode, so it is tested with real sockets and no editor.
+ * go, said once, and every promise waiting on it settles. What arrives is shown by incoming.ts, what the user
+ * sends by outgoing.ts. It speaks the panel's protocol (src/shared/panel-messages.ts) but does not import vscode,
+ * so it is tested with real sockets and no editor.
  */
-import path from 'node:path';
 import { ChatClient, ChatClientError, type ChatProblem, type DeliveryUpdate, type ReadyInfo } from '../client/client';
-import { DEFAULT_COMPRESS_OPTIONS, ImageError } from '../image';
+import { DEFAULT_COMPRESS_OPTIONS } from '../image';
 import { DEFAULT_MAX_TEXT_BYTES } from '../protocol/constants';
 import { formatHostPort } from '../protocol/address';
-import { ImageFormat } from '../protocol/payload';
 import { roomKey, splitRoomKey } from '../history/local-entry';
 import type { ChatStateView, ConnectionState, DeliveryView, HostMessage, MemberView, StatsView } from '../shared/panel-messages';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -19,6 +18,7 @@ import type { StoredEntry } from './conversation-history';
 import { DeliveryWaiters, toDeliveryView } from './delivery-waiters';
 import { PanelHistory } from './history-requests';
 import { joinedLine, wireIncoming } from './incoming';
+import { sendOwnImage, sendOwnText, type OutgoingOptions } from './outgoing';
 import { PanelState } from './panel-state';
 import { historyOption } from './relay-history';
 import { SessionHistory } from './session-history';
@@ -151,20 +151,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
 
   /** Sends a text; returns its id, or throws ChatClientError (not joined, empty, too large, outbox full). */
   sendText(text: string): string {
-    const client = this.#requireClient();
-    const id = client.sendText(text);
-    this.#panel.add({
-      kind: 'text',
-      id,
-      from: client.name,
-      own: true,
-      text,
-      sentAt: Date.now(),
-      legacy: false,
-      encrypted: this.#encrypted,
-      delivery: { state: client.state === 'connected' ? 'sending' : 'queued', progress: 0 },
-    });
-    return id;
+    return sendOwnText(this.#requireClient(), text, this.#outgoing());
   }
 
   /**
@@ -172,39 +159,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
    * Resolves with the message id once it is queued; throws ImageError or ChatClientError.
    */
   async sendImageFile(file: string, onStage?: (stage: 'compressing' | 'sending') => void): Promise<string> {
-    const client = this.#requireClient();
-    const label = path.basename(file);
-    const transferId = this.#panel.startOutgoing(`Compressing ${label}`);
-    onStage?.('compressing');
-    try {
-      const image = await this.#options.compressor().compressFile(file, this.#options.imageOptions());
-      if (this.#client !== client) throw new ChatClientError('not-joined', 'you left the room before the image was ready');
-      const sentAt = Date.now();
-      const id = client.sendImage({ data: image.data, width: image.width, height: image.height, format: ImageFormat.Jpeg });
-      onStage?.('sending');
-      this.#panel.add({
-        kind: 'image',
-        id,
-        from: client.name,
-        own: true,
-        image: { file: undefined, width: image.width, height: image.height, bytes: image.data.length },
-        sentAt,
-        legacy: false,
-        encrypted: this.#encrypted,
-        delivery: { state: client.state === 'connected' ? 'sending' : 'queued', progress: 0 },
-      });
-      const sent = { id, from: client.name, sentAt, data: image.data, width: image.width, height: image.height };
-      void this.#images.saveSent(sent, file).then((inline) => {
-        if (inline) this.#panel.setImageFile(id, inline);
-      });
-      return id;
-    } catch (error) {
-      const message = error instanceof ImageError || error instanceof ChatClientError ? error.message : `could not send ${label}: ${String(error)}`;
-      this.#addSystem(message, 'error');
-      throw error;
-    } finally {
-      this.#panel.endTransfer(transferId);
-    }
+    return sendOwnImage(this.#requireClient(), file, this.#outgoing(), onStage);
   }
 
   /** Resends a failed message. */
@@ -355,6 +310,18 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   #requireClient(): ChatClient {
     if (!this.#client) throw new ChatClientError('not-joined', 'join a room first (UDP Chat: Join)');
     return this.#client;
+  }
+
+  #outgoing(): OutgoingOptions {
+    return {
+      panel: this.#panel,
+      images: this.#images,
+      encrypted: () => this.#encrypted,
+      current: () => this.#client,
+      compressor: () => this.#options.compressor(),
+      imageOptions: () => this.#options.imageOptions(),
+      failed: (message) => this.#addSystem(message, 'error'),
+    };
   }
 
   #maxReceivedPixels(): number {

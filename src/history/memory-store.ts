@@ -10,6 +10,7 @@ import {
   type HistoryStore,
   type NewStoredMessage,
   type Retention,
+  type RoomVerifier,
   type StoredMessage,
 } from './store';
 
@@ -18,6 +19,8 @@ interface Room {
   bytes: number;
   /** Oldest first; seq strictly increasing. */
   messages: { message: StoredMessage; size: number }[];
+  /** In force while `messages` is not empty; dropped with the last of them. */
+  pin: { verifier: RoomVerifier } | undefined;
 }
 
 export interface MemoryHistoryOptions {
@@ -38,8 +41,7 @@ export class MemoryHistoryStore implements HistoryStore {
     const stored = messages.map((message) => {
       let room = this.#rooms.get(message.room);
       if (room === undefined) {
-        room = { latestSeq: 0, bytes: 0, messages: [] };
-        this.#rooms.set(message.room, room);
+        room = this.#newRoom(message.room);
       }
       room.latestSeq++;
       // Copies: the caller's buffers may be reused after append returns, as with the file store.
@@ -104,14 +106,33 @@ export class MemoryHistoryStore implements HistoryStore {
     return dropped;
   }
 
+  roomVerifier(name: string): RoomVerifier | undefined {
+    const room = this.#rooms.get(name);
+    if (!room?.pin || room.messages.length === 0) return undefined;
+    return room.pin.verifier?.slice() ?? null;
+  }
+
+  pinRoom(name: string, verifier: RoomVerifier): void {
+    const room = this.#rooms.get(name) ?? this.#newRoom(name);
+    room.pin = { verifier: verifier?.slice() ?? null };
+  }
+
   close(): void {
     this.#rooms.clear();
     this.#bytes = 0;
   }
 
+  #newRoom(name: string): Room {
+    const room: Room = { latestSeq: 0, bytes: 0, messages: [], pin: undefined };
+    this.#rooms.set(name, room);
+    return room;
+  }
+
+  /** A message left `room`: its bytes are freed, and with its last message the room's pin goes too. */
   #forget(room: Room, size: number): void {
     room.bytes -= size;
     this.#bytes -= size;
+    if (room.messages.length === 0) room.pin = undefined;
   }
 
   #dropOldestAnywhere(): boolean {

@@ -10,6 +10,7 @@ import {
   type HistoryStore,
   type NewStoredMessage,
   type Retention,
+  type RoomVerifier,
   type StoredMessage,
 } from './store';
 
@@ -17,7 +18,7 @@ import {
 export const RELAY_HISTORY_APPLICATION_ID = 0x55445048;
 
 /**
- * Schema version 1. `rooms` outlives its messages: `latest_seq` is where numbering resumes, so a number is never
+ * Version 1. `rooms` outlives its messages: `latest_seq` is where numbering resumes, so a number is never
  * given twice even when retention emptied the room; `bytes` is the sum of the rows' `size`, so retention by size
  * needs no scan. `message_id` is the origin's 64-bit id as 8 bytes, big-endian (SQLite integers are signed).
  */
@@ -41,6 +42,10 @@ export const RELAY_HISTORY_MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (room_id, seq)
    ) STRICT;
    CREATE INDEX messages_by_age ON messages (stored_at);`,
+  // Version 2: the room's pinned verifier, kept while it has messages (`verifier` NULL with `pinned` 1: open).
+  // Rooms of a version-1 file start unpinned: their verifier was never written down.
+  `ALTER TABLE rooms ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1));
+   ALTER TABLE rooms ADD COLUMN verifier BLOB;`,
 ];
 
 /** Opens (or creates) the relay history at `file`; throws a DatabaseError with a clear reason if it cannot. */
@@ -59,6 +64,8 @@ interface RoomState {
   id: number;
   latestSeq: number;
   bytes: number;
+  /** The pin as written; in force only while `bytes` > 0 (the room has messages). */
+  pin: { verifier: RoomVerifier } | undefined;
 }
 
 const COLUMNS = 'seq, type, message_id, sender, member_key, stored_at, payload';
@@ -169,12 +176,39 @@ export class SqliteHistoryStore implements HistoryStore {
           if (dropped >= maxMessages) break;
           dropped += this.#pruneBySize(String(row['name']), retention.maxRoomBytes, maxMessages - dropped);
         }
+        // A pin guards the room's stored messages: it goes with the last of them.
+        if (dropped > 0) {
+          this.#db.run(
+            `UPDATE rooms SET pinned = 0, verifier = NULL
+             WHERE pinned = 1 AND NOT EXISTS (SELECT 1 FROM messages WHERE room_id = rooms.id)`,
+          );
+        }
         return dropped;
       });
     } finally {
       // Byte counts changed inside SQL: re-read them on next use rather than mirror the arithmetic here.
       this.#rooms.clear();
     }
+  }
+
+  roomVerifier(room: string): RoomVerifier | undefined {
+    const state = this.#room(room, false);
+    if (state?.pin === undefined || state.bytes <= 0) return undefined;
+    return state.pin.verifier?.slice() ?? null;
+  }
+
+  pinRoom(room: string, verifier: RoomVerifier): void {
+    let pinned: RoomState | undefined;
+    try {
+      this.#db.transaction(() => {
+        pinned = { ...this.#room(room, true)!, pin: { verifier: verifier?.slice() ?? null } };
+        this.#db.run('UPDATE rooms SET pinned = 1, verifier = ? WHERE id = ?', [verifier, pinned.id]);
+      });
+    } catch (error) {
+      this.#rooms.clear();
+      throw error;
+    }
+    if (pinned) this.#rooms.set(room, pinned);
   }
 
   close(): void {
@@ -214,13 +248,19 @@ export class SqliteHistoryStore implements HistoryStore {
   #room(name: string, create: boolean): RoomState | undefined {
     const cached = this.#rooms.get(name);
     if (cached !== undefined) return cached;
-    let row = this.#db.get('SELECT id, latest_seq, bytes FROM rooms WHERE name = ?', [name]);
+    let row = this.#db.get('SELECT id, latest_seq, bytes, pinned, verifier FROM rooms WHERE name = ?', [name]);
     if (row === undefined) {
       if (!create) return undefined;
       const id = Number(this.#db.run('INSERT INTO rooms (name) VALUES (?)', [name]).lastInsertRowid);
-      row = { id, latest_seq: 0, bytes: 0 };
+      row = { id, latest_seq: 0, bytes: 0, pinned: 0, verifier: null };
     }
-    const state = { id: Number(row['id']), latestSeq: Number(row['latest_seq']), bytes: Number(row['bytes']) };
+    const verifier = row['verifier'];
+    const state: RoomState = {
+      id: Number(row['id']),
+      latestSeq: Number(row['latest_seq']),
+      bytes: Number(row['bytes']),
+      pin: Number(row['pinned']) === 1 ? { verifier: verifier instanceof Uint8Array ? verifier : null } : undefined,
+    };
     this.#rooms.set(name, state);
     return state;
   }

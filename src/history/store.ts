@@ -25,6 +25,9 @@ export interface StoredMessage {
 
 export type NewStoredMessage = Omit<StoredMessage, 'seq'>;
 
+/** A room's verifier: the public key its passphrase derives (a sealed room), or null (an open room). */
+export type RoomVerifier = Uint8Array | null;
+
 /** How long and how much each room keeps; the oldest messages go first. */
 export interface Retention {
   /** Messages older than this are dropped (ms). */
@@ -69,5 +72,15 @@ export interface HistoryStore {
    * never blocks for long; returns how many went (equal to `maxMessages`: call again, there may be more).
    */
   prune(nowMs: number, retention: Retention, maxMessages?: number): number;
+  /**
+   * The verifier the room's stored messages were written under: the key its passphrase derives (sealed), null
+   * (open), or undefined (no pin in force: the room has no stored messages, or none since it was pinned).
+   */
+  roomVerifier(room: string): RoomVerifier | undefined;
+  /**
+   * Pins the room's verifier, durable when this returns. It is in force while the room has stored messages, and
+   * goes when retention drops the room's last message; a pin written before any message waits for the first.
+   */
+  pinRoom(room: string, verifier: RoomVerifier): void;
   close(): void;
 }

@@ -31,17 +31,36 @@ export type JoinVerdict =
       resumeOf: number | undefined;
     };
 
+/** Why a join into an empty room with history is refused when the store cannot say how the room is pinned. */
+const UNREADABLE_PIN = 'this relay cannot read the room\'s history right now; try again shortly';
+
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
+/**
+ * The verifier a room keeps while nobody is in it (its stored history's pin, see HistoryStore.roomVerifier): a key,
+ * null (open), undefined (none: anything goes), or 'unreadable' (the store could not say: nobody gets in).
+ */
+export type StoredVerifier = (room: string) => Uint8Array | null | undefined | 'unreadable';
+
 /** Each room's verifier: the public key its passphrase derives (sealed rooms), or null (open rooms). */
 export class RoomKeys {
   readonly #keys = new Map<string, Uint8Array | null>();
+  readonly #stored: StoredVerifier;
 
-  /** The verifier of an occupied room: a key, null (open), or undefined (nobody there, anything goes). */
-  of(room: string, membership: MembershipTable): Uint8Array | null | undefined {
-    return membership.roomMembers(room).length > 0 ? this.#keys.get(room) : undefined;
+  constructor(stored: StoredVerifier = () => undefined) {
+    this.#stored = stored;
+  }
+
+  /** The verifier of an occupied room (a key, or null: open), else the one its stored history keeps. */
+  of(room: string, membership: MembershipTable): ReturnType<StoredVerifier> {
+    return membership.roomMembers(room).length > 0 ? this.#keys.get(room) : this.#stored(room);
+  }
+
+  /** The verifier the room's members joined with (undefined: nobody is bound to it). */
+  bound(room: string): Uint8Array | null | undefined {
+    return this.#keys.get(room);
   }
 
   /** True when messages in `room` must be sealed. */
@@ -88,6 +107,7 @@ export function judgeJoin(packet: JoinPacket, datagram: Uint8Array, host: string
   const proof = body.extensions.get(ExtensionTag.RoomProof);
   const memberKey = roomKey ? body.extensions.get(ExtensionTag.MemberKey) : undefined;
   const existing = context.roomKeys.of(room.value, context.membership);
+  if (existing === 'unreadable') return refuse(ErrorCode.RelayFull, UNREADABLE_PIN);
   if (roomKey) {
     if (!memberKey) return refuse(ErrorCode.Malformed, 'this relay needs a newer UDP Chat (the join has no member key)');
     if (!proof || !verifyJoinProof(roomKey, proof, body.clientNonce, hopPublicKey, memberKey, body.name, body.room)) {
@@ -115,7 +135,9 @@ export type LegacyJoinVerdict = { kind: 'refuse'; message: string } | { kind: 'a
 export function judgeLegacyJoin(rawName: string, context: AdmissionContext): LegacyJoinVerdict {
   const name = checkName(rawName);
   if (!name.ok) return { kind: 'refuse', message: name.reason };
-  if (context.roomKeys.of(DEFAULT_ROOM, context.membership)) return { kind: 'refuse', message: `room "${DEFAULT_ROOM}" is encrypted` };
+  const existing = context.roomKeys.of(DEFAULT_ROOM, context.membership);
+  if (existing === 'unreadable') return { kind: 'refuse', message: UNREADABLE_PIN };
+  if (existing) return { kind: 'refuse', message: `room "${DEFAULT_ROOM}" is encrypted` };
   return { kind: 'admit', name: name.value };
 }
 

@@ -27,7 +27,7 @@ import { UnauthenticatedBudget } from './source-budget';
 import { memberInfo, Roster, ZERO_NONCE, type Goodbye, type RosterOptions } from './roster';
 import { isDrained, newSession, type Session } from './sessions';
 
-export interface RelayCoreOptions extends Omit<RosterOptions, 'limits'> {
+export interface RelayCoreOptions extends Omit<RosterOptions, 'limits' | 'storedVerifier'> {
   /** Clamped to RELAY_LIMIT_RANGES (see clampRelayLimits) before anything uses them. */
   limits?: Partial<budget.RelayLimits>;
   acceptLegacy: boolean;
@@ -37,7 +37,10 @@ export interface RelayCoreOptions extends Omit<RosterOptions, 'limits'> {
   cookies?: CookieJar;
   /** The relay's long-term identity, signing every Welcome; default a fresh one (clients then see a new relay). */
   identity?: RelayIdentity;
-  /** Keep every text and image (numbered, as received) and answer HistoryRequests; without it, no history. */
+  /**
+   * Keep every text and image (numbered, as received), each room's verifier with them, and answer HistoryRequests;
+   * without it, no history, and rooms are pinned in memory only (while they have members).
+   */
   history?: RelayHistoryOptions;
 }
 
@@ -68,7 +71,8 @@ export class RelayCore {
   constructor(options: RelayCoreOptions, now: number) {
     this.#options = options;
     this.#limits = budget.clampRelayLimits(options.limits);
-    this.#roster = new Roster({ ...options, limits: this.#limits });
+    // An empty room with stored history is judged by the verifier its history was pinned with (read when asked).
+    this.#roster = new Roster({ ...options, limits: this.#limits, storedVerifier: (room) => this.#history.storedVerifier(room) });
     this.#legacy = options.acceptLegacy ? new LegacyBridge(this.#roster, this.#limits.maxTextBytes) : undefined;
     this.#unauthenticated = new UnauthenticatedBudget(now);
     this.#cookies = options.cookies ?? new CookieJar();

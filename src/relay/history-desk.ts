@@ -2,11 +2,12 @@
  * History at the relay's counter: numbers and hands over for storing each text and image a member completes,
  * answers HistoryRequests with pages of stored messages, and feeds each page to its member behind live traffic.
  * Pure like the core it serves: the store is read through `HistoryReader`, appends leave through `append` (the
- * edge commits them before the datagrams of the same turn), time is an argument.
+ * edge commits them before the datagrams of the same turn), time is an argument. It also keeps each room's verifier
+ * with its stored messages, so an empty room (or one after a restart) admits only joins its history was sealed for.
  */
 import { decodePayload } from '../protocol/payload';
 import { PacketType, type MessageFragment as Fragment } from '../protocol/types';
-import type { StoredMessage } from '../history/store';
+import type { RoomVerifier, StoredMessage } from '../history/store';
 import {
   BACKLOG_QUEUED_BYTES,
   BacklogFeed,
@@ -30,6 +31,8 @@ export interface RelayHistoryOptions {
   reader: HistoryReader;
   /** A numbered message to make durable; the edge commits the turn's batch before sending the turn's datagrams. */
   append(message: StoredMessage): void;
+  /** Pins a room's verifier; the edge commits it before the appends of the same turn. */
+  pin(room: string, verifier: RoomVerifier): void;
 }
 
 export class HistoryDesk {
@@ -52,6 +55,21 @@ export class HistoryDesk {
   /** The store failed: the relay goes on without history (nothing numbered, requests answered empty). */
   disable(): void {
     this.#enabled = false;
+  }
+
+  /**
+   * The verifier an empty room's stored history was pinned with, for admission: a key, null (open), undefined (no
+   * stored history, or none kept: anything goes, as in memory) or 'unreadable' (the store failed to answer).
+   */
+  storedVerifier(room: string): RoomVerifier | undefined | 'unreadable' {
+    if (!this.#enabled || !this.#options) return undefined;
+    try {
+      return this.#options.reader.roomVerifier(room);
+    } catch (error) {
+      this.#roster.count('history-read-error');
+      this.#roster.log('warn', `cannot read how room ${room} is pinned: ${String(error)}`);
+      return 'unreadable';
+    }
   }
 
   /**
@@ -83,6 +101,7 @@ export class HistoryDesk {
     if (!this.#enabled || !this.#numbers || !this.#options || !chunks) return undefined;
     const member = sender.member;
     const seq = this.#numbers.next(member.room);
+    this.#pinIfUnpinned(member.room);
     const payload = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
     this.#options.append({
       room: member.room,
@@ -95,6 +114,23 @@ export class HistoryDesk {
       payload,
     });
     return seq;
+  }
+
+  /**
+   * A room's first stored message (since it was created or retention emptied it) pins the verifier its members
+   * joined with. Admission held every joiner to the stored pin, so rewriting it with the same key is harmless: an
+   * unreadable pin is written again rather than left out.
+   */
+  #pinIfUnpinned(room: string): void {
+    const bound = this.#roster.roomKeys.bound(room);
+    if (bound === undefined || !this.#options) return;
+    let stored: RoomVerifier | undefined;
+    try {
+      stored = this.#options.reader.roomVerifier(room);
+    } catch {
+      stored = undefined;
+    }
+    if (stored === undefined) this.#options.pin(room, bound);
   }
 
   /** A new member's chain of numbers starts at what its room has now: it is sent everything after. */

@@ -10,8 +10,8 @@ import { encodePayload, HistoryDirection } from '../protocol/payload';
 import { Flag, PacketType, type MessageFragment as Fragment } from '../protocol/types';
 import type { HistoryStore, StoredMessage } from '../history/store';
 
-/** What the core may ask of the store: reads only (appends go through the edge, in batches). */
-export type HistoryReader = Pick<HistoryStore, 'after' | 'before' | 'latestSeq'>;
+/** What the core may ask of the store: reads only (appends and pins go through the edge, in batches). */
+export type HistoryReader = Pick<HistoryStore, 'after' | 'before' | 'latestSeq' | 'roomVerifier'>;
 
 /** Most messages one page carries, whatever the member asks: a page is one request's worth of pacing. */
 export const MAX_PAGE_MESSAGES = 200;

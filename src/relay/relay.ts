@@ -8,7 +8,7 @@
  * a socket callback.
  */
 import dgram from 'node:dgram';
-import { DEFAULT_RETENTION, PRUNE_BATCH_MESSAGES, type HistoryStore, type Retention, type StoredMessage } from '../history/store';
+import { DEFAULT_RETENTION, PRUNE_BATCH_MESSAGES, type HistoryStore, type Retention, type RoomVerifier, type StoredMessage } from '../history/store';
 import { DEFAULT_PORT } from '../protocol/constants';
 import type { RelayIdentity } from '../protocol/relay-identity';
 import type { ReliabilityTuning } from '../protocol/reliability';
@@ -88,6 +88,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
   readonly #retention: Retention;
   /** Messages numbered this turn, not yet committed; while there are any, every datagram waits in #held. */
   #appends: StoredMessage[] = [];
+  /** Room pins of this turn, committed before its appends (the last one per room wins). */
+  #pins = new Map<string, RoomVerifier>();
   #held: { datagram: Uint8Array; host: string; port: number }[] = [];
   #commitScheduled = false;
   /** How long the last commit took (ms): the next one waits as long, to gather more. */
@@ -116,7 +118,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
         onJoin: (member) => this.emit('join', member),
         onLeave: (member, reason) => this.emit('leave', member, reason),
         onMembers: (count) => this.emit('members', count),
-        history: store ? { reader: store, append: this.#append } : undefined,
+        history: store ? { reader: store, append: this.#append, pin: this.#pin } : undefined,
       },
       this.#clock.now(),
     );
@@ -246,13 +248,23 @@ export class Relay extends TypedEmitter<RelayEvents> {
   /** The core numbered a message: it is committed with the rest of this turn (group commit), then sent on. */
   #append = (message: StoredMessage): void => {
     this.#appends.push(message);
+    this.#scheduleCommit();
+  };
+
+  /** A room's verifier goes with its first stored message: committed with this turn, before its appends. */
+  #pin = (room: string, verifier: RoomVerifier): void => {
+    this.#pins.set(room, verifier);
+    this.#scheduleCommit();
+  };
+
+  #scheduleCommit(): void {
     if (this.#commitScheduled) return;
     this.#commitScheduled = true;
     // After every datagram the socket has ready now (and, on a slow disk, what comes while the last commit took):
     // one transaction, one fsync, for all of them.
     if (this.#lastCommitMs < 1) setImmediate(this.#commit);
     else this.#clock.setTimeout(this.#commit, Math.min(this.#lastCommitMs, MAX_COMMIT_WAIT_MS));
-  };
+  }
 
   /**
    * Makes the turn's messages durable, then sends what waited for them. A failing store does not stop the relay:
@@ -262,14 +274,18 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #commit = (): void => {
     this.#commitScheduled = false;
     const appends = this.#appends;
-    if (appends.length === 0) return;
+    const pins = this.#pins;
+    if (appends.length === 0 && pins.size === 0) return;
     const held = this.#held;
     this.#appends = [];
+    this.#pins = new Map();
     this.#held = [];
     const store = this.#store;
     if (store && this.#core.historyEnabled) {
       try {
         const startedAt = this.#clock.now();
+        // Pins first: a crash between the two leaves a pin waiting for its first message, never a message unpinned.
+        for (const [room, verifier] of pins) store.pinRoom(room, verifier);
         const stored = store.append(appends.map(({ seq: _seq, ...message }) => message));
         this.#lastCommitMs = this.#clock.now() - startedAt;
         const mismatch = stored.findIndex((message, index) => message.seq !== appends[index]?.seq);

@@ -11,7 +11,7 @@ import { MessageIdSource } from '../protocol/ids';
 import type { MemberInfo, MessagePayload } from '../protocol/payload';
 import type { Priority } from '../protocol/reliability';
 import { assertNever, ErrorCode, Flag, LeaveReason, PacketType, leaveReasonName, type ControlPacket, type MessageFragment as Fragment } from '../protocol/types';
-import { RoomKeys } from './admission';
+import { RoomKeys, type StoredVerifier } from './admission';
 import { enqueue, fragmentsOf, queuedBytesOf, retire as retireSession } from './fan-out';
 import { legacyJoinNotice, legacyLeaveNotice, legacyShutdownNotice } from './legacy-bridge';
 import { ERROR_REPLIES_PER_SECOND, ERROR_REPLY_BURST, LEAVE_FLUSH_MS, MAX_TRACKED_ADDRESSES, type RelayLimits } from './limits';
@@ -42,6 +42,8 @@ export interface RosterOptions {
   onJoin(member: RelayMemberEvent): void;
   onLeave(member: RelayMemberEvent, reason: string): void;
   onMembers(count: number): void;
+  /** The verifier a room with stored history keeps while it is empty; without it, rooms are pinned in memory only. */
+  storedVerifier?: StoredVerifier;
   /** Member ids; random by default, so a stale datagram from an earlier member rarely names a new one. */
   nextMemberId?: () => number;
 }
@@ -69,7 +71,7 @@ export function memberEvent(member: Member): RelayMemberEvent {
 export class Roster {
   readonly membership: MembershipTable;
   readonly sessions = new SessionTable();
-  readonly roomKeys = new RoomKeys();
+  readonly roomKeys: RoomKeys;
   readonly #options: RosterOptions;
   readonly #ids = new MessageIdSource(randomInt(0, 2 ** 32));
   readonly #errorReplies = new KeyedRateLimiter(ERROR_REPLIES_PER_SECOND, ERROR_REPLY_BURST, MAX_TRACKED_ADDRESSES);
@@ -88,6 +90,7 @@ export class Roster {
 
   constructor(options: RosterOptions) {
     this.#options = options;
+    this.roomKeys = new RoomKeys(options.storedVerifier);
     this.membership = new MembershipTable(options.limits, options.nextMemberId ?? (() => randomInt(1, 2 ** 32)));
   }
 

@@ -141,3 +141,68 @@ export function historyStoreContract(open: () => HistoryStore): void {
     assert.deepEqual(seqs(store.append([newMessage('a', 'three')])), [3]);
   });
 }
+
+/** The pin of a room's verifier, kept with its stored messages: the part of the contract room admission relies on. */
+export function roomPinContract(open: () => HistoryStore): void {
+  let store: HistoryStore;
+  beforeEach(() => {
+    store = open();
+  });
+  afterEach(() => store.close());
+  const verifier = new Uint8Array(32).fill(9);
+  const retention = { maxAgeMs: DAY_MS, maxRoomBytes: 1e9 };
+
+  it('keeps a sealed room\'s verifier and an open room\'s null while they have messages', () => {
+    store.pinRoom('sealed', verifier);
+    store.pinRoom('open', null);
+    store.append([newMessage('sealed', 'x'), newMessage('open', 'y')]);
+    assert.deepEqual([...(store.roomVerifier('sealed') ?? [])], [...verifier]);
+    assert.equal(store.roomVerifier('open'), null);
+    assert.equal(store.roomVerifier('never-used'), undefined);
+  });
+
+  it('has no pin in force for a room with messages that was never pinned', () => {
+    store.append([newMessage('a', 'x')]);
+    assert.equal(store.roomVerifier('a'), undefined);
+  });
+
+  it('holds a pin written before any message until the first one is stored', () => {
+    store.pinRoom('a', verifier);
+    assert.equal(store.roomVerifier('a'), undefined);
+    store.append([newMessage('a', 'x')]);
+    assert.deepEqual([...(store.roomVerifier('a') ?? [])], [...verifier]);
+  });
+
+  it('replaces a pin with the one written last', () => {
+    store.append([newMessage('a', 'x')]);
+    store.pinRoom('a', verifier);
+    store.pinRoom('a', null);
+    assert.equal(store.roomVerifier('a'), null);
+  });
+
+  it('keeps the pin while retention leaves the room some messages', () => {
+    store.pinRoom('a', verifier);
+    store.append([newMessage('a', 'old', { storedAt: T0_MS }), newMessage('a', 'new', { storedAt: T0_MS + 2 * DAY_MS })]);
+    assert.equal(store.prune(T0_MS + 2 * DAY_MS, retention), 1);
+    assert.deepEqual([...(store.roomVerifier('a') ?? [])], [...verifier]);
+  });
+
+  it('drops the pin with the room\'s last message: the next message finds the room unpinned', () => {
+    store.pinRoom('a', verifier);
+    store.pinRoom('b', null);
+    store.append([newMessage('a', 'old'), newMessage('b', 'old')]);
+    assert.equal(store.prune(T0_MS + 2 * DAY_MS, retention), 2);
+    assert.equal(store.roomVerifier('a'), undefined);
+    store.append([newMessage('a', 'after retention'), newMessage('b', 'after retention')]);
+    assert.equal(store.roomVerifier('a'), undefined);
+    assert.equal(store.roomVerifier('b'), undefined);
+  });
+
+  it('drops the pin when retention by size empties the room', () => {
+    store.pinRoom('a', verifier);
+    store.append([newMessage('a', 'x')]);
+    assert.equal(store.prune(T0_MS, { maxAgeMs: DAY_MS, maxRoomBytes: 0 }), 1);
+    store.append([newMessage('a', 'y')]);
+    assert.equal(store.roomVerifier('a'), undefined);
+  });
+}

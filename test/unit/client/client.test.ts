@@ -107,6 +107,18 @@ describe('client/client: the socket edge on a fake clock', () => {
       await assert.rejects(connecting, (error: ChatClientError) => error instanceof ChatClientError && error.code === 'closed');
     });
 
+    it('settles both of two leave() calls made while connected', async () => {
+      const { proxy } = await relayBehindProxy();
+      const alice = client(proxy.address.port);
+      await alice.connect();
+      const settled: string[] = [];
+      const first = alice.leave().then(() => settled.push('first'));
+      const second = alice.leave().then(() => settled.push('second'));
+      await advanceUntil(() => settled.length === 2, 'both leave() calls settled');
+      await Promise.all([first, second]);
+      assert.deepEqual(settled.sort(), ['first', 'second']);
+    });
+
     it('rejects connect() with code closed when leave() comes while it is joining', async () => {
       const silent = await silentRelay();
       const alice = client(silent.port);

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { MemoryHistoryStore } from '../../../src/history/memory-store';
 import { storedBytes } from '../../../src/history/store';
-import { historyStoreContract, newMessage } from '../../support/history-contract';
+import { historyStoreContract, newMessage, roomPinContract } from '../../support/history-contract';
 
 describe('history/memory-store', () => {
   describe('the HistoryStore contract', () => {
     historyStoreContract(() => new MemoryHistoryStore());
+  });
+
+  describe('the HistoryStore contract: room pins', () => {
+    roomPinContract(() => new MemoryHistoryStore());
   });
 
   it('stays within maxBytes in all by dropping the oldest messages of any room', () => {

@@ -37,6 +37,7 @@ function historyNet(store = new MemoryHistoryStore()): { net: CoreNet; store: Me
         const [stored] = store.append([{ ...message }]);
         assert.equal(stored?.seq, message.seq);
       },
+      pin: (room, verifier) => store.pinRoom(room, verifier),
     },
   });
   return { net, store, appends };
