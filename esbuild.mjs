@@ -3,6 +3,7 @@
 //   dist/cli.js           the `udp-chat` command (node, cjs)
 //   dist/image-worker.js  the jimp worker thread used by both
 //   dist/history-worker.js  the extension's local history (SQLite) in a worker thread
+//   dist/relay-worker.js  the relay the extension hosts, with its history (SQLite), in a worker thread
 //   dist/webview.js       the chat panel (browser, iife) and dist/webview.css, its styles
 //   dist/bench/*.js       benchmarks (node)
 //   dist/node-sqlite3-wasm.wasm  SQLite for the history stores, next to every node bundle that may load it
@@ -47,6 +48,9 @@ if (exists('src/image/worker.ts')) {
 }
 if (exists('src/history/local-worker.ts')) {
   builds.push({ ...nodeCommon, entryPoints: { 'history-worker': 'src/history/local-worker.ts' }, outdir: 'dist' });
+}
+if (exists('src/relay/worker.ts')) {
+  builds.push({ ...nodeCommon, entryPoints: { 'relay-worker': 'src/relay/worker.ts' }, outdir: 'dist' });
 }
 /**
  * libvips (wasm-vips) ships as emscripten glue plus WebAssembly. The worker loads the glue by path instead of

@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { ChatClientError } from '../client/client';
 import { ReplayMarkFiles } from '../files/replay-mark-files';
+import { RELAY_HISTORY_FILE } from '../history/data-dir';
 import { ImageCompressor, ImageError } from '../image';
 import { formatHostPort, parseHostPort } from '../protocol/address';
 import { checkName, checkRoom } from '../protocol/names';
@@ -71,7 +72,8 @@ export class UdpChat extends Disposable {
       clientOptions: { relayIdentity: this.#knownRelays.clientOptions(), replayMarks: new ReplayMarkFiles(path.join(context.globalStorageUri.fsPath, 'replay')) },
     });
     const identityFile = path.join(context.globalStorageUri.fsPath, 'relay-identity.key');
-    this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`), identityFile);
+    const historyFile = path.join(context.globalStorageUri.fsPath, RELAY_HISTORY_FILE);
+    this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`), { identityFile, historyFile });
     this.register(new StatusBar(this.relayHost, this.session, () => readSettings().hostPort));
     this.session.on('incoming', this.#sessionOnIncoming);
     this.session.on('failed', this.#sessionOnFailed);
@@ -287,7 +289,7 @@ export class UdpChat extends Disposable {
   async hostRelay(port?: number): Promise<boolean> {
     const settings = readSettings();
     try {
-      const relay = await this.relayHost.start({ host: settings.hostAddress, port: port ?? settings.hostPort, acceptLegacy: settings.acceptLegacy });
+      const relay = await this.relayHost.start({ host: settings.hostAddress, port: port ?? settings.hostPort, acceptLegacy: settings.acceptLegacy, history: settings.hostHistory });
       const address = this.relayHost.shareableAddress() ?? `port ${relay.port}`;
       void vscode.window.showInformationMessage(`UDP Chat relay running. Others join with ${address}.`, 'Copy Address').then((choice) => {
         if (choice === 'Copy Address') void this.copyRelayAddress();

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { CompressOptions } from '../image';
 import { DEFAULT_COMPRESS_OPTIONS } from '../image';
+import { DEFAULT_RETENTION, type Retention } from '../history/store';
 import { DEFAULT_PORT, DEFAULT_ROOM } from '../protocol/constants';
 import type { HistorySettings } from './session-history';
 
@@ -16,6 +17,8 @@ export interface Settings {
   hostPort: number;
   hostAddress: string;
   acceptLegacy: boolean;
+  /** What the relay hosted here keeps (`hostHistory`, `hostHistoryDays`, `hostHistoryMegabytesPerRoom`); undefined: nothing. */
+  hostHistory: Retention | undefined;
   image: CompressOptions;
   saveFolder: string;
   /** Bytes of images the extension may keep per folder (`image.saveQuotaMB`); its oldest are deleted first. */
@@ -32,6 +35,10 @@ export const DEFAULT_HISTORY_MESSAGES = 100_000;
 export const DEFAULT_HISTORY_DAYS = 90;
 export const DEFAULT_HISTORY_MB = 512;
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MIB = 1024 * 1024;
+/** The hosted relay keeps what `udp-chat relay` keeps by default: 30 days, 64 MB per room. */
+export const DEFAULT_HOST_HISTORY_DAYS = DEFAULT_RETENTION.maxAgeMs / DAY_MS;
+export const DEFAULT_HOST_HISTORY_MB = DEFAULT_RETENTION.maxRoomBytes / MIB;
 
 function clampInt(value: unknown, min: number, max: number, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, Math.round(value))) : fallback;
@@ -47,6 +54,12 @@ export function readSettings(): Settings {
     hostPort: clampInt(config.get('hostPort'), 1, 65_535, DEFAULT_PORT),
     hostAddress: config.get<string>('hostAddress', '0.0.0.0').trim() || '0.0.0.0',
     acceptLegacy: config.get<boolean>('acceptLegacy', false),
+    hostHistory: config.get<boolean>('hostHistory', true)
+      ? {
+          maxAgeMs: clampInt(config.get('hostHistoryDays'), 1, 36_500, DEFAULT_HOST_HISTORY_DAYS) * DAY_MS,
+          maxRoomBytes: clampInt(config.get('hostHistoryMegabytesPerRoom'), 1, 1_000_000, DEFAULT_HOST_HISTORY_MB) * MIB,
+        }
+      : undefined,
     image: {
       maxWidth: clampInt(config.get('image.maxWidth'), 16, 8192, DEFAULT_COMPRESS_OPTIONS.maxWidth),
       maxHeight: clampInt(config.get('image.maxHeight'), 16, 8192, DEFAULT_COMPRESS_OPTIONS.maxHeight),

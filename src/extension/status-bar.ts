@@ -45,6 +45,17 @@ export class StatusBar extends Disposable {
 
   #renderRelay(relay: HostedRelay | undefined): void {
     const item = this.#relayItem;
+    const failure = this.#relayHost.failure;
+    if (!relay && failure !== undefined) {
+      // The worker it ran in died: say so until the user starts it again (a click does).
+      const reason = plainText(failure, REASON_MAX_CHARS);
+      item.text = '$(error) UDP Chat relay stopped';
+      item.tooltip = `The UDP Chat relay hosted here stopped: ${reason}. Click to host it again (port ${this.#hostPort()}).`;
+      item.command = COMMANDS.hostRelay;
+      item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      item.accessibilityInformation = { label: `UDP Chat relay stopped: ${reason}. Host it again`, role: 'button' };
+      return;
+    }
     if (!relay) {
       item.text = '$(radio-tower) Host UDP Chat relay';
       item.tooltip = `Host a UDP Chat relay on this machine (port ${this.#hostPort()})`;
@@ -53,6 +64,7 @@ export class StatusBar extends Disposable {
       item.accessibilityInformation = { label: 'Host a UDP Chat relay', role: 'button' };
       return;
     }
+    item.backgroundColor = undefined;
     const members = `${relay.members} member${relay.members === 1 ? '' : 's'}`;
     item.text = `$(radio-tower) Relay :${relay.port} · ${members}`;
     item.tooltip = `UDP Chat relay on ${this.#relayHost.shareableAddress() ?? `port ${relay.port}`} with ${members}. Click to copy its address or stop it.`;

@@ -6,6 +6,7 @@
 import {
   DEFAULT_RETENTION,
   PRUNE_BATCH_MESSAGES,
+  nextSeq,
   storedBytes,
   type HistoryStore,
   type NewStoredMessage,
@@ -38,12 +39,17 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   append(messages: readonly NewStoredMessage[]): StoredMessage[] {
+    // All or nothing, as one transaction of the file store: every number is checked before anything is kept.
+    const latest = new Map<string, number>();
+    for (const message of messages) {
+      latest.set(message.room, nextSeq(latest.get(message.room) ?? this.#rooms.get(message.room)?.latestSeq ?? 0, message.seq));
+    }
     const stored = messages.map((message) => {
       let room = this.#rooms.get(message.room);
       if (room === undefined) {
         room = this.#newRoom(message.room);
       }
-      room.latestSeq++;
+      room.latestSeq = nextSeq(room.latestSeq, message.seq);
       // Copies: the caller's buffers may be reused after append returns, as with the file store.
       const copy: StoredMessage = {
         ...message,

@@ -6,6 +6,7 @@
 import { openDatabase, type Database, type Migration, type Row, type Statement } from './sqlite';
 import {
   PRUNE_BATCH_MESSAGES,
+  nextSeq,
   storedBytes,
   type HistoryStore,
   type NewStoredMessage,
@@ -119,7 +120,7 @@ export class SqliteHistoryStore implements HistoryStore {
             room = { ...this.#room(message.room, true)! };
             staged.set(message.room, room);
           }
-          const seq = room.latestSeq + 1;
+          const seq = nextSeq(room.latestSeq, message.seq);
           const size = storedBytes(message);
           this.#insert.run([
             room.id,
@@ -134,7 +135,7 @@ export class SqliteHistoryStore implements HistoryStore {
           ]);
           room.latestSeq = seq;
           room.bytes += size;
-          return { ...message, seq };
+          return { ...message, seq } as StoredMessage;
         });
         for (const room of staged.values()) {
           const values = [room.latestSeq, room.bytes, room.id];

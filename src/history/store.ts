@@ -23,7 +23,11 @@ export interface StoredMessage {
   payload: Uint8Array;
 }
 
-export type NewStoredMessage = Omit<StoredMessage, 'seq'>;
+/**
+ * A message to append. `seq`, when given, is the number the relay already announced: it must be above the room's
+ * latest (numbers may skip, never repeat); without it the store takes the next one.
+ */
+export type NewStoredMessage = Omit<StoredMessage, 'seq'> & { seq?: number };
 
 /** A room's verifier: the public key its passphrase derives (a sealed room), or null (an open room). */
 export type RoomVerifier = Uint8Array | null;
@@ -83,4 +87,11 @@ export interface HistoryStore {
    */
   pinRoom(room: string, verifier: RoomVerifier): void;
   close(): void;
+}
+
+/** The number a message is stored under: the one it was announced with (above `latest`), or the next one. */
+export function nextSeq(latest: number, announced: number | undefined): number {
+  if (announced === undefined) return latest + 1;
+  if (!Number.isSafeInteger(announced) || announced <= latest) throw new Error(`message number ${announced} is not above the room's latest (${latest})`);
+  return announced;
 }

@@ -47,6 +47,13 @@ export interface Page {
  */
 const MAX_NUMBERED_ROOMS = 4096;
 
+/**
+ * How far numbering skips when a room's latest number is read from the store: more messages than a room can
+ * receive in one commit window (≤ 40 ms), so a number forwarded live but lost with an uncommitted turn is never
+ * given again. 2^16 per restart leaves 65,536 restarts of a room in the 32-bit numbers of the wire.
+ */
+export const RESTART_SEQ_GAP = 1 << 16;
+
 /** Each room's next number, read once from the store and then kept here (the relay is the only writer). */
 export class RoomNumbers {
   readonly #reader: HistoryReader;
@@ -60,7 +67,10 @@ export class RoomNumbers {
   latest(room: string): number {
     let latest = this.#latest.get(room);
     if (latest === undefined) {
-      latest = this.#reader.latestSeq(room);
+      // Read from the store (at start, or when the room comes back): numbers given live but not yet committed when
+      // the relay stopped may be missing there, so skip past any that could have been, never giving one twice.
+      const stored = this.#reader.latestSeq(room);
+      latest = stored > 0 ? stored + RESTART_SEQ_GAP : 0;
       this.#latest.set(room, latest);
       if (this.#latest.size > MAX_NUMBERED_ROOMS) this.#latest.delete(this.#latest.keys().next().value as string);
     }

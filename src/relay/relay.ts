@@ -10,6 +10,8 @@
 import dgram from 'node:dgram';
 import { DEFAULT_RETENTION, PRUNE_BATCH_MESSAGES, type HistoryStore, type Retention, type RoomVerifier, type StoredMessage } from '../history/store';
 import { DEFAULT_PORT } from '../protocol/constants';
+import { peekType } from '../protocol/peek';
+import { PacketType } from '../protocol/types';
 import type { RelayIdentity } from '../protocol/relay-identity';
 import type { ReliabilityTuning } from '../protocol/reliability';
 import { systemClock, type Clock, type ClockTimer } from '../util/clock';
@@ -240,8 +242,11 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #transmit = (datagram: Uint8Array, host: string, port: number): void => {
     if (this.#socketClosed) return;
-    // Behind an uncommitted append, a datagram may be the acknowledgement that says "delivered": it waits.
-    if (this.#appends.length > 0) this.#held.push({ datagram, host, port });
+    // Behind an uncommitted append, an acknowledgement may be the one that says "delivered": it waits for the
+    // commit. Nothing else does: forwarded messages go on at once, so members' round trips (and the relay's
+    // timers that follow them) do not swell by a commit's fsync. A message forwarded but lost in a crash is
+    // resent by its sender, who never heard "delivered"; its number is never given again (RoomNumbers' gap).
+    if (this.#appends.length > 0 && peekType(datagram) === PacketType.Ack) this.#held.push({ datagram, host, port });
     else this.#socket.send(datagram, port, host);
   };
 
@@ -286,7 +291,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
         const startedAt = this.#clock.now();
         // Pins first: a crash between the two leaves a pin waiting for its first message, never a message unpinned.
         for (const [room, verifier] of pins) store.pinRoom(room, verifier);
-        const stored = store.append(appends.map(({ seq: _seq, ...message }) => message));
+        const stored = store.append(appends);
         this.#lastCommitMs = this.#clock.now() - startedAt;
         const mismatch = stored.findIndex((message, index) => message.seq !== appends[index]?.seq);
         if (mismatch >= 0) throw new Error(`the store numbered a message ${stored[mismatch]?.seq} where the relay said ${appends[mismatch]?.seq}`);

@@ -97,15 +97,28 @@ describe('RelayHost: the hosted relay in its worker thread (real sockets)', () =
     await until(() => workers[1]?.threadId === -1, 'the failed worker to exit');
   });
 
-  it('reports a crashed worker as stopped with its error, and the next start works', async () => {
-    const host = newHost({ workerPath: CRASHING_WORKER });
-    await host.start(LOOPBACK);
+  it('settles a start whose worker dies before it listens, with the worker’s error', async () => {
+    const host = newHost({ workerPath: path.join(os.tmpdir(), 'no-such-relay-worker.js') });
+    await assert.rejects(host.start(LOOPBACK), (error: unknown) => {
+      assert.ok(error instanceof RelayHostError);
+      assert.match(error.message, /stopped before it was listening \(.*no-such-relay-worker/);
+      return true;
+    });
+    assert.equal(host.current, undefined);
+    assert.equal(host.failure, undefined, 'a start that failed is reported to its caller, not as a crash');
+  });
+
+  it('reports a crashed worker as stopped with its error, and the next start works on the same history', async () => {
+    const dir = tempDir();
+    const host = newHost({ workerPath: CRASHING_WORKER, historyFile: path.join(dir, 'relay-history.sqlite') });
+    // The crash leaves the history file marked as this process's: the next start must take it back.
+    await host.start({ ...LOOPBACK, history: DEFAULT_RETENTION });
     const stopped = nextEvent(host, 'changed');
     workers[0]!.postMessage({ type: 'crash' });
     assert.deepEqual(await stopped, [undefined]);
     assert.equal(host.current, undefined);
     assert.match(host.failure ?? '', /a bug in the relay worker/);
-    const again = await host.start(LOOPBACK);
+    const again = await host.start({ ...LOOPBACK, history: DEFAULT_RETENTION });
     assert.equal(host.failure, undefined);
     assert.equal(workers.length, 2);
     const one = nextEvent(host, 'changed', (relay) => relay?.members === 1);

@@ -34,6 +34,21 @@ export function historyStoreContract(open: () => HistoryStore): void {
   });
   afterEach(() => store.close());
 
+  it('stores a message under the number the relay announced, skipping ahead, and numbers on from there', () => {
+    store.append([newMessage('a', 'a1')]);
+    const stored = store.append([newMessage('a', 'a2', { seq: 70_000 }), newMessage('a', 'a3')]);
+    assert.deepEqual(seqs(stored), [70_000, 70_001]);
+    assert.equal(store.latestSeq('a'), 70_001);
+    assert.deepEqual(seqs(store.after('a', 1, 10)), [70_000, 70_001]);
+  });
+
+  it('refuses a number at or below the room\'s latest, and stores nothing of that batch', () => {
+    store.append([newMessage('a', 'a1'), newMessage('a', 'a2')]);
+    assert.throws(() => store.append([newMessage('a', 'a3'), newMessage('a', 'again', { seq: 2 })]), /not above/);
+    assert.equal(store.latestSeq('a'), 2);
+    assert.deepEqual(texts(store.after('a', 0, 10)), ['a1', 'a2']);
+  });
+
   it('numbers each room on its own, 1, 2, 3 in append order, and says so in what append returns', () => {
     const stored = store.append([newMessage('a', 'a1'), newMessage('b', 'b1'), newMessage('a', 'a2')]);
     assert.deepEqual(

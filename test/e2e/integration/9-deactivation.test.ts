@@ -1,6 +1,7 @@
 /**
  * Deactivation: after shutdown() (what deactivate() runs) nothing the extension opened is left in the extension
- * host: no UDP socket (client or hosted relay), no timer, no image worker. Runs last: it shuts the extension down.
+ * host: no UDP socket, no timer, no worker thread (the image worker, the hosted relay's). Runs last: it shuts the
+ * extension down.
  */
 import assert from 'node:assert/strict';
 import { createHook } from 'node:async_hooks';
@@ -95,7 +96,8 @@ describe('Deactivation', function () {
       await henry.waitFor((event) => event.event === 'image' && event.id === ids[0], 'henry to get the image', 30_000);
 
       const during = process.getActiveResourcesInfo();
-      assert.ok(countOf(during, 'UDPWrap') >= countOf(recorded.resources, 'UDPWrap') + 2, `the relay and client sockets are not open: ${during}`);
+      // The hosted relay's socket is in its worker thread (checked with the other workers below), the client's here.
+      assert.ok(countOf(during, 'UDPWrap') >= countOf(recorded.resources, 'UDPWrap') + 1, `the client socket is not open: ${during}`);
       assert.ok([...tracked.live.values()].some((resource) => resource.type === 'UDPWRAP'), `the hook saw no socket of the extension (${bundle}); others: ${tracked.others.join('\n---\n').slice(0, 3000)}`);
       const workersStarted = recorded.workers.length;
       assert.ok(workersStarted >= 1, 'no image worker was started');

@@ -128,8 +128,13 @@ export class CliPeer {
     const cli = path.join(extension().extensionPath, 'dist', 'cli.js');
     if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first`);
     // Its own config folder: never the user's known relays, and no pin left by an earlier relay on a reused port.
+    // Its own state folder too: a relay's history is never the user's, nor an earlier run's.
     const config = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-peer-config-'));
-    this.#child = spawn(process.execPath, [cli, ...args], { stdio: 'pipe', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', XDG_CONFIG_HOME: config } });
+    const state = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-peer-state-'));
+    this.#child = spawn(process.execPath, [cli, ...args], {
+      stdio: 'pipe',
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', XDG_CONFIG_HOME: config, XDG_STATE_HOME: state },
+    });
     readline.createInterface({ input: this.#child.stdout }).on('line', (line) => {
       if (!line.startsWith('{')) return;
       try {

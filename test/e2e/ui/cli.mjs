@@ -71,7 +71,9 @@ class CliProcess {
 
 /** `udp-chat relay --json` on 127.0.0.1 and a free port; resolves once it listens. */
 export async function startRelay() {
-  const relay = new CliProcess('relay', ['relay', '--host', '127.0.0.1', '--port', '0', '--json']);
+  // Its own history folder: never the user's, and nothing left by an earlier run (or a relay still stopping).
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-ui-relay-'));
+  const relay = new CliProcess('relay', ['relay', '--host', '127.0.0.1', '--port', '0', '--json', '--data', data]);
   const listening = await relay.waitFor((event) => event.event === 'listening', 'the relay to listen').catch(async (error) => {
     await relay.stop();
     throw error;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { COMMANDS } from '../../../src/extension/commands';
+import { DEFAULT_RETENTION } from '../../../src/history/store';
 
 const root = path.resolve(__dirname, '../../..');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -64,6 +65,21 @@ describe('package.json contributions', () => {
     assert.ok(read.length >= 10);
     for (const key of read) assert.ok(key in properties, `${key} is read but not declared`);
     for (const key of Object.keys(properties)) assert.ok(read.includes(key), `${key} is declared but never read`);
+  });
+
+  it('declares no setting whose key is a prefix of another (VS Code ignores the longer one)', () => {
+    const keys = Object.keys(manifest.contributes.configuration.properties);
+    for (const key of keys) {
+      const shadow = keys.find((other) => other !== key && key.startsWith(`${other}.`));
+      assert.equal(shadow, undefined, `${key} would be ignored: ${shadow} is a value, not a section`);
+    }
+  });
+
+  it('gives the hosted relay the retention defaults of udp-chat relay', () => {
+    const properties = manifest.contributes.configuration.properties as Record<string, { default?: unknown }>;
+    assert.equal(properties['udpChat.hostHistoryDays']?.default, DEFAULT_RETENTION.maxAgeMs / (24 * 60 * 60 * 1000));
+    assert.equal(properties['udpChat.hostHistoryMegabytesPerRoom']?.default, DEFAULT_RETENTION.maxRoomBytes / (1024 * 1024));
+    assert.equal(properties['udpChat.hostHistory']?.default, true);
   });
 
   it('points main at the bundle esbuild writes', () => {
