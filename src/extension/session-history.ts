@@ -198,14 +198,7 @@ export class SessionHistory {
   /** The panel showed an entry: it goes into the history (system lines only when `keep`). */
   added(entry: StoredEntry, keep: boolean): void {
     if (entry.kind === 'system' && !keep) return;
-    const key = entry.kind === 'system' ? undefined : messageKey(entry.from, messageIdOf(entry.id));
-    const seq = key === undefined ? undefined : this.#seqs.get(key);
-    if (key !== undefined) {
-      this.#seqs.delete(key);
-      this.#remember(key);
-    }
-    this.#held(seq);
-    this.#enqueue(toHistory(entry, seq));
+    this.keep(entry);
   }
 
   /** A message older than what is shown (an older page from the relay): kept, not shown. */
