@@ -4,9 +4,8 @@
  * (every pending request is rejected, and the next request starts a new worker), when a request takes longer than
  * the time-out (the worker is ended), when too many are waiting, or on close.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerScript } from '../util/worker-thread';
 import { isWorkerReply, type LocalOp, type LocalProblem, type LocalRequest, type LocalResults, type LocalWorkerData, type WorkerReply } from './local-messages';
 
 export interface LocalHistoryClientOptions {
@@ -121,7 +120,7 @@ export class LocalHistoryClient {
   #ensureWorker(): Worker {
     if (this.#worker) return this.#worker;
     const data: LocalWorkerData = { file: this.#options.file, reclaim: this.#started };
-    const worker = startWorker(this.#options.workerPath, data);
+    const worker = startWorker(this.#options.workerPath, { workerData: data });
     this.#started = true;
     this.#worker = worker;
     this.#failure = undefined;
@@ -192,18 +191,9 @@ export class LocalHistoryClient {
 
 /** The worker script when none was given: the bundle's, or the TypeScript source when running under tsx. */
 function defaultWorkerPath(): string {
-  const bundled = path.join(__dirname, 'history-worker.js');
-  return fs.existsSync(bundled) ? bundled : path.join(__dirname, 'local-worker.ts');
+  return workerScript(__dirname, 'history-worker.js', 'local-worker.ts');
 }
 
-function startWorker(file: string, workerData: LocalWorkerData): Worker {
-  if (!file.endsWith('.ts')) return new Worker(file, { workerData });
-  // From TypeScript sources (tests): Node 20 does not apply `--import tsx` to worker threads, so a CommonJS
-  // bootstrap registers tsx's require hook and then loads the worker's source.
-  const tsxApi: string = 'tsx/cjs/api'; // a variable: bundles must not try to resolve tsx, they never take this path
-  const bootstrap = `require(${JSON.stringify(require.resolve(tsxApi))}).register();require(${JSON.stringify(file)});`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

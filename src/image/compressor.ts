@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { checkHeader, imageErrorFor, ImageError, UNNAMED_SUBJECT, type ImageProblem } from './errors';
 import { resolveCompressOptions, type CompressedImage, type CompressOptions } from './options';
+import { startWorker, workerScript } from '../util/worker-thread';
 import { ownsWholeBuffer, type WorkerJob, type WorkerReply } from './worker-messages';
 
 export interface ImageCompressorOptions {
@@ -50,8 +51,7 @@ export const DEFAULT_WORKER_RESOURCE_LIMITS: Readonly<ResourceLimits> = Object.f
 
 /** The worker script when none was given: the bundle's, or the TypeScript source when running under tsx. */
 function defaultWorkerPath(): string {
-  const bundled = path.join(__dirname, 'image-worker.js');
-  return fs.existsSync(bundled) ? bundled : path.join(__dirname, 'worker.ts');
+  return workerScript(__dirname, 'image-worker.js', 'worker.ts');
 }
 
 interface Job {
@@ -226,7 +226,7 @@ export class ImageCompressor {
 
   #ensureWorker(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = startWorker(this.#workerPath, this.#resourceLimits);
+    const worker = startWorker(this.#workerPath, { resourceLimits: this.#resourceLimits });
     this.#worker = worker;
     this.#workerFailure = undefined;
     const compressor = this;
@@ -284,14 +284,6 @@ export class ImageCompressor {
   }
 }
 
-function startWorker(file: string, resourceLimits: ResourceLimits): Worker {
-  if (!file.endsWith('.ts')) return new Worker(file, { resourceLimits });
-  // Running from TypeScript sources (tests): Node 20 does not apply `--import tsx` to worker threads, so a one-line
-  // CommonJS bootstrap registers tsx's require hook and then loads the worker's source.
-  const tsxApi: string = 'tsx/cjs/api'; // a variable: bundles must not try to resolve tsx, they never take this path
-  const bootstrap = `require(${JSON.stringify(require.resolve(tsxApi))}).register();require(${JSON.stringify(file)});`;
-  return new Worker(bootstrap, { eval: true, resourceLimits });
-}
 
 function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
