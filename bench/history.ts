@@ -22,7 +22,9 @@ import type { HistoryEntry } from '../src/history/local-entry';
 import { openLocalHistory } from '../src/history/local-store';
 import { openSqliteHistoryStore } from '../src/history/sqlite-store';
 import type { NewStoredMessage } from '../src/history/store';
+import { mulberry32 } from '../test/support/lossy-link';
 import { benchBacklog, benchFanout } from './lib/history-relay';
+import { median, percentile } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -65,28 +67,6 @@ const FILL_BATCH = 1000;
 
 // ---- helpers ----------------------------------------------------------------------------------------------------
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** A deterministic generator, so every run stores and searches the same texts (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function relayMessage(room: string, id: bigint, storedAt: number): NewStoredMessage {
   return {
@@ -121,7 +101,7 @@ async function benchAppend(options: BenchOptions): Promise<Figure[]> {
       { name: `append, batches of ${batch}: commits/s`, value: commitsMs.length / elapsedS, unit: '/s' },
       { name: `append, batches of ${batch}: messages/s`, value: (commitsMs.length * batch) / elapsedS, unit: '/s' },
       { name: `append, batches of ${batch}: commit p50`, value: median(commitsMs), unit: 'ms' },
-      { name: `append, batches of ${batch}: commit p99`, value: percentile(commitsMs, 99), unit: 'ms' },
+      { name: `append, batches of ${batch}: commit p99`, value: percentile(commitsMs, 0.99), unit: 'ms' },
     );
   }
   return figures;
@@ -140,7 +120,7 @@ async function benchPage(options: BenchOptions): Promise<Figure[]> {
   }
   const fillS = (performance.now() - fillStarted) / 1000;
   const latest = store.latestSeq('bench');
-  const next = random(11);
+  const next = mulberry32(11);
   const readsMs: number[] = [];
   for (let i = 0; i < PAGE_READS; i++) {
     const after = Math.floor(next() * Math.max(1, latest - PAGE_MESSAGES));
@@ -153,7 +133,7 @@ async function benchPage(options: BenchOptions): Promise<Figure[]> {
   return [
     { name: `page: fill ${options.messages} messages in batches of ${FILL_BATCH}`, value: fillS, unit: 's' },
     { name: `page: after(), ${PAGE_MESSAGES} of ${latest} messages, p50`, value: median(readsMs), unit: 'ms' },
-    { name: `page: after(), ${PAGE_MESSAGES} of ${latest} messages, p99`, value: percentile(readsMs, 99), unit: 'ms' },
+    { name: `page: after(), ${PAGE_MESSAGES} of ${latest} messages, p99`, value: percentile(readsMs, 0.99), unit: 'ms' },
   ];
 }
 
@@ -193,7 +173,7 @@ function textEntry(n: number, text: string): HistoryEntry {
 async function benchSearch(options: BenchOptions): Promise<Figure[]> {
   const store = openLocalHistory(path.join(options.dir, 'local.sqlite'), { fileExists: () => true });
   const key = '127.0.0.1:12345/bench';
-  const next = random(7);
+  const next = mulberry32(7);
   const fillStarted = performance.now();
   for (let stored = 0; stored < options.messages; stored += FILL_BATCH) {
     const count = Math.min(FILL_BATCH, options.messages - stored);

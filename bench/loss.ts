@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { ChatClient, type TransportStats } from '../src/client/client';
 import { ImageFormat } from '../src/protocol/payload';
 import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
+import { median } from './lib/stats';
 import { LossyProxy, type Direction, type Impairment } from '../test/support/lossy-proxy';
 
 const { values: args } = parseArgs({
@@ -214,12 +215,6 @@ function waitUntil(condition: () => boolean, start: number): Promise<number> {
 }
 
 // ---- reporting --------------------------------------------------------------------------------------------------
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 const percent = (part: number, whole: number): number => (whole === 0 ? 0 : (100 * part) / whole);
 

@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 import { ProtocolReceiver, SharedRoomKeys } from './lib/receiver';
 import { benchNow, nextMessage, serveSender, type SenderConfig, type SenderReport } from './lib/sender';
 import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
+import { percentileOfSorted } from './lib/stats';
 
 const { values: args } = parseArgs({
   options: {
@@ -102,11 +103,6 @@ class Recorder {
   }
 }
 
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] as number;
-}
-
 /** CPU time (user + system, ms) a process has used, from /proc. */
 function cpuTimeMs(pid: number | undefined): number {
   try {
@@ -177,8 +173,8 @@ async function measure(name: string, server: ChildProcess, recorder: Recorder, c
       name,
       deliveriesPerSecond: latencies.length / config.seconds,
       lossPercent: expected === 0 ? NaN : (100 * (expected - latencies.length)) / expected,
-      p50: percentile(latencies, 0.5),
-      p99: percentile(latencies, 0.99),
+      p50: percentileOfSorted(latencies, 0.5),
+      p99: percentileOfSorted(latencies, 0.99),
       max: latencies[latencies.length - 1] ?? NaN,
       serverCpuPercent: cpuPercent(0),
       receiversCpuPercent: cpuPercent(1),
