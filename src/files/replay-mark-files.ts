@@ -5,11 +5,11 @@
  * src/protocol/replay-marks.ts; it is written whole to a temporary file and renamed, mode 0600, so a crash never
  * leaves half a file and other users can neither read whom we heard from nor rewrite it.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { ReplayMarkScope, ReplayMarkStore } from '../client/types';
 import type { ReplayMarks } from '../protocol/replay-marks';
+import { readJsonFile, writeFileAtomically } from './json-file';
 
 /** Bytes read at most: 1,024 marks take ~60 KiB of base64 and the scope at most a few hundred bytes more. */
 const MAX_FILE_BYTES = 128 * 1024;
@@ -31,19 +31,8 @@ export class ReplayMarkFiles implements ReplayMarkStore {
   /** The scope's marks; undefined when there is no file. Rejects when the file is damaged or another scope's. */
   async load(scope: ReplayMarkScope): Promise<ReplayMarks | undefined> {
     const file = this.fileOf(scope);
-    let text: string;
-    try {
-      text = await readBounded(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new Error(`${file} is not JSON`);
-    }
+    const parsed = await readJsonFile(file, MAX_FILE_BYTES);
+    if (parsed === undefined) return undefined;
     if (typeof parsed !== 'object' || parsed === null) throw new Error(`${file} is not a JSON object`);
     const { relay, room, marks } = parsed as Record<string, unknown>;
     if (relay !== scope.relay || room !== scope.room) throw new Error(`${file} holds the marks of another room`);
@@ -53,27 +42,7 @@ export class ReplayMarkFiles implements ReplayMarkStore {
 
   async save(scope: ReplayMarkScope, marks: ReplayMarks): Promise<void> {
     const file = this.fileOf(scope);
-    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    const text = `${JSON.stringify({ relay: scope.relay, room: scope.room, marks: Buffer.from(marks).toString('base64') })}\n`;
-    try {
-      await fs.writeFile(temporary, text, { mode: 0o600 });
-      await fs.rename(temporary, file);
-    } catch (error) {
-      await fs.rm(temporary, { force: true }).catch(() => {});
-      throw error;
-    }
+    await writeFileAtomically(file, `${JSON.stringify({ relay: scope.relay, room: scope.room, marks: Buffer.from(marks).toString('base64') })}\n`);
   }
 }
 
-async function readBounded(file: string): Promise<string> {
-  const handle = await fs.open(file, 'r');
-  try {
-    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_FILE_BYTES) throw new Error(`${file} is larger than ${MAX_FILE_BYTES} bytes`);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
