@@ -2,24 +2,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChatClient, ChatText } from '../../src/client/client';
 import { MemoryHistoryStore } from '../../src/history/memory-store';
 import { openSqliteHistoryStore } from '../../src/history/sqlite-store';
-import { closeAll, joinClient, newClient, startRelay } from '../support/chat';
+import { closeAll, joinClient, newClient, sendAll, shownTexts, startRelay } from '../support/chat';
 import { collect, nextEvent, until } from '../support/events';
 import { LossyProxy } from '../support/lossy-proxy';
-
-/** Every text `client` showed, live or from history, in the order shown. */
-function texts(client: ChatClient): ChatText[] {
-  const shown: ChatText[] = [];
-  client.on('message', (message) => shown.push(message));
-  return shown;
-}
-
-async function sendAll(client: ChatClient, lines: string[]): Promise<void> {
-  const ids = new Set(lines.map((line) => client.sendText(line)));
-  await until(() => client.pending().every((update) => !ids.has(update.id)), 'every text to reach the relay');
-}
 
 describe('history (real sockets)', () => {
   const tempDirs: string[] = [];
@@ -33,7 +20,7 @@ describe('history (real sockets)', () => {
     const ann = await joinClient(relay, 'ann');
     await sendAll(ann, ['one', 'two', 'three']);
     const bob = newClient(relay, 'bob', { history: { initial: 2 } });
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     const ended = nextEvent(bob, 'backlog-end');
     await bob.connect();
     const [end] = await ended;
@@ -62,7 +49,7 @@ describe('history (real sockets)', () => {
     const relay = await startRelay({ history: { store: new MemoryHistoryStore() } });
     const ann = await joinClient(relay, 'ann');
     const bob = await joinClient(relay, 'bob', { history: { initial: 0 } });
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     await sendAll(ann, ['live one', 'live two']);
     await until(() => shown.length === 2, 'bob to get both live');
     const page = await bob.requestHistory({ before: 0, limit: 10 });
@@ -90,7 +77,7 @@ describe('history (real sockets)', () => {
     const proxy = await LossyProxy.start({ relayPort: relay.address.port, seed: 11 });
     const ann = await joinClient(relay, 'ann');
     const bob = newClient(proxy, 'bob', { history: { initial: 0 } });
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     const ends = collect(bob, 'backlog-end');
     await bob.connect();
     await until(() => ends.length === 1, 'bob\'s first backlog-end');
@@ -158,7 +145,7 @@ describe('history (real sockets)', () => {
     const relay = await startRelay({ history: { store: broken }, log: (_level, message) => logged.push(message) });
     const ann = await joinClient(relay, 'ann');
     const bob = await joinClient(relay, 'bob');
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     await sendAll(ann, ['one', 'two']);
     await until(() => shown.length === 2, 'bob to get both');
     assert.equal(relay.historyEnabled, false);
@@ -178,7 +165,7 @@ describe('history (real sockets)', () => {
     await first.close();
     const second = await startRelay({ history: { store: openSqliteHistoryStore(file) } });
     const bob = newClient(second, 'bob', { history: { initial: 10 } });
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     const ended = nextEvent(bob, 'backlog-end');
     await bob.connect();
     assert.deepEqual((await ended)[0], { count: 2, latestSeq: 2 });
@@ -197,7 +184,7 @@ describe('history (real sockets)', () => {
     const ann = await joinClient(proxy, 'ann', { passphrase: 'open sesame' });
     await sendAll(ann, [secret]);
     const bob = newClient(proxy, 'bob', { passphrase: 'open sesame', history: { initial: 5 } });
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     const ended = nextEvent(bob, 'backlog-end');
     await bob.connect();
     await ended;
@@ -214,7 +201,7 @@ describe('history (real sockets)', () => {
     const ann = await joinClient(relay, 'ann', { passphrase: 'open sesame' });
     await sendAll(ann, ['sealed']);
     const eve = newClient(relay, 'eve', { passphrase: 'wrong guess', history: { initial: 5 } });
-    const shown = texts(eve);
+    const shown = shownTexts(eve);
     await assert.rejects(eve.connect(), (error: Error & { code?: string }) => error.code === 'wrong-passphrase');
     assert.deepEqual(shown, []);
   });

@@ -2,28 +2,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChatClient, ChatText } from '../../src/client/client';
+import type { ChatClient } from '../../src/client/client';
 import { relayHistoryPath } from '../../src/history/data-dir';
 import { MemoryHistoryStore } from '../../src/history/memory-store';
 import { openSqliteHistoryStore, type SqliteHistoryStore } from '../../src/history/sqlite-store';
 import type { Retention } from '../../src/history/store';
 import type { Relay } from '../../src/relay/relay';
-import { closeAll, joinClient, newClient, startRelay } from '../support/chat';
+import { closeAll, joinClient, newClient, sendAll, shownTexts, startRelay } from '../support/chat';
 import { nextEvent, until } from '../support/events';
 
 const PASSPHRASE = 'open sesame';
 const OTHER_PASSPHRASE = 'squatter guess';
-
-function texts(client: ChatClient): ChatText[] {
-  const shown: ChatText[] = [];
-  client.on('message', (message) => shown.push(message));
-  return shown;
-}
-
-async function sendAll(client: ChatClient, lines: string[]): Promise<void> {
-  const ids = new Set(lines.map((line) => client.sendText(line)));
-  await until(() => client.pending().every((update) => !ids.has(update.id)), 'every text to reach the relay');
-}
 
 const refusedWith = (code: string) => (error: Error & { code?: string }) => error.code === code;
 
@@ -66,7 +55,7 @@ describe('room pins kept with the history (real sockets)', () => {
     const eve = newClient(relay, 'eve', { passphrase: OTHER_PASSPHRASE, history: { initial: 10 } });
     await assert.rejects(eve.connect(), refusedWith('wrong-passphrase'));
     const bob = newClient(relay, 'bob', { passphrase: PASSPHRASE, history: { initial: 10 } });
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     const ended = nextEvent(bob, 'backlog-end');
     await bob.connect();
     assert.deepEqual((await ended)[0], { count: 2, latestSeq: 2 });
@@ -82,7 +71,7 @@ describe('room pins kept with the history (real sockets)', () => {
     const mallory = newClient(relay, 'mallory', { passphrase: OTHER_PASSPHRASE });
     await assert.rejects(mallory.connect(), refusedWith('forbidden'));
     const bob = newClient(relay, 'bob', { history: { initial: 10 } });
-    const shown = texts(bob);
+    const shown = shownTexts(bob);
     const ended = nextEvent(bob, 'backlog-end');
     await bob.connect();
     await ended;

@@ -1,7 +1,8 @@
 /** Relays and clients on 127.0.0.1 port 0 for network tests, closed after each test by `closeAll()`. */
-import { ChatClient, type ChatClientOptions } from '../../src/client/client';
+import { ChatClient, type ChatClientOptions, type ChatText } from '../../src/client/client';
 import { createRelayIdentity } from '../../src/protocol/relay-identity';
 import { Relay, type RelayOptions } from '../../src/relay/relay';
+import { until } from './events';
 import { sharedDeriveRoomKeys } from './room-keys';
 
 /** Short timers so eviction and reconnection tests take well under a second or two. */
@@ -43,4 +44,17 @@ export async function joinClient(relay: Relay | { address: { port: number } }, n
 export async function closeAll(): Promise<void> {
   const toClose = opened.splice(0);
   await Promise.all(toClose.reverse().map(async (item) => item.close()));
+}
+
+/** Every text `client` shows from now on, live or from history, in the order shown. */
+export function shownTexts(client: ChatClient): ChatText[] {
+  const shown: ChatText[] = [];
+  client.on('message', (message) => shown.push(message));
+  return shown;
+}
+
+/** Sends `lines` and waits until the relay has every one of them (none left pending). */
+export async function sendAll(client: ChatClient, lines: string[]): Promise<void> {
+  const ids = new Set(lines.map((line) => client.sendText(line)));
+  await until(() => client.pending().every((update) => !ids.has(update.id)), 'every text to reach the relay');
 }
