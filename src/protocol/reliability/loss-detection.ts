@@ -9,12 +9,23 @@
  * about seqs above its last range. A copy resent on the timer is taken to be the one that arrived, but a datagram
  * above the highest seq an ack reports received is declared lost only once it has been out for a whole
  * retransmission timeout, never by count: nothing shows the receiver skipped it.
+ *
+ * That timeout backs off. A receiver that is far behind (its process busy, its socket queue long) acks first copies
+ * late, and each ack for a datagram the timer probed looks like news that everything sent before the probe is
+ * gone; once every datagram in the window has been resent, no ack yields an RTT sample any more (Karn), so the
+ * timeout would never grow, and the receiver would be sent its whole window again each time, deepening the backlog
+ * it is behind on: congestion collapse (a relay's receivers got nothing but duplicates for seconds). So each time
+ * datagrams are declared lost this way the next such declaration waits twice as long, as TCP backs off its RTO
+ * (RFC 6298 §5.5), until an ack yields a sample again (the datagrams it covers newest was sent once).
  */
 import { MAX_ACK_RANGES } from '../codec';
 import type { AckBody } from '../types';
 import type { RttEstimator } from './rtt-estimator';
 import type { Outstanding, SequenceWindow } from './send-window';
 import { MAX_SEQUENCE, type ReliabilityTuning } from './tuning';
+
+/** Largest multiple of the RTO the backed-off timeout reaches (maxRtoMs caps it first at any sensible RTO). */
+const MAX_TAIL_BACKOFF = 64;
 
 /** The highest seq an ack reports received. */
 function highestReceived(ack: AckBody): number {
@@ -62,6 +73,8 @@ export class LossDetector {
   #receivedUpTo = 0;
   /** When an unacknowledged datagram crosses the time threshold; undefined when none is close to it. */
   #deadline: number | undefined;
+  /** Multiplies the timeout after which unreported datagrams count as lost; doubles per use, up to maxRtoMs. */
+  #tailBackoff = 1;
 
   constructor(tuning: Readonly<ReliabilityTuning>, rtt: RttEstimator) {
     this.#tuning = tuning;
@@ -81,6 +94,8 @@ export class LossDetector {
 
   /** These datagrams were just acknowledged: move the reference point to the latest transmission that arrived. */
   acknowledged(entries: readonly Outstanding<unknown>[]): void {
+    // The sender takes its RTT sample from the newest of them when it was sent once: the timeout is measured again.
+    if (entries[entries.length - 1]?.transmissions === 1) this.#tailBackoff = 1;
     for (const entry of entries) {
       const arrived = arrivedTransmission(entry);
       if (arrived > this.#largestAckedTransmission) this.#largestAckedTransmission = arrived;
@@ -93,7 +108,8 @@ export class LossDetector {
     const lost: Outstanding<T>[] = [];
     if (this.#largestAckedTransmission === 0) return lost;
     const tuning = this.#tuning;
-    const rto = this.#rtt.rtoMs;
+    const rto = Math.min(this.#rtt.rtoMs * this.#tailBackoff, Math.max(tuning.maxRtoMs, this.#rtt.rtoMs));
+    let unreportedLost = false;
     const lossDelay = Math.max(tuning.timeThreshold * this.#rtt.lossRoundTripMs, tuning.clockGranularityMs);
     for (let seq = window.low, end = Math.min(window.high - 1, this.#describedUpTo); seq <= end; seq++) {
       const entry = window.get(seq);
@@ -105,11 +121,13 @@ export class LossDetector {
       // Compare against the very deadline nextWakeup() reports, so a poll at that time always finds it due.
       const deadline = entry.lastSentAt + (skipped ? lossDelay : Math.max(lossDelay, rto));
       if (overtaken || now >= deadline) {
+        if (!skipped) unreportedLost = true;
         lost.push(entry);
       } else if (this.#deadline === undefined || deadline < this.#deadline) {
         this.#deadline = deadline;
       }
     }
+    if (unreportedLost) this.#tailBackoff = Math.min(2 * this.#tailBackoff, MAX_TAIL_BACKOFF);
     return lost;
   }
 }

@@ -114,6 +114,42 @@ describe('reliability loss detection', () => {
       assert.equal(channel.idle, true);
     });
 
+    it('backs off resending what a far-behind receiver has not reported, instead of its window at each timeout', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('first', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1), 2); // srtt 2: the timeout runs at its 100 ms floor
+      sendMany(channel, 20, 10); // seqs 2-21
+      channel.poll(110); // a timeout resends 2 and 3
+      // The receiver works through its backlog of first copies, two every 60 ms, while the sender's timer runs.
+      channel.receiveAck(ackOf(3), 200);
+      for (let now = 200, reached = 3; now <= 720; now += 5) {
+        channel.poll(now);
+        if (now % 60 === 0 && reached < 21) channel.receiveAck(ackOf((reached += 2)), now);
+      }
+      assert.equal(channel.idle, true);
+      const resent = new Map<number, number>();
+      for (const seq of retransmittedSeqs()) resent.set(seq, (resent.get(seq) ?? 0) + 1);
+      // Declared lost after 100, then 200, then 400 ms: three times at most in these 720 ms (6 times without).
+      assert.ok(Math.max(...resent.values()) <= 3, `resent up to ${Math.max(...resent.values())} times: ${JSON.stringify([...resent])}`);
+    });
+
+    it('waits a single timeout again once an ack yields a round-trip sample', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('first', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1), 2);
+      sendMany(channel, 4, 10); // seqs 2-5
+      channel.poll(110); // resends 2 and 3
+      channel.receiveAck(ackOf(3), 200); // 4 and 5 declared lost: the next such wait is doubled
+      assert.deepEqual(retransmittedSeqs(), [2, 3, 4, 5]);
+      channel.receiveAck(ackOf(5), 202);
+      channel.send('fresh', 1, 'normal', 210); // seq 6, sent once: its ack is a sample
+      channel.receiveAck(ackOf(6), 212);
+      sendMany(channel, 4, 220); // seqs 7-10
+      channel.poll(320); // resends 7 and 8
+      channel.receiveAck(ackOf(8), 340); // 9 and 10 out 120 ms: past one timeout, not two
+      assert.deepEqual(retransmittedSeqs().slice(4), [7, 8, 9, 10]);
+    });
+
     it('declares a whole window that went dark lost once the ack of a timer probe shows the link is back', () => {
       const { channel, retransmittedSeqs } = recordingChannel();
       channel.send('first', 1, 'normal', 0);
