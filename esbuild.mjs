@@ -3,6 +3,7 @@
 //   dist/cli.js           the `udp-chat` command (node, cjs)
 //   dist/image-worker.js  the jimp worker thread used by both
 //   dist/history-worker.js  the extension's local history (SQLite) in a worker thread
+//   dist/history-store-worker.js  the relay's history (SQLite) in a worker thread, off the relay's own thread
 //   dist/relay-worker.js  the relay the extension hosts, with its history (SQLite), in a worker thread
 //   dist/webview.js       the chat panel (browser, iife) and dist/webview.css, its styles
 //   dist/bench/*.js       benchmarks (node)
@@ -48,6 +49,9 @@ if (exists('src/image/worker.ts')) {
 }
 if (exists('src/history/local-worker.ts')) {
   builds.push({ ...nodeCommon, entryPoints: { 'history-worker': 'src/history/local-worker.ts' }, outdir: 'dist' });
+}
+if (exists('src/history/store-worker.ts')) {
+  builds.push({ ...nodeCommon, entryPoints: { 'history-store-worker': 'src/history/store-worker.ts' }, outdir: 'dist' });
 }
 if (exists('src/relay/worker.ts')) {
   builds.push({ ...nodeCommon, entryPoints: { 'relay-worker': 'src/relay/worker.ts' }, outdir: 'dist' });

@@ -1,7 +1,7 @@
 /** `udp-chat relay`: the relay, headless, for a team's shared machine. */
 import { relayHistoryPath } from '../history/data-dir';
-import { openSqliteHistoryStore } from '../history/sqlite-store';
 import type { HistoryStore } from '../history/store';
+import { openThreadedHistoryStore } from '../history/threaded-store';
 import { relayFingerprint, type RelayIdentity } from '../protocol/relay-identity';
 import { loadRelayIdentity } from '../relay/identity-file';
 import { Relay } from '../relay/relay';
@@ -42,7 +42,7 @@ export async function runRelay(options: RelayCommandOptions): Promise<number> {
   if (options.dataDir !== undefined) {
     const file = relayHistoryPath(options.dataDir);
     try {
-      store = openSqliteHistoryStore(file);
+      store = await openThreadedHistoryStore(file);
     } catch (error) {
       output.error('history-failed', `cannot open the history in ${file}: ${(error as Error).message} (--no-history runs without it)`, { file });
       return 1;

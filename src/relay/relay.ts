@@ -8,7 +8,7 @@
  * a socket callback.
  */
 import dgram from 'node:dgram';
-import { DEFAULT_RETENTION, PRUNE_BATCH_MESSAGES, type HistoryStore, type Retention, type RoomVerifier, type StoredMessage } from '../history/store';
+import { DEFAULT_RETENTION, PRUNE_BATCH_MESSAGES, type HistoryStore, type Retention } from '../history/store';
 import { DEFAULT_PORT } from '../protocol/constants';
 import { peekType } from '../protocol/peek';
 import { PacketType } from '../protocol/types';
@@ -17,7 +17,9 @@ import type { ReliabilityTuning } from '../protocol/reliability';
 import { systemClock, type Clock, type ClockTimer } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
+import { hasBackgroundWrites } from '../history/threaded-store';
 import { RelayCore } from './core';
+import { GroupCommit } from './group-commit';
 import type { RelayLimits } from './limits';
 import { addressKey } from './membership';
 import type { RelayLogger, RelayMemberEvent } from './roster';
@@ -33,13 +35,6 @@ const TIMER_ERROR_RETRY_MS = 100;
 const PRUNE_INTERVAL_MS = 60_000;
 /** When a prune stopped at its batch size, the next batch follows this soon (ms), leaving the loop to traffic. */
 const PRUNE_AGAIN_MS = 100;
-/**
- * Group commit: a commit waits as long as the last one took (ms), at most this long, so a slow disk (an fsync of
- * 10-20 ms) gathers as many messages per commit as arrive meanwhile instead of falling behind. A commit faster
- * than 1 ms waits for nothing but the datagrams already read.
- */
-const MAX_COMMIT_WAIT_MS = 20;
-
 /** The relay's history: where it is kept and for how long. */
 export interface RelayHistoryConfig {
   /** Owned by the relay from now on: it is closed when the relay closes. */
@@ -88,14 +83,8 @@ export class Relay extends TypedEmitter<RelayEvents> {
   #socketClosed = false;
   readonly #store: HistoryStore | undefined;
   readonly #retention: Retention;
-  /** Messages numbered this turn, not yet committed; while there are any, every datagram waits in #held. */
-  #appends: StoredMessage[] = [];
-  /** Room pins of this turn, committed before its appends (the last one per room wins). */
-  #pins = new Map<string, RoomVerifier>();
-  #held: { datagram: Uint8Array; host: string; port: number }[] = [];
-  #commitScheduled = false;
-  /** How long the last commit took (ms): the next one waits as long, to gather more. */
-  #lastCommitMs = 0;
+  /** Commits what the core numbers, and holds the acknowledgements that wait for it; none without a store. */
+  readonly #commits: GroupCommit | undefined;
   #pruneTimer: ClockTimer | undefined;
   #address: { host: string; port: number } = { host: '', port: 0 };
 
@@ -108,6 +97,17 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#store = options.history?.store;
     this.#retention = { ...DEFAULT_RETENTION, ...options.history?.retention };
     const store = this.#store;
+    this.#commits = store
+      ? new GroupCommit({
+          store,
+          clock: this.#clock,
+          send: ({ datagram, host, port }) => {
+            if (!this.#socketClosed) this.#socket.send(datagram, port, host);
+          },
+          enabled: () => this.#core.historyEnabled,
+          committed: this.#committed,
+        })
+      : undefined;
     this.#core = new RelayCore(
       {
         limits: options.limits,
@@ -120,7 +120,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
         onJoin: (member) => this.emit('join', member),
         onLeave: (member, reason) => this.emit('leave', member, reason),
         onMembers: (count) => this.emit('members', count),
-        history: store ? { reader: store, append: this.#append, pin: this.#pin } : undefined,
+        history: store && this.#commits ? { reader: store, append: this.#commits.append.bind(this.#commits), pin: this.#commits.pin.bind(this.#commits) } : undefined,
       },
       this.#clock.now(),
     );
@@ -186,7 +186,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     this.#closed = true;
     this.#timer.dispose();
     if (this.#pruneTimer) this.#clock.clearTimeout(this.#pruneTimer);
-    this.#commit();
+    // What waited for a commit goes out before the socket closes.
+    this.#commits?.flush();
+    await this.#commits?.settled();
     // Sends complete asynchronously; closing first would discard them.
     const sent = this.#core.shutdown().map(
       ({ datagram, host, port }) =>
@@ -198,7 +200,9 @@ export class Relay extends TypedEmitter<RelayEvents> {
     await Promise.all(sent);
     this.#socketClosed = true;
     await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
-    this.#closeStore();
+    const store = this.#store;
+    if (store && hasBackgroundWrites(store)) await store.closeWhenDone();
+    else this.#closeStore();
     this.emit('close');
   }
 
@@ -246,65 +250,19 @@ export class Relay extends TypedEmitter<RelayEvents> {
     // commit. Nothing else does: forwarded messages go on at once, so members' round trips (and the relay's
     // timers that follow them) do not swell by a commit's fsync. A message forwarded but lost in a crash is
     // resent by its sender, who never heard "delivered"; its number is never given again (RoomNumbers' gap).
-    if (this.#appends.length > 0 && peekType(datagram) === PacketType.Ack) this.#held.push({ datagram, host, port });
+    if (this.#commits?.holding && peekType(datagram) === PacketType.Ack) this.#commits.hold({ datagram, host, port });
     else this.#socket.send(datagram, port, host);
   };
 
-  /** The core numbered a message: it is committed with the rest of this turn (group commit), then sent on. */
-  #append = (message: StoredMessage): void => {
-    this.#appends.push(message);
-    this.#scheduleCommit();
-  };
-
-  /** A room's verifier goes with its first stored message: committed with this turn, before its appends. */
-  #pin = (room: string, verifier: RoomVerifier): void => {
-    this.#pins.set(room, verifier);
-    this.#scheduleCommit();
-  };
-
-  #scheduleCommit(): void {
-    if (this.#commitScheduled) return;
-    this.#commitScheduled = true;
-    // After every datagram the socket has ready now (and, on a slow disk, what comes while the last commit took):
-    // one transaction, one fsync, for all of them.
-    if (this.#lastCommitMs < 1) setImmediate(this.#commit);
-    else this.#clock.setTimeout(this.#commit, Math.min(this.#lastCommitMs, MAX_COMMIT_WAIT_MS));
-  }
-
-  /**
-   * Makes the turn's messages durable, then sends what waited for them. A failing store does not stop the relay:
-   * it is logged, history is turned off (nothing more is numbered, requests are answered empty), and the held
-   * datagrams go out, since their messages were forwarded live.
-   */
-  #commit = (): void => {
-    this.#commitScheduled = false;
-    const appends = this.#appends;
-    const pins = this.#pins;
-    if (appends.length === 0 && pins.size === 0) return;
-    const held = this.#held;
-    this.#appends = [];
-    this.#pins = new Map();
-    this.#held = [];
-    const store = this.#store;
-    if (store && this.#core.historyEnabled) {
-      try {
-        const startedAt = this.#clock.now();
-        // Pins first: a crash between the two leaves a pin waiting for its first message, never a message unpinned.
-        for (const [room, verifier] of pins) store.pinRoom(room, verifier);
-        const stored = store.append(appends);
-        this.#lastCommitMs = this.#clock.now() - startedAt;
-        const mismatch = stored.findIndex((message, index) => message.seq !== appends[index]?.seq);
-        if (mismatch >= 0) throw new Error(`the store numbered a message ${stored[mismatch]?.seq} where the relay said ${appends[mismatch]?.seq}`);
-        this.#count('history-stored');
-      } catch (error) {
-        this.#count('history-error');
-        this.#log('warn', `history turned off: cannot store messages (${String(error)})`);
-        this.#core.disableHistory();
-      }
+  /** A commit ended; a failing store does not stop the relay: history is turned off, the messages went out live. */
+  #committed = (error: unknown): void => {
+    if (error === undefined) {
+      this.#count('history-stored');
+      return;
     }
-    for (const { datagram, host, port } of held) {
-      if (!this.#socketClosed) this.#socket.send(datagram, port, host);
-    }
+    this.#count('history-error');
+    this.#log('warn', `history turned off: cannot store messages (${String(error)})`);
+    this.#core.disableHistory();
   };
 
   #schedulePrune(delayMs: number): void {
@@ -313,16 +271,28 @@ export class Relay extends TypedEmitter<RelayEvents> {
 
   #pruneOnTimer = (): void => {
     this.#pruneTimer = undefined;
-    if (this.#closed || !this.#store || !this.#core.historyEnabled) return;
-    let dropped = 0;
-    try {
-      dropped = this.#store.prune(this.#clock.wallNow(), this.#retention, PRUNE_BATCH_MESSAGES);
-      if (dropped > 0) this.#log('debug', `retention dropped ${dropped} stored messages`);
-    } catch (error) {
-      this.#count('history-prune-error');
-      this.#log('warn', `cannot apply history retention: ${String(error)}`);
+    const store = this.#store;
+    if (this.#closed || !store || !this.#core.historyEnabled) return;
+    if (hasBackgroundWrites(store)) {
+      store.pruneLater(this.#clock.wallNow(), this.#retention, PRUNE_BATCH_MESSAGES).then(this.#pruned, this.#pruneFailed);
+      return;
     }
-    this.#schedulePrune(dropped >= PRUNE_BATCH_MESSAGES ? PRUNE_AGAIN_MS : PRUNE_INTERVAL_MS);
+    try {
+      this.#pruned(store.prune(this.#clock.wallNow(), this.#retention, PRUNE_BATCH_MESSAGES));
+    } catch (error) {
+      this.#pruneFailed(error);
+    }
+  };
+
+  #pruned = (dropped: number): void => {
+    if (dropped > 0) this.#log('debug', `retention dropped ${dropped} stored messages`);
+    if (!this.#closed) this.#schedulePrune(dropped >= PRUNE_BATCH_MESSAGES ? PRUNE_AGAIN_MS : PRUNE_INTERVAL_MS);
+  };
+
+  #pruneFailed = (error: unknown): void => {
+    this.#count('history-prune-error');
+    this.#log('warn', `cannot apply history retention: ${String(error)}`);
+    if (!this.#closed) this.#schedulePrune(PRUNE_INTERVAL_MS);
   };
 
   #closeStore(): void {

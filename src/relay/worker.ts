@@ -7,8 +7,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { reclaimFromThisProcess } from '../history/file-owner';
-import { openSqliteHistoryStore } from '../history/sqlite-store';
 import type { HistoryStore } from '../history/store';
+import { openThreadedHistoryStore } from '../history/threaded-store';
 import { relayFingerprint, type RelayIdentity } from '../protocol/relay-identity';
 import { loadRelayIdentity } from './identity-file';
 import { Relay } from './relay';
@@ -55,7 +55,7 @@ async function start(config: RelayWorkerConfig): Promise<void> {
     // An earlier worker of this host died holding the file: its owner marker names this process and is stale.
     if (reclaim) reclaimFromThisProcess(file);
     try {
-      store = openSqliteHistoryStore(file);
+      store = await openThreadedHistoryStore(file);
     } catch (error) {
       return fail({ type: 'failed', stage: 'history', message: messageOf(error) });
     }

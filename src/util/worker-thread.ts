@@ -9,8 +9,8 @@ export function workerScript(dir: string, bundle: string, source: string): strin
   return fs.existsSync(bundled) ? bundled : path.join(dir, source);
 }
 
-/** Starts `file` (a bundle, or a TypeScript source under tsx) with `options` (workerData, resourceLimits). */
-export function startWorker(file: string, options: Pick<WorkerOptions, 'workerData' | 'resourceLimits'> = {}): Worker {
+/** Starts `file` (a bundle, or a TypeScript source under tsx) with `options` (workerData and what it transfers). */
+export function startWorker(file: string, options: Pick<WorkerOptions, 'workerData' | 'resourceLimits' | 'transferList'> = {}): Worker {
   if (!file.endsWith('.ts')) return new Worker(file, options);
   // From TypeScript sources (tests): Node 20 does not apply `--import tsx` to worker threads, so a CommonJS
   // bootstrap registers tsx's require hook and then loads the worker's source.

@@ -27,10 +27,10 @@ const texts = (messages: readonly { payload: Uint8Array }[]): string[] =>
 const seqs = (messages: readonly { seq: number }[]): number[] => messages.map((message) => message.seq);
 
 /** `open()` gives a fresh, empty store; the suite closes what it opens. */
-export function historyStoreContract(open: () => HistoryStore): void {
+export function historyStoreContract(open: () => HistoryStore | Promise<HistoryStore>): void {
   let store: HistoryStore;
-  beforeEach(() => {
-    store = open();
+  beforeEach(async () => {
+    store = await open();
   });
   afterEach(() => store.close());
 
@@ -158,10 +158,10 @@ export function historyStoreContract(open: () => HistoryStore): void {
 }
 
 /** The pin of a room's verifier, kept with its stored messages: the part of the contract room admission relies on. */
-export function roomPinContract(open: () => HistoryStore): void {
+export function roomPinContract(open: () => HistoryStore | Promise<HistoryStore>): void {
   let store: HistoryStore;
-  beforeEach(() => {
-    store = open();
+  beforeEach(async () => {
+    store = await open();
   });
   afterEach(() => store.close());
   const verifier = new Uint8Array(32).fill(9);

@@ -1,0 +1,216 @@
+/**
+ * The relay history in a worker thread (src/history/store-worker.ts), behind the same HistoryStore interface.
+ *
+ * Writes go in the background: `appendDurably` and `pinRoomLater` post and return at once, and the relay sends the
+ * acknowledgements that make messages "delivered" when the append's promise settles, so its thread never waits for
+ * an fsync. Reads (`after`, `before`, `latestSeq`, `roomVerifier`) stay synchronous, as the relay's core expects:
+ * the caller blocks on a shared signal until the worker answers. They are rare (a member's history request, a
+ * room's first message) and, served in posting order, they see every write posted before them.
+ */
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { DatabaseError } from './database-error';
+import type { HistoryStore, NewStoredMessage, Retention, RoomVerifier, StoredMessage } from './store';
+import type { StoreOpened, StoreOperation, StoreReply, StoreRequest, StoreResults, StoreWorkerData } from './store-thread-messages';
+import { startWorker, workerScript } from '../util/worker-thread';
+
+/**
+ * How long (ms) a synchronous read waits for the worker before it gives up with an error. Reads queue behind the
+ * writes posted before them; on a disk whose fsync takes 20 ms, a few hundred of those fit, while a worker that
+ * died mid-request is noticed.
+ */
+const SYNC_TIMEOUT_MS = 10_000;
+/** How long (ms) the worker may take to open the file (WebAssembly compile, migrations) before the open fails. */
+const OPEN_TIMEOUT_MS = 30_000;
+
+/** The background writes a relay uses when its store offers them. */
+export interface BackgroundWrites {
+  /** Resolves once the messages are durable (with their numbers); rejects with a DatabaseError if they are not. */
+  appendDurably(messages: readonly NewStoredMessage[]): Promise<StoredMessage[]>;
+  /** Committed before any append posted after it. */
+  pinRoomLater(room: string, verifier: RoomVerifier): Promise<void>;
+  pruneLater(nowMs: number, retention: Retention, maxMessages: number): Promise<number>;
+  /** Waits for every write posted so far, then closes the file and stops the worker. */
+  closeWhenDone(): Promise<void>;
+}
+
+export function hasBackgroundWrites(store: HistoryStore): store is HistoryStore & BackgroundWrites {
+  return typeof (store as Partial<BackgroundWrites>).appendDurably === 'function';
+}
+
+/** Opens `file` in a new worker thread; rejects with a DatabaseError (as openSqliteHistoryStore throws) if it cannot. */
+export async function openThreadedHistoryStore(file: string, options: { reclaim?: boolean } = {}): Promise<ThreadedHistoryStore> {
+  const signal = new SharedArrayBuffer(4);
+  const { port1, port2 } = new MessageChannel();
+  const workerData: StoreWorkerData = { file, reclaim: options.reclaim ?? false, signal, syncPort: port2 };
+  const worker = startWorker(workerScript(__dirname, 'history-store-worker.js', 'store-worker.ts'), { workerData, transferList: [port2] });
+  const opened = await new Promise<StoreOpened>((resolve) => {
+    const timer = setTimeout(() => resolve({ opened: false, problem: { reason: 'io', message: `${file}: the history did not open within ${OPEN_TIMEOUT_MS / 1000} s` } }), OPEN_TIMEOUT_MS);
+    const settle = (result: StoreOpened): void => {
+      clearTimeout(timer);
+      worker.off('message', workerOnFirstMessage);
+      worker.off('error', workerOnError);
+      worker.off('exit', workerOnExit);
+      resolve(result);
+    };
+    const workerOnFirstMessage = (message: StoreOpened): void => settle(message);
+    const workerOnError = (error: Error): void => settle({ opened: false, problem: { reason: 'failed', message: `${file}: ${error.message}` } });
+    const workerOnExit = (code: number): void => settle({ opened: false, problem: { reason: 'failed', message: `${file}: the history worker exited (${code})` } });
+    worker.on('message', workerOnFirstMessage);
+    worker.once('error', workerOnError);
+    worker.once('exit', workerOnExit);
+  });
+  if (!opened.opened) {
+    port1.close();
+    await worker.terminate();
+    throw new DatabaseError(opened.problem.reason, file, opened.problem.message);
+  }
+  return new ThreadedHistoryStore(file, worker, port1, new Int32Array(signal));
+}
+
+export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
+  readonly #file: string;
+  readonly #worker: Worker;
+  readonly #syncPort: MessagePort;
+  readonly #signal: Int32Array;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  /** Why the worker can no longer answer, once it cannot: every later call fails with it. */
+  #broken: DatabaseError | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(file: string, worker: Worker, syncPort: MessagePort, signal: Int32Array) {
+    this.#file = file;
+    this.#worker = worker;
+    this.#syncPort = syncPort;
+    this.#signal = signal;
+    worker.on('message', this.#workerOnMessage);
+    worker.on('error', this.#workerOnError);
+    worker.on('exit', this.#workerOnExit);
+  }
+
+  appendDurably(messages: readonly NewStoredMessage[]): Promise<StoredMessage[]> {
+    return this.#post({ op: 'append', messages: [...messages] });
+  }
+
+  async pinRoomLater(room: string, verifier: RoomVerifier): Promise<void> {
+    await this.#post({ op: 'pinRoom', room, verifier });
+  }
+
+  pruneLater(nowMs: number, retention: Retention, maxMessages: number): Promise<number> {
+    return this.#post({ op: 'prune', nowMs, retention, maxMessages });
+  }
+
+  append(messages: readonly NewStoredMessage[]): StoredMessage[] {
+    return this.#call({ op: 'append', messages: [...messages] });
+  }
+
+  after(room: string, afterSeq: number, limit: number): StoredMessage[] {
+    return this.#call({ op: 'after', room, afterSeq, limit });
+  }
+
+  before(room: string, beforeSeq: number, limit: number): StoredMessage[] {
+    return this.#call({ op: 'before', room, beforeSeq, limit });
+  }
+
+  latestSeq(room: string): number {
+    return this.#call({ op: 'latestSeq', room });
+  }
+
+  prune(nowMs: number, retention: Retention, maxMessages?: number): number {
+    return this.#call({ op: 'prune', nowMs, retention, maxMessages: maxMessages ?? Number.MAX_SAFE_INTEGER });
+  }
+
+  roomVerifier(room: string): RoomVerifier | undefined {
+    return this.#call({ op: 'roomVerifier', room });
+  }
+
+  pinRoom(room: string, verifier: RoomVerifier): void {
+    this.#call({ op: 'pinRoom', room, verifier });
+  }
+
+  /** Synchronous, as HistoryStore's close: waits for the worker to commit what it has and close the file. */
+  close(): void {
+    if (this.#closed || this.#broken) {
+      void this.#worker.terminate();
+      return;
+    }
+    try {
+      this.#call({ op: 'close' });
+    } finally {
+      this.#closed = this.#worker.terminate().then(() => undefined);
+    }
+  }
+
+  closeWhenDone(): Promise<void> {
+    if (this.#closed) return this.#closed;
+    if (this.#broken) {
+      this.#closed = this.#worker.terminate().then(() => undefined);
+      return this.#closed;
+    }
+    this.#closed = this.#post({ op: 'close' }).then(
+      () => this.#worker.terminate().then(() => undefined),
+      () => this.#worker.terminate().then(() => undefined),
+    );
+    return this.#closed;
+  }
+
+  #post<K extends StoreOperation['op']>(operation: Extract<StoreOperation, { op: K }>): Promise<StoreResults[K]> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (this.#closed) return Promise.reject(new DatabaseError('failed', this.#file, `${this.#file}: the history is closed`));
+    const id = this.#nextId++;
+    return new Promise<StoreResults[K]>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#worker.postMessage({ id, sync: false, operation } satisfies StoreRequest);
+    });
+  }
+
+  #call<K extends StoreOperation['op']>(operation: Extract<StoreOperation, { op: K }>): StoreResults[K] {
+    if (this.#broken) throw this.#broken;
+    if (this.#closed) throw new DatabaseError('failed', this.#file, `${this.#file}: the history is closed`);
+    const id = this.#nextId++;
+    Atomics.store(this.#signal, 0, 0);
+    this.#worker.postMessage({ id, sync: true, operation } satisfies StoreRequest);
+    const deadline = Date.now() + SYNC_TIMEOUT_MS;
+    for (;;) {
+      const received = receiveMessageOnPort(this.#syncPort) as { message: StoreReply } | undefined;
+      if (received) {
+        const reply = received.message;
+        if (reply.id !== id) continue; // an answer to a call that timed out: stale
+        if (!reply.ok) throw new DatabaseError(reply.problem.reason, this.#file, reply.problem.message);
+        return reply.value as StoreResults[K];
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        const error = new DatabaseError('io', this.#file, `${this.#file}: the history worker did not answer within ${SYNC_TIMEOUT_MS / 1000} s`);
+        this.#break(error);
+        throw error;
+      }
+      Atomics.wait(this.#signal, 0, 0, remaining);
+      Atomics.store(this.#signal, 0, 0);
+    }
+  }
+
+  #workerOnMessage = (reply: StoreReply): void => {
+    const pending = this.#pending.get(reply.id);
+    if (!pending) return;
+    this.#pending.delete(reply.id);
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(new DatabaseError(reply.problem.reason, this.#file, reply.problem.message));
+  };
+
+  #workerOnError = (error: Error): void => {
+    this.#break(new DatabaseError('failed', this.#file, `${this.#file}: the history worker failed: ${error.message}`, { cause: error }));
+  };
+
+  #workerOnExit = (code: number): void => {
+    if (this.#closed && this.#pending.size === 0) return;
+    this.#break(new DatabaseError('failed', this.#file, `${this.#file}: the history worker exited (${code})`));
+  };
+
+  /** Every write still waiting fails: it may not be durable, so nothing waiting on it is told "delivered". */
+  #break(error: DatabaseError): void {
+    this.#broken ??= error;
+    for (const pending of this.#pending.values()) pending.reject(this.#broken);
+    this.#pending.clear();
+  }
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseError } from '../../../src/history/database-error';
+import { openSqliteHistoryStore } from '../../../src/history/sqlite-store';
+import { openThreadedHistoryStore, type ThreadedHistoryStore } from '../../../src/history/threaded-store';
+import { historyStoreContract, newMessage, roomPinContract } from '../../support/history-contract';
+
+const texts = (messages: readonly { payload: Uint8Array }[]): string[] => messages.map((message) => new TextDecoder().decode(message.payload));
+
+describe('history/threaded-store', function () {
+  // Each store starts a worker thread that compiles SQLite's WebAssembly: a few hundred ms on a busy machine.
+  this.timeout(30_000);
+  let dir = '';
+  const open: ThreadedHistoryStore[] = [];
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-threaded-store-'));
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((store) => store.closeWhenDone()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const openStore = async (name = 'history.sqlite'): Promise<ThreadedHistoryStore> => {
+    const store = await openThreadedHistoryStore(path.join(dir, name));
+    open.push(store);
+    return store;
+  };
+
+  describe('the HistoryStore contract, through the worker', () => {
+    let count = 0;
+    historyStoreContract(() => openThreadedHistoryStore(path.join(dir, `contract-${count++}.sqlite`)));
+  });
+
+  describe('the HistoryStore contract: room pins, through the worker', () => {
+    let count = 0;
+    roomPinContract(() => openThreadedHistoryStore(path.join(dir, `pins-${count++}.sqlite`)));
+  });
+
+  it('answers a background append with the numbers it stored', async () => {
+    const store = await openStore();
+    const stored = await store.appendDurably([newMessage('a', 'one'), newMessage('a', 'two', { seq: 5 })]);
+    assert.deepEqual(stored.map((message) => message.seq), [1, 5]);
+  });
+
+  it('lets a read see every write posted before it, even one not yet answered', async () => {
+    const store = await openStore();
+    const first = store.appendDurably([newMessage('a', 'one')]);
+    const pinned = store.pinRoomLater('b', null);
+    const second = store.appendDurably([newMessage('a', 'two'), newMessage('b', 'uno')]);
+    // Not awaited: the synchronous read queues behind them on the worker.
+    assert.deepEqual(texts(store.after('a', 0, 10)), ['one', 'two']);
+    assert.equal(store.latestSeq('b'), 1);
+    assert.equal(store.roomVerifier('b'), null);
+    await Promise.all([first, pinned, second]);
+  });
+
+  it('fails a background append it cannot store with a DatabaseError, and goes on with the next', async () => {
+    const store = await openStore();
+    await store.appendDurably([newMessage('a', 'one', { seq: 3 })]);
+    await assert.rejects(store.appendDurably([newMessage('a', 'again', { seq: 3 })]), DatabaseError);
+    const next = await store.appendDurably([newMessage('a', 'four')]);
+    assert.deepEqual(next.map((message) => message.seq), [4]);
+    assert.deepEqual(texts(store.after('a', 0, 10)), ['one', 'four']);
+  });
+
+  it('refuses a file another store has open, with the reason, and starts no worker that stays', async () => {
+    await openStore();
+    await assert.rejects(openThreadedHistoryStore(path.join(dir, 'history.sqlite')), (error: unknown) => {
+      assert.ok(error instanceof DatabaseError);
+      assert.equal(error.reason, 'in-use');
+      return true;
+    });
+  });
+
+  it('commits every write posted before closeWhenDone, and the file opens again afterwards', async () => {
+    const file = path.join(dir, 'history.sqlite');
+    const store = await openThreadedHistoryStore(file);
+    const written = store.appendDurably([newMessage('a', 'kept')]);
+    await store.closeWhenDone();
+    assert.deepEqual((await written).map((message) => message.seq), [1]);
+    const again = openSqliteHistoryStore(file);
+    try {
+      assert.deepEqual(texts(again.after('a', 0, 10)), ['kept']);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('refuses every call once closed, with a DatabaseError', async () => {
+    const store = await openStore();
+    await store.closeWhenDone();
+    assert.throws(() => store.latestSeq('a'), DatabaseError);
+    await assert.rejects(store.appendDurably([newMessage('a', 'late')]), DatabaseError);
+  });
+});
