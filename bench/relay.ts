@@ -17,8 +17,13 @@
  * either way).
  * The relay keeps history (in a temporary folder) unless --history off; --result-json adds a `RESULT {...}` line
  * per variant for bench:history.
+ * With --sweep it measures capacity instead of one fixed load: both servers at each offered load of --rates
+ * (messages/s; × receivers = deliveries/s offered), each side's capacity (the highest load carried with no loss and
+ * p99 ≤ 10 ms, bench/lib/capacity.ts), their ratio, and the CPU each spends per delivery at the highest load both
+ * carried. The receivers share one process: when its CPU nears 100 % the step measures this machine, not a server,
+ * and the table says so.
  * Usage: node dist/bench/relay.js [--seconds 5] [--receivers 100] [--rate 1000] [--encrypted] [--history on|off]
- *        [--result-json]
+ *        [--result-json] [--sweep [--rates 250,500,1000,2000,4000]]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -29,6 +34,7 @@ import { parseArgs } from 'node:util';
 import { ProtocolReceiver, SharedRoomKeys } from './lib/receiver';
 import { benchNow, nextMessage, serveSender, type SenderConfig, type SenderReport } from './lib/sender';
 import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
+import { capacity, carried, cpuMicrosPerDelivery } from './lib/capacity';
 import { percentileOfSorted } from './lib/stats';
 
 const { values: args } = parseArgs({
@@ -42,6 +48,8 @@ const { values: args } = parseArgs({
     history: { type: 'string', default: 'on' },
     // Also print each result as one `RESULT {...}` JSON line (bench:history reads them).
     'result-json': { type: 'boolean', default: false },
+    sweep: { type: 'boolean', default: false },
+    rates: { type: 'string', default: '250,500,1000,2000,4000' },
   },
 });
 
@@ -54,6 +62,8 @@ const TEXT_BYTES = 200;
 const WARMUP_MS = 1000;
 /** Time after the last send to let stragglers (retransmissions) arrive (ms). */
 const DRAIN_MS = 1000;
+/** Receivers' CPU (% of one core) from which a step is bound by this machine's one receiving process. */
+const HARNESS_BOUND_CPU_PERCENT = 90;
 /** Kernel receive buffer per socket (bytes): large enough that the bench measures the relay, not the kernel. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
 
@@ -262,6 +272,7 @@ async function main(): Promise<void> {
   const receiverCount = Number(args.receivers);
   const rate = Number(args.rate);
   const seconds = Number(args.seconds);
+  if (args.sweep) return sweep(receiverCount, seconds);
   console.log(
     `bench:relay — ${receiverCount} receivers, ${rate} messages/s of ${TEXT_BYTES}-byte text, ${seconds} s measured after ${WARMUP_MS} ms warm-up` +
       (args.encrypted ? ', room sealed with a passphrase' : ''),
@@ -290,6 +301,68 @@ async function main(): Promise<void> {
     ['ratio ≥ 0.5', ratio >= 0.5],
     ['UDP Chat loss 0 %', ours.lossPercent === 0],
     ['UDP Chat p99 ≤ 2 ms', ours.p99 <= 2],
+  ] as const;
+  for (const [target, met] of targets) console.log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
+}
+
+// ---- capacity sweep ---------------------------------------------------------------------------------------------
+
+async function sweep(receiverCount: number, seconds: number): Promise<void> {
+  const rates = args.rates.split(',').map(Number).filter((rate) => Number.isFinite(rate) && rate > 0);
+  console.log(
+    `bench:relay --sweep — ${receiverCount} receivers, ${TEXT_BYTES}-byte texts at ${rates.join(', ')} messages/s, ${seconds} s each` +
+      (args.encrypted ? ', room sealed with a passphrase' : '') +
+      `, history ${args.history}`,
+  );
+  const header = ['offered/s', 'variant', 'deliveries/s', 'loss %', 'p50 ms', 'p99 ms', 'cpu %', 'µs cpu/delivery', 'receivers cpu %', 'carried'];
+  const widths = [10, 24, 12, 8, 9, 9, 6, 16, 16, 8];
+  const row = (cells: string[]): string => cells.map((cell, index) => (index === 1 ? cell.padEnd(widths[index] as number) : cell.padStart(widths[index] as number))).join(' ');
+  console.log(row(header));
+  const naiveSteps: Array<Result & { offered: number }> = [];
+  const oursSteps: Array<Result & { offered: number }> = [];
+  for (const rate of rates) {
+    const offered = rate * receiverCount;
+    const naive = { ...(await runNaive(receiverCount, rate, seconds)), offered };
+    const ours = { ...(await runUdpChat(receiverCount, rate, seconds)), offered };
+    naiveSteps.push(naive);
+    oursSteps.push(ours);
+    for (const result of [naive, ours]) {
+      const harnessBound = result.receiversCpuPercent >= HARNESS_BOUND_CPU_PERCENT ? ' (receivers at their limit)' : '';
+      console.log(
+        row([
+          String(offered),
+          result.name,
+          result.deliveriesPerSecond.toFixed(0),
+          result.lossPercent.toFixed(3),
+          result.p50.toFixed(2),
+          result.p99.toFixed(2),
+          result.serverCpuPercent.toFixed(0),
+          cpuMicrosPerDelivery(result).toFixed(2),
+          result.receiversCpuPercent.toFixed(0),
+          carried(result) ? 'yes' : 'no',
+        ]) + harnessBound,
+      );
+    }
+  }
+  const naiveCapacity = capacity(naiveSteps);
+  const oursCapacity = capacity(oursSteps);
+  const capacityRatio = naiveCapacity === 0 ? NaN : oursCapacity / naiveCapacity;
+  console.log(`capacity (deliveries/s with 0 % loss and p99 ≤ 10 ms): naive ${naiveCapacity}, UDP Chat ${oursCapacity}, ratio ${capacityRatio.toFixed(3)}`);
+  // CPU per delivery where both carried the load in full: the same work done, so the figures compare.
+  const common = Math.min(naiveCapacity, oursCapacity);
+  const naiveAt = naiveSteps.find((step) => step.offered === common);
+  const oursAt = oursSteps.find((step) => step.offered === common);
+  const cpuRatio = naiveAt && oursAt ? cpuMicrosPerDelivery(oursAt) / cpuMicrosPerDelivery(naiveAt) : NaN;
+  if (naiveAt && oursAt) {
+    console.log(
+      `cpu per delivery at ${common} deliveries/s: naive ${cpuMicrosPerDelivery(naiveAt).toFixed(2)} µs, UDP Chat ${cpuMicrosPerDelivery(oursAt).toFixed(2)} µs, ratio ${cpuRatio.toFixed(2)}`,
+    );
+  } else {
+    console.log('cpu per delivery: no load both carried in full');
+  }
+  const targets = [
+    ['capacity ratio ≥ 0.7', capacityRatio >= 0.7],
+    ['cpu per delivery ≤ 1.3 × naive', cpuRatio <= 1.3],
   ] as const;
   for (const [target, met] of targets) console.log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
 }
