@@ -335,6 +335,38 @@ describe('ImageCompressor', function () {
     });
   });
 
+  describe('warm-up', () => {
+    it('warm() starts the worker and runs the warm-up image through it, leaving it up for the first real image', async () => {
+      const fresh = new ImageCompressor();
+      try {
+        assert.equal(fresh.workerStarted, false);
+        await fresh.warm();
+        assert.equal(fresh.workerStarted, true);
+        const out = await fresh.compressBytes(await encode(photoLike(40, 30), JimpMime.png));
+        assert.deepEqual([out.width, out.height], [40, 30]);
+      } finally {
+        await fresh.dispose();
+      }
+    });
+
+    it('warm() resolves when the worker cannot start, and the next image says why', async () => {
+      const broken = new ImageCompressor({ workerPath: NO_WORKER });
+      try {
+        await broken.warm();
+        await rejectsWith(broken.compressBytes(await encode(photoLike(20, 20), JimpMime.png)), 'worker-failed');
+      } finally {
+        await broken.dispose();
+      }
+    });
+
+    it('warm() does nothing once disposed', async () => {
+      const gone = new ImageCompressor();
+      await gone.dispose();
+      await gone.warm();
+      assert.equal(gone.workerStarted, false);
+    });
+  });
+
   describe('dispose', () => {
     it('terminates the worker and its libvips threads, and refuses later jobs', async function () {
       if (!fs.existsSync('/proc/self/task')) this.skip();

@@ -1,0 +1,11 @@
+/**
+ * A 32×24 JPEG (776 bytes) that ImageCompressor.warm() sends through the whole pipeline: the worker starts,
+ * libvips starts, and the decode, resize and encode paths are compiled before the user's first image needs them.
+ */
+const WARM_UP_JPEG_BASE64 =
+  '/9j/4AAQSkZJRgABAQAAAQABAAD/2wCEAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSgBBwcHCggKEwoKEygaFhooKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKP/AABEIABgAIAMBEQACEQEDEQH/xAGiAAABBQEBAQEBAQAAAAAAAAAAAQIDBAUGBwgJCgsQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+gEAAwEBAQEBAQEBAQAAAAAAAAECAwQFBgcICQoLEQACAQIEBAMEBwUEBAABAncAAQIDEQQFITEGEkFRB2FxEyIygQgUQpGhscEJIzNS8BVictEKFiQ04SXxFxgZGiYnKCkqNTY3ODk6Q0RFRkdISUpTVFVWV1hZWmNkZWZnaGlqc3R1dnd4eXqCg4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2dri4+Tl5ufo6ery8/T19vf4+fr/2gAMAwEAAhEDEQA/APDrTSuny19tPEnFhcX5m1aaV0+WuOpiT6XC4vzNm00rp8tcdTEn0mFxfmbVppXT5a454k+lwuL8yjaaV0+WtqmJP5rwuLNm00rp8tcc8SfS4XFm1aaV0+WuOpiT6TC4s2rTSuny1xVMSfS4XFlG00rp8tbzxJ/NeFxfmbNppXT5a46mJPpMLi/M2rTSuny1xVMSfS4XF+Zs2mldPlrjniT6TC4vzP8A/9k=';
+
+/** A fresh copy each call: compressing takes ownership of its input. */
+export function warmUpJpeg(): Uint8Array {
+  return new Uint8Array(Buffer.from(WARM_UP_JPEG_BASE64, 'base64'));
+}
