@@ -77,6 +77,16 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
   /** Why the worker can no longer answer, once it cannot: every later call fails with it. */
   #broken: DatabaseError | undefined;
   #closed: Promise<void> | undefined;
+  /**
+   * The pin in force per room, as last read: the relay asks before numbering each message, and a read through the
+   * worker per message would block this thread as often. Writes keep it true: a pin written drops its room's entry
+   * (whether it is in force yet depends on the room having messages: read once more), an append drops an entry that
+   * said "no pin" for a room pinned since, and a prune (which may empty a room, dropping its pin) drops them all.
+   */
+  readonly #verifiers = new Map<string, RoomVerifier | undefined>();
+  /** Rooms a pin was written for by this store. */
+  readonly #pinnedRooms = new Set<string>();
+  #blockingCalls = 0;
 
   constructor(file: string, worker: Worker, syncPort: MessagePort, signal: Int32Array) {
     this.#file = file;
@@ -89,19 +99,31 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
   }
 
   appendDurably(messages: readonly NewStoredMessage[]): Promise<StoredMessage[]> {
-    return this.#post({ op: 'append', messages: [...messages] });
+    this.#appending(messages);
+    return this.#post({ op: 'append', messages: [...messages] }).catch((error: unknown) => {
+      this.#verifiers.clear();
+      throw error;
+    });
   }
 
   async pinRoomLater(room: string, verifier: RoomVerifier): Promise<void> {
+    this.#pinning(room);
     await this.#post({ op: 'pinRoom', room, verifier });
   }
 
   pruneLater(nowMs: number, retention: Retention, maxMessages: number): Promise<number> {
+    this.#verifiers.clear();
     return this.#post({ op: 'prune', nowMs, retention, maxMessages });
   }
 
   append(messages: readonly NewStoredMessage[]): StoredMessage[] {
-    return this.#call({ op: 'append', messages: [...messages] });
+    this.#appending(messages);
+    try {
+      return this.#call({ op: 'append', messages: [...messages] });
+    } catch (error) {
+      this.#verifiers.clear();
+      throw error;
+    }
   }
 
   after(room: string, afterSeq: number, limit: number): StoredMessage[] {
@@ -117,15 +139,37 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
   }
 
   prune(nowMs: number, retention: Retention, maxMessages?: number): number {
+    this.#verifiers.clear();
     return this.#call({ op: 'prune', nowMs, retention, maxMessages: maxMessages ?? Number.MAX_SAFE_INTEGER });
   }
 
   roomVerifier(room: string): RoomVerifier | undefined {
-    return this.#call({ op: 'roomVerifier', room });
+    if (this.#verifiers.has(room)) return this.#verifiers.get(room);
+    const verifier = this.#call({ op: 'roomVerifier', room });
+    this.#verifiers.set(room, verifier);
+    return verifier;
   }
 
   pinRoom(room: string, verifier: RoomVerifier): void {
+    this.#pinning(room);
     this.#call({ op: 'pinRoom', room, verifier });
+  }
+
+  /** How many calls have blocked this thread on the worker so far. */
+  get blockingCalls(): number {
+    return this.#blockingCalls;
+  }
+
+  #pinning(room: string): void {
+    this.#pinnedRooms.add(room);
+    this.#verifiers.delete(room);
+  }
+
+  /** A pin written before a room's first message comes into force with it. */
+  #appending(messages: readonly NewStoredMessage[]): void {
+    for (const { room } of messages) {
+      if (this.#pinnedRooms.has(room) && this.#verifiers.has(room) && this.#verifiers.get(room) === undefined) this.#verifiers.delete(room);
+    }
   }
 
   /** Synchronous, as HistoryStore's close: waits for the worker to commit what it has and close the file. */
@@ -168,6 +212,7 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
     if (this.#broken) throw this.#broken;
     if (this.#closed) throw new DatabaseError('failed', this.#file, `${this.#file}: the history is closed`);
     const id = this.#nextId++;
+    this.#blockingCalls++;
     Atomics.store(this.#signal, 0, 0);
     this.#worker.postMessage({ id, sync: true, operation } satisfies StoreRequest);
     const deadline = Date.now() + SYNC_TIMEOUT_MS;

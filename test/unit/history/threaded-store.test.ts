@@ -87,6 +87,34 @@ describe('history/threaded-store', function () {
     }
   });
 
+  it('reads a room’s pin through the worker once or twice, not before every message', async () => {
+    const store = await openStore();
+    const verifier = new Uint8Array(32).fill(7);
+    const before = store.blockingCalls;
+    for (let index = 0; index < 20; index++) {
+      // What the relay does for each message it numbers.
+      if (store.roomVerifier('a') === undefined) void store.pinRoomLater('a', verifier);
+      void store.appendDurably([newMessage('a', `m${index}`)]);
+    }
+    assert.deepEqual(store.roomVerifier('a'), verifier);
+    assert.ok(store.blockingCalls - before <= 2, `${store.blockingCalls - before} blocking reads`);
+  });
+
+  it('keeps the pin it answers with true across background pins, appends and a prune that empties the room', async () => {
+    const store = await openStore();
+    const first = new Uint8Array(32).fill(1);
+    const second = new Uint8Array(32).fill(2);
+    assert.equal(store.roomVerifier('a'), undefined);
+    void store.pinRoomLater('a', first);
+    assert.equal(store.roomVerifier('a'), undefined, 'a pin comes into force with the first message');
+    await store.appendDurably([newMessage('a', 'one', { storedAt: 1_000 })]);
+    assert.deepEqual(store.roomVerifier('a'), first);
+    void store.pinRoomLater('a', second);
+    assert.deepEqual(store.roomVerifier('a'), second, 'the pin written last');
+    await store.pruneLater(1_000_000, { maxAgeMs: 1, maxRoomBytes: 1 << 20 }, 100);
+    assert.equal(store.roomVerifier('a'), undefined, 'the pin went with the last message');
+  });
+
   it('refuses every call once closed, with a DatabaseError', async () => {
     const store = await openStore();
     await store.closeWhenDone();
