@@ -50,6 +50,7 @@ export class ReliableChannel<T> {
     const received = this.#receiver.counts;
     return {
       srttMs: rtt.smoothedMs,
+      pathRttMs: rtt.pathMs,
       rttVarianceMs: rtt.varianceMs,
       rtoMs: rtt.rtoMs,
       backoff: this.#sender.backoff,

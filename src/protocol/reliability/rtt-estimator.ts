@@ -10,6 +10,8 @@ export class RttEstimator {
   #variance: number | undefined;
   #latest: number | undefined;
   #min: number | undefined;
+  /** The smoothed path round trip: every sample less the ack delay the peer reports (see pathMs). */
+  #path: number | undefined;
   #rto: number;
 
   constructor(tuning: Readonly<ReliabilityTuning>) {
@@ -20,6 +22,17 @@ export class RttEstimator {
   /** Smoothed round-trip time (ms); undefined until the first sample. */
   get smoothedMs(): number | undefined {
     return this.#smoothed;
+  }
+
+  /**
+   * The round trip of the path itself (ms, smoothed like srtt), for people to read: every sample less the ack delay
+   * the peer reports (capped at maxAckDelayMs). The timers keep the cautious estimate above, which subtracts the
+   * delay only above the minimum round trip (RFC 9002 §5.3): chat's lone messages are all acknowledged after the
+   * full delay, so their minimum carries it too, and a loopback showed "round trip 23 ms" for a path of well under
+   * one. A peer that lies about its delay moves only this figure, never a timer.
+   */
+  get pathMs(): number | undefined {
+    return this.#path;
   }
 
   /** RTTVAR of RFC 6298 (ms); undefined until the first sample. */
@@ -49,6 +62,8 @@ export class RttEstimator {
     // A hostile or late delay is capped at what the peer promised, and never pushes the sample below min RTT.
     const delay = Number.isFinite(ackDelayMs) ? Math.min(Math.max(ackDelayMs, 0), tuning.maxAckDelayMs) : 0;
     const adjusted = sampleMs - delay >= this.#min ? sampleMs - delay : sampleMs;
+    const path = Math.max(0, sampleMs - delay);
+    this.#path = this.#path === undefined ? path : 0.875 * this.#path + 0.125 * path;
     if (this.#smoothed === undefined || this.#variance === undefined) {
       this.#smoothed = adjusted;
       this.#variance = adjusted / 2;

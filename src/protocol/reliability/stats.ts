@@ -2,6 +2,8 @@
 export interface ChannelStats {
   /** Smoothed round-trip time (ms); undefined until the first sample. */
   srttMs: number | undefined;
+  /** The path's round trip without the peer's ack delay (ms, smoothed), for display; undefined until a sample. */
+  pathRttMs: number | undefined;
   /** RTTVAR of RFC 6298 (ms); undefined until the first sample. */
   rttVarianceMs: number | undefined;
   /** Retransmission timeout (ms) before backoff. */

@@ -50,6 +50,22 @@ describe('reliability RTT estimator', () => {
       assert.equal(sample(channel, 110, 165, 8).srttMs, 0.875 * before + 0.125 * 55);
     });
 
+    it('reports the path round trip without the ack delay, though every ack was delayed', () => {
+      const { channel } = recordingChannel();
+      // Lone messages, each acknowledged after the full 20 ms delay: 21 ms measured, 20 of them the peer's.
+      let stats = sample(channel, 0, 21, 20);
+      for (let at = 100; at < 2_000; at += 100) stats = sample(channel, at, at + 21, 20);
+      assert.equal(stats.pathRttMs, 1);
+      assert.ok((stats.srttMs as number) >= 21, 'the timers keep the cautious estimate');
+    });
+
+    it('caps the ack delay the path round trip leaves out at maxAckDelayMs, and never goes below 0', () => {
+      const { channel } = recordingChannel({ maxAckDelayMs: 10 });
+      assert.equal(sample(channel, 0, 50, 60_000).pathRttMs, 40);
+      const other = recordingChannel();
+      assert.equal(sample(other.channel, 0, 5, 20).pathRttMs, 0);
+    });
+
     it('caps the subtracted ack delay at maxAckDelayMs', () => {
       const { channel } = recordingChannel({ maxAckDelayMs: 10 });
       sample(channel, 0, 50);
