@@ -14,6 +14,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Jimp } from 'jimp';
 import type VipsFactory from 'wasm-vips';
+import { IMAGE_INPUTS_DIR, PHOTO_12MP_FILE } from './lib/image-inputs';
 import { ImageCompressor } from '../src/image';
 
 // ---- what is measured
@@ -29,10 +30,10 @@ interface InputSpec {
   runs: { pipeline: number; jimp: number };
 }
 
-/** Inputs are cached here between runs; bump the version when the generator changes. */
-const CACHE_DIR = path.join(os.tmpdir(), 'udp-chat-bench-image-v2');
+/** Inputs are cached here between runs. */
+const CACHE_DIR = IMAGE_INPUTS_DIR;
 const INPUTS: InputSpec[] = [
-  { name: '12mp', label: '12 MP JPEG 4000x3000 q90', file: 'photo-12mp.jpg', runs: { pipeline: 9, jimp: 3 } },
+  { name: '12mp', label: '12 MP JPEG 4000x3000 q90', file: PHOTO_12MP_FILE, runs: { pipeline: 9, jimp: 3 } },
   { name: 'png', label: 'PNG screenshot 1920x1080', file: 'screenshot-1080p.png', runs: { pipeline: 9, jimp: 5 } },
   { name: '48mp', label: '48 MP JPEG 8000x6000 q90', file: 'photo-48mp.jpg', runs: { pipeline: 9, jimp: 3 } },
 ];
@@ -69,7 +70,15 @@ const IDLE_BASELINE_MS = 3000;
 const args = process.argv.slice(2);
 const variantArg = valueOf('--variant');
 const inputArg = valueOf('--input');
-if (args.includes('--idle')) {
+if (args.includes('--inputs-only')) {
+  ensureInputs().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+} else if (args.includes('--idle')) {
   measureIdleStall().then((stallMs) => {
     process.stdout.write(`${JSON.stringify({ stallMs })}\n`);
     process.exit(0);

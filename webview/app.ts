@@ -2,8 +2,8 @@
  * The chat panel: owns the view model, applies host messages to it (a full snapshot on `state`, incremental
  * updates after that) and turns user actions into `WebviewMessage`s.
  */
-import type { ChatStateView, ConnectionState, HostMessage } from '../src/shared/panel-messages';
-import { Composer, type ComposerMode } from './composer';
+import type { ChatStateView, ConnectionState, EntryView, HostMessage, MemberView } from '../src/shared/panel-messages';
+import { Composer, type ComposerMode, type ComposerTarget } from './composer';
 import { Conversation } from './conversation';
 import { h } from './dom';
 import { Header, JoinPrompt, MemberList, Transfers } from './panels';
@@ -27,7 +27,21 @@ function emptyState(): ChatStateView {
     stats: undefined,
     maxTextBytes: 0,
     hasOlder: false,
+    unread: { since: undefined, count: 0, mentions: 0 },
+    typing: [],
   };
+}
+
+/** How the reply and edit bars name a message. */
+function targetOf(id: string, entry: EntryView | undefined): ComposerTarget {
+  if (entry === undefined || entry.kind === 'system') return { id, from: 'a message', excerpt: '' };
+  const excerpt = entry.deleted === true ? 'deleted message' : entry.kind === 'image' ? 'an image' : entry.text.replace(/\s+/g, ' ').slice(0, 200);
+  return { id, from: entry.own ? 'yourself' : entry.from, excerpt };
+}
+
+/** Whom `@` offers: everyone in the room but you. */
+function mentionable(members: readonly MemberView[]): string[] {
+  return members.filter((member) => !member.self).map((member) => member.name);
 }
 
 export class App {
@@ -42,6 +56,8 @@ export class App {
   readonly #search: SearchBox;
   /** Everything but the entries, which live in the conversation. */
   #state: Omit<ChatStateView, 'entries' | 'hasOlder'> = emptyState();
+  /** A Delete pressed once: the second press on the same message deletes it. */
+  #deleteArmed: string | undefined;
   /** The latest `jump`: only its answer is shown. */
   #jumpRequest = 0;
   #snapshots = 0;
@@ -73,11 +89,18 @@ export class App {
       scrolled: (fromBottom) => host.persist({ scrollFromBottom: fromBottom }),
       loadOlder: (requestId, beforeId, limit) => host.post({ type: 'loadOlder', requestId, beforeId, limit }),
       latest: () => host.post({ type: 'latest' }),
+      viewed: (atBottom) => host.post({ type: 'viewed', atBottom }),
+      jump: (id) => host.post({ type: 'jump', requestId: ++this.#jumpRequest, id, query: '' }),
+      entryAction: (id, action, anchor) => this.#entryAction(id, action, anchor),
+      toggleReaction: (id, emoji, on) => host.post({ type: 'react', id, emoji, on }),
+      goToReply: (id) => this.#conversation.reveal(id),
     });
     this.#joinPrompt = new JoinPrompt(() => host.post({ type: 'join' }));
     this.#composer = new Composer(
       {
-        send: (text) => host.post({ type: 'send', text }),
+        send: (text, replyTo) => host.post(replyTo === undefined ? { type: 'send', text } : { type: 'send', text, replyTo }),
+        edit: (id, text) => host.post({ type: 'edit', id, text }),
+        typing: () => host.post({ type: 'typing' }),
         pickImage: () => host.post({ type: 'pickImage' }),
         draftChanged: (draft) => host.persist({ draft }),
       },
@@ -110,6 +133,9 @@ export class App {
         this.#state = rest;
         this.#root.classList.remove('app--loading');
         this.#members.set(rest.members);
+        this.#composer.setMembers(mentionable(rest.members));
+        this.#composer.setTyping(rest.typing);
+        this.#conversation.setSelf(rest.self);
         this.#transfers.reset(rest.transfers);
         this.#composer.setMaxBytes(rest.maxTextBytes);
         // The conversation last, so its scroll position is set against the final layout.
@@ -117,9 +143,21 @@ export class App {
         if (first || otherRoom) this.#conversation.reset(entries, hasOlder, first ? this.#host.persisted.scrollFromBottom : 0);
         else this.#conversation.snapshot(entries, hasOlder);
         if (otherRoom) this.#search.clear();
+        this.#conversation.setNewMark(rest.unread.since);
         this.#renderChrome();
         break;
       }
+      case 'unread':
+        this.#state = { ...this.#state, unread: message.unread };
+        this.#conversation.setNewMark(message.unread.since);
+        break;
+      case 'typing':
+        this.#state = { ...this.#state, typing: message.names };
+        this.#composer.setTyping(message.names);
+        break;
+      case 'startReply':
+        this.#composer.startReply(targetOf(message.id, this.#conversation.entry(message.id)));
+        break;
       case 'older':
         this.#conversation.older(message.requestId, message.entries, message.hasOlder);
         this.#renderJoinPrompt();
@@ -147,6 +185,7 @@ export class App {
       case 'members':
         this.#state = { ...this.#state, members: message.members };
         this.#members.set(message.members);
+        this.#composer.setMembers(mentionable(message.members));
         this.#header.setMemberCount(message.members.length);
         break;
       case 'connection':
@@ -168,6 +207,40 @@ export class App {
         break;
       default:
         assertNever(message);
+    }
+  }
+
+  /** Reply, React, Edit or Delete pressed on a message. */
+  #entryAction(id: string, action: 'reply' | 'react' | 'edit' | 'delete', anchor: HTMLElement): void {
+    const entry = this.#conversation.entry(id);
+    if (action !== 'delete') this.#deleteArmed = undefined;
+    switch (action) {
+      case 'reply':
+        this.#composer.startReply(targetOf(id, entry));
+        return;
+      case 'react':
+        this.#conversation.keys.openPicker(anchor, (emoji) => {
+          const mine = entry !== undefined && entry.kind !== 'system' && (entry.reactions ?? []).some((r) => r.emoji === emoji && r.from.includes(this.#state.self ?? ''));
+          this.#host.post({ type: 'react', id, emoji, on: !mine });
+        });
+        return;
+      case 'edit':
+        if (entry?.kind === 'text') this.#composer.startEdit(targetOf(id, entry), entry.text);
+        return;
+      case 'delete':
+        // Two presses: the first asks (the button says so), the second deletes.
+        if (this.#deleteArmed !== id) {
+          this.#deleteArmed = id;
+          anchor.textContent = 'Delete for everyone?';
+          anchor.setAttribute('aria-label', 'Press again to delete this message for everyone');
+          anchor.classList.add('entry__action--armed');
+          return;
+        }
+        this.#deleteArmed = undefined;
+        this.#host.post({ type: 'delete', id });
+        return;
+      default:
+        assertNever(action);
     }
   }
 

@@ -4,7 +4,8 @@
  * the connection is down (the host queues what is sent meanwhile).
  */
 import { MAX_COMPOSER_CHARS } from '../src/shared/panel-messages';
-import { h, icon } from './dom';
+import { h, icon, replaceChildren } from './dom';
+import { MentionComplete } from './mention-complete';
 import { formatCount, utf8Length } from './format';
 import { createButton, createTextArea, type ToolkitTextArea } from './toolkit';
 
@@ -16,11 +17,22 @@ const MAX_ROWS = 10;
 const AVERAGE_CHAR_PX = 7;
 /** Draft writes to VS Code's webview state at most this often (ms). */
 const DRAFT_SAVE_DELAY_MS = 250;
+/** "I am typing" goes to the host at most this often (ms); the client sends at most one every 3 s anyway. */
+const TYPING_SIGNAL_MS = 2000;
 
 export interface ComposerActions {
-  send(text: string): void;
+  send(text: string, replyTo?: string): void;
+  edit(id: string, text: string): void;
+  typing(): void;
   pickImage(): void;
   draftChanged(draft: string): void;
+}
+
+/** The message a reply answers or an edit changes, as the bar above the composer names it. */
+export interface ComposerTarget {
+  id: string;
+  from: string;
+  excerpt: string;
 }
 
 export type ComposerMode = 'online' | 'offline' | 'not-joined';
@@ -33,8 +45,16 @@ export class Composer {
   /** Announces a refused send (too long) to screen readers once, not on every keystroke. */
   readonly #status = h('span', { class: 'sr-only', attrs: { role: 'status' } });
   readonly #actions: ComposerActions;
+  readonly #mentions: MentionComplete;
+  /** "Replying to …" / "Editing your message", with a way out. */
+  readonly #bar = h('div', { class: 'composer__target', attrs: { id: 'composer-target', hidden: true } });
+  readonly #typing = h('div', { class: 'composer__typing', attrs: { id: 'typing', 'aria-live': 'polite' } });
   #maxBytes = 0;
   #draftTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastTypingAt = -Infinity;
+  #mode: { kind: 'reply' | 'edit'; target: ComposerTarget } | undefined;
+  /** The draft before an edit took the composer, given back when the edit ends. */
+  #draftBeforeEdit = '';
 
   constructor(actions: ComposerActions, draft: string) {
     this.#actions = actions;
@@ -58,7 +78,11 @@ export class Composer {
       icon: icon('image'),
       onClick: actions.pickImage,
     });
+    this.#mentions = new MentionComplete(this.#input);
     this.element = h('footer', { class: 'composer' }, [
+      this.#typing,
+      this.#mentions.element,
+      this.#bar,
       this.#input.element,
       h('div', { class: 'composer__bar' }, [
         h('span', { class: 'composer__hint' }, ['Enter to send · Shift+Enter for a new line']),
@@ -70,6 +94,16 @@ export class Composer {
     ]);
     this.#input.element.addEventListener('keydown', (event) => this.#inputOnKeyDown(event));
     this.#input.element.addEventListener('input', () => this.#inputOnInput());
+    this.#input.element.addEventListener('keyup', (event) => {
+      if (event.key === 'ArrowLeft' || event.key === 'ArrowRight' || event.key === 'Home' || event.key === 'End') this.#mentions.update();
+    });
+    this.#input.element.addEventListener('focusout', () => this.#mentions.close());
+    this.#bar.addEventListener('click', (event) => {
+      if ((event.target as Element).closest('.composer__cancel')) {
+        this.cancelTarget();
+        this.focus();
+      }
+    });
     this.#input.value = draft;
   }
 
@@ -81,6 +115,45 @@ export class Composer {
 
   focus(): void {
     this.#input.focus();
+  }
+
+  /** Who `@` offers (the room's members but you). */
+  setMembers(names: readonly string[]): void {
+    this.#mentions.setNames(names);
+  }
+
+  /** Who is typing now. */
+  setTyping(names: readonly string[]): void {
+    this.#typing.textContent = typingLine(names);
+  }
+
+  /** The next message answers `target`: the bar quotes it, the composer takes focus. */
+  startReply(target: ComposerTarget): void {
+    if (this.#mode?.kind === 'edit') this.#endEdit();
+    this.#mode = { kind: 'reply', target };
+    this.#renderBar(`Replying to ${target.from}`, target.excerpt);
+    this.#announce(`Replying to ${target.from}. Escape to cancel.`);
+    this.focus();
+  }
+
+  /** The composer edits a message of yours: its text in the composer, Enter saves, Escape cancels. */
+  startEdit(target: ComposerTarget, text: string): void {
+    if (this.#mode?.kind !== 'edit') this.#draftBeforeEdit = this.#input.value;
+    this.#mode = { kind: 'edit', target };
+    this.#renderBar('Editing your message', target.excerpt);
+    this.#input.value = text;
+    this.#update();
+    this.#announce('Editing your message. Enter to save, Escape to cancel.');
+    this.focus();
+  }
+
+  /** Ends a reply or an edit without sending. */
+  cancelTarget(): void {
+    if (this.#mode === undefined) return;
+    if (this.#mode.kind === 'edit') this.#endEdit();
+    this.#mode = undefined;
+    this.#bar.hidden = true;
+    this.#announce('Cancelled.');
   }
 
   setMaxBytes(maxBytes: number): void {
@@ -111,13 +184,53 @@ export class Composer {
       setTimeout(() => this.#counter.classList.remove('composer__counter--shake'), 400);
       return;
     }
-    this.#actions.send(text);
+    const mode = this.#mode;
+    if (mode?.kind === 'edit') {
+      this.#actions.edit(mode.target.id, text);
+      this.#mode = undefined;
+      this.#bar.hidden = true;
+      this.#input.value = this.#draftBeforeEdit;
+      this.#draftBeforeEdit = '';
+      this.#update();
+      return;
+    }
+    this.#actions.send(text, mode?.target.id);
+    this.#mode = undefined;
+    this.#bar.hidden = true;
     this.#input.value = '';
     this.#update();
     this.#saveDraftNow();
   }
 
+  #endEdit(): void {
+    this.#input.value = this.#draftBeforeEdit;
+    this.#draftBeforeEdit = '';
+    this.#update();
+  }
+
+  #renderBar(title: string, excerpt: string): void {
+    replaceChildren(this.#bar, [
+      h('span', { class: 'composer__target-title' }, [title]),
+      h('span', { class: 'composer__target-excerpt' }, [excerpt]),
+      h('button', { class: 'composer__cancel', attrs: { type: 'button', title: 'Cancel (Escape)', 'aria-label': 'Cancel' } }, [icon('close')]),
+    ]);
+    this.#bar.dataset.kind = this.#mode?.kind;
+    this.#bar.hidden = false;
+  }
+
+  #announce(text: string): void {
+    this.#status.textContent = '';
+    this.#status.textContent = text;
+  }
+
   #inputOnKeyDown(event: KeyboardEvent): void {
+    if (this.#mentions.keydown(event)) return;
+    if (event.key === 'Escape' && this.#mode !== undefined) {
+      event.preventDefault();
+      event.stopPropagation();
+      this.cancelTarget();
+      return;
+    }
     if (event.key !== 'Enter' || event.shiftKey) return;
     // keyCode 229: the key went to an input method (Chromium sends it for the Enter that commits a candidate).
     if (event.isComposing || event.keyCode === 229) return;
@@ -127,6 +240,12 @@ export class Composer {
 
   #inputOnInput(): void {
     this.#update();
+    this.#mentions.update();
+    const now = performance.now();
+    if (this.#mode?.kind !== 'edit' && this.#input.value.trim() !== '' && now - this.#lastTypingAt >= TYPING_SIGNAL_MS) {
+      this.#lastTypingAt = now;
+      this.#actions.typing();
+    }
     if (this.#draftTimer !== undefined) clearTimeout(this.#draftTimer);
     this.#draftTimer = setTimeout(() => this.#saveDraftNow(), DRAFT_SAVE_DELAY_MS);
   }
@@ -156,6 +275,15 @@ export class Composer {
     this.#input.element.classList.toggle('composer__input--over', over);
     this.#input.setRows(rowsFor(value, this.#input.element.clientWidth));
   }
+}
+
+/** "bob is typing…", "bob and ann are typing…", "4 people are typing…"; '' when nobody is. */
+export function typingLine(names: readonly string[]): string {
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
+  return `${names.length} people are typing…`;
 }
 
 /** Drops blank lines before and whitespace after the text; keeps indentation (code) and inner blank lines. */

@@ -8,14 +8,15 @@
  * window around the hit, detached from the newest entries until "Back to latest". The scroll position itself
  * (distances, keeping the reader's row still) is log-scroll.ts's.
  */
-import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
+import type { DeliveryView, EntryView, ReadMarkView } from '../src/shared/panel-messages';
+import { ConversationKeys } from './conversation-keys';
 import { h } from './dom';
 import { routeEntryClick, type EntryActions } from './entry-view';
 import { highlightWords, queryWords } from './highlight';
 import { HistoryEdge } from './history-edge';
 import { LatestButtons } from './latest-buttons';
 import { LogScroll } from './log-scroll';
-import { Rows } from './rows';
+import { isNew, Rows } from './rows';
 import { compareEntries, Timeline } from './timeline';
 
 /** Rows rendered at first paint and after going to the newest: a few screens' worth. */
@@ -37,6 +38,10 @@ export interface ConversationActions extends EntryActions {
   loadOlder(requestId: number, beforeId: string, limit: number): void;
   /** Back to the newest entries after a jump. */
   latest(): void;
+  /** Whether the newest message is in view changed (what the host counts as read). */
+  viewed(atBottom: boolean): void;
+  /** An entry the timeline does not hold: the host shows the conversation around it. */
+  jump(id: string): void;
 }
 
 export class Conversation {
@@ -58,6 +63,9 @@ export class Conversation {
   #unread = 0;
   #scrollQueued = false;
   #fillQueued = false;
+  readonly keys: ConversationKeys;
+  #newMark: ReadMarkView | undefined;
+  #viewed: boolean | undefined;
 
   constructor(actions: ConversationActions) {
     this.#actions = actions;
@@ -81,7 +89,9 @@ export class Conversation {
         this.#log.focus({ preventScroll: true });
       },
       latest: () => this.backToLatest(),
+      firstNew: () => this.revealNew(),
     });
+    this.keys = new ConversationKeys(this.#log);
     this.#log.addEventListener('scroll', () => this.#logOnScroll(), { passive: true });
     this.#log.addEventListener('click', (event) => routeEntryClick(event, actions));
     // Keep the newest message in view when the panel or an image changes size.
@@ -216,6 +226,80 @@ export class Conversation {
     this.#rows.setRoomEncrypted(encrypted);
   }
 
+  setSelf(self: string | undefined): void {
+    this.#rows.setSelf(self);
+  }
+
+  /** Where the "New" divider goes (read up to `mark` when the reader came back); undefined: no divider. */
+  setNewMark(mark: ReadMarkView | undefined): void {
+    if (mark?.id === this.#newMark?.id && mark?.at === this.#newMark?.at) return;
+    this.#newMark = mark;
+    this.#render(this.#lo, this.#hi, true);
+    this.#updateButtons();
+  }
+
+  /** Scrolls to the "New" divider (rendering the rows around it). */
+  revealNew(): void {
+    const index = this.#firstNewIndex();
+    const entry = this.#timeline.at(index);
+    if (entry === undefined) return;
+    this.#revealIndex(index, false);
+    this.#rows.newDivider.scrollIntoView({ block: 'start' });
+    this.keys.focusRow(entry.id);
+    this.#updateButtons();
+  }
+
+  /** Index of the first message of others after the read mark (-1: none held). */
+  #firstNewIndex(): number {
+    const mark = this.#newMark;
+    if (mark === undefined) return -1;
+    // Entries at the mark's time sort by id: start at the mark's place, then step over own messages and lines.
+    const from = this.#timeline.upperBound({ kind: 'system', id: mark.id, at: mark.at, text: '', tone: 'info' });
+    for (let i = from; i < this.#timeline.length; i++) {
+      const entry = this.#timeline.at(i);
+      if (entry !== undefined && isNew(entry, mark)) return i;
+    }
+    return -1;
+  }
+
+  /** Shows entry `id` and focuses it (a reply's quote); one the timeline lacks, the host fetches. */
+  reveal(id: string): void {
+    const index = this.#timeline.indexOfId(id);
+    if (index < 0) {
+      this.#actions.jump(id);
+      return;
+    }
+    this.#revealIndex(index, true);
+    this.keys.focusRow(id);
+  }
+
+  /** The entry held under `id`, if any. */
+  entry(id: string): EntryView | undefined {
+    return this.#timeline.get(id);
+  }
+
+  #revealIndex(index: number, mark: boolean): void {
+    const n = this.#timeline.length;
+    const entry = this.#timeline.at(index);
+    if (entry === undefined) return;
+    if (index < this.#lo || index >= this.#hi) {
+      const lo = Math.max(0, Math.min(index - INITIAL_ROWS / 2, n - INITIAL_ROWS));
+      this.#stick = false;
+      this.#render(lo, Math.min(n, lo + INITIAL_ROWS), true);
+    } else {
+      this.#stick = false;
+    }
+    const row = this.#rows.get(entry.id);
+    if (row === undefined) return;
+    if (mark) {
+      for (const old of this.#log.querySelectorAll('.entry--target')) old.classList.remove('entry--target');
+      row.element.classList.add('entry--target');
+    }
+    this.#scroll.center(row.element);
+    this.#queueFill();
+    this.#reportViewed();
+  }
+
   scrollToBottom(): void {
     if (this.#detached) {
       this.backToLatest();
@@ -227,6 +311,7 @@ export class Conversation {
     this.#scroll.toBottom();
     this.#unread = 0;
     this.#updateButtons();
+    this.#reportViewed();
   }
 
   focus(): void {
@@ -287,10 +372,12 @@ export class Conversation {
     if (quiet) this.#scroll.quiet();
     this.#lo = lo;
     this.#hi = hi;
+    this.#rows.setNewBefore(this.#timeline.at(this.#firstNewIndex())?.id);
     this.#rows.sync(this.#timeline.slice(lo, hi));
     this.#edge.render(lo === 0 && this.#timeline.length > 0);
     if (this.#stick) this.#scroll.toBottom();
     else putBack();
+    this.#reportViewed();
   }
 
   /** Grows the rendered slice toward the reader's end, trims the far end, asks for older entries at the top. */
@@ -374,6 +461,8 @@ export class Conversation {
     }
     if (movedUp) this.#edge.readerMovedUp();
     this.#fill();
+    this.#reportViewed();
+    this.#updateButtons();
     if (this.#scrollQueued) return;
     this.#scrollQueued = true;
     requestAnimationFrame(() => {
@@ -383,6 +472,24 @@ export class Conversation {
   }
 
   #updateButtons(): void {
-    this.#buttons.update(this.#unread, this.#detached);
+    this.#buttons.update(this.#unread, this.#detached, this.#newAbove());
+  }
+
+  /** The "New" divider is above the view (or above the rendered rows): "Jump to first new" is worth showing. */
+  #newAbove(): boolean {
+    const mark = this.#newMark;
+    if (mark === undefined) return false;
+    const divider = this.#rows.newDivider;
+    if (divider.isConnected) return divider.getBoundingClientRect().bottom < this.#log.getBoundingClientRect().top;
+    const index = this.#firstNewIndex();
+    return index >= 0 && index < this.#lo;
+  }
+
+  /** Tells the host when "the newest message is in view" changes. */
+  #reportViewed(): void {
+    const atBottom = this.#stick && !this.#detached && this.#hi === this.#timeline.length;
+    if (atBottom === this.#viewed) return;
+    this.#viewed = atBottom;
+    this.#actions.viewed(atBottom);
   }
 }

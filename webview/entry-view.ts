@@ -5,6 +5,7 @@
  */
 import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
 import { append, h, icon, replaceChildren, srOnly, type Child } from './dom';
+import { mentionsSelf, renderActions, renderDeleted, renderEdited, renderQuote, renderReactions, renderText } from './entry-extras';
 import { dayKey, formatBytes, formatDay, formatFullDate, formatPercent, formatTime, isoDate } from './format';
 
 /** Messages of one sender closer together than this share one name/time header. */
@@ -53,10 +54,13 @@ export function renderSystem(entry: Extract<EntryView, { kind: 'system' }>): HTM
   ]);
 }
 
-export function renderMessage(entry: MessageEntry, continued: boolean, roomEncrypted: boolean): Rendered {
+export function renderMessage(entry: MessageEntry, continued: boolean, roomEncrypted: boolean, self?: string): Rendered {
   const classes = ['entry', `entry--${entry.kind}`];
   if (entry.own) classes.push('entry--own');
   if (continued) classes.push('entry--continued');
+  const mentionsMe = mentionsSelf(entry, self);
+  if (mentionsMe) classes.push('entry--mentions-me');
+  if (entry.deleted === true) classes.push('entry--deleted');
   const header = h('div', { class: 'entry__header' }, [
     h('span', { class: 'entry__from', attrs: { title: entry.own ? entry.from : undefined } }, [entry.own ? 'You' : entry.from]),
     entry.legacy
@@ -66,51 +70,25 @@ export function renderMessage(entry: MessageEntry, continued: boolean, roomEncry
       ? h('span', { class: 'tag tag--warning', attrs: { title: 'This message was not end-to-end encrypted' } }, ['unencrypted'])
       : null,
     timeElement(entry.sentAt),
+    mentionsMe ? h('span', { class: 'tag tag--mention', attrs: { title: 'This message mentions you' } }, ['mentions you']) : null,
   ]);
   const bubble = h('div', { class: 'entry__bubble', attrs: { title: formatFullDate(entry.sentAt) } });
-  if (entry.kind === 'text') bubble.append(renderText(entry.text));
+  append(bubble, [renderQuote(entry)]);
+  if (entry.deleted === true) bubble.append(renderDeleted());
+  else if (entry.kind === 'text') bubble.append(renderText(entry.text, entry.mentions, self));
   else append(bubble, renderImage(entry));
+  append(bubble, [renderEdited(entry)]);
   let delivery: HTMLElement | undefined;
   if (entry.own) {
     delivery = h('span', { class: 'entry__delivery' });
     if (entry.delivery !== undefined) renderDelivery(delivery, entry, entry.delivery);
   }
-  const element = h('div', { class: classes.join(' '), attrs: { 'data-entry-id': entry.id } }, [
+  const element = h('div', { class: classes.join(' '), attrs: { 'data-entry-id': entry.id, tabindex: -1, 'aria-label': rowLabel(entry, mentionsMe) } }, [
     header,
-    h('div', { class: 'entry__row' }, [bubble, delivery]),
+    h('div', { class: 'entry__row' }, [bubble, delivery, renderActions(entry)]),
+    renderReactions(entry.reactions, self),
   ]);
   return { entry, element, delivery };
-}
-
-/** Link text must look like a web address and parse as http(s); everything else stays text. */
-const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-const TRAILING_PUNCTUATION = /[.,;:!?'")\]}]+$/;
-
-function renderText(text: string): HTMLElement {
-  const body = h('div', { class: 'entry__text' });
-  let last = 0;
-  for (const match of text.matchAll(URL_PATTERN)) {
-    const start = match.index;
-    let url = match[0];
-    const trailing = TRAILING_PUNCTUATION.exec(url);
-    if (trailing !== null) url = url.slice(0, url.length - trailing[0].length);
-    const href = safeHref(url);
-    if (href === undefined) continue;
-    if (start > last) body.append(document.createTextNode(text.slice(last, start)));
-    body.append(h('a', { class: 'entry__link', attrs: { href, title: href } }, [url]));
-    last = start + url.length;
-  }
-  if (last < text.length) body.append(document.createTextNode(text.slice(last)));
-  return body;
-}
-
-function safeHref(candidate: string): string | undefined {
-  try {
-    const url = new URL(candidate);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function renderImage(entry: Extract<EntryView, { kind: 'image' }>): Child[] {
@@ -138,6 +116,16 @@ function renderImage(entry: Extract<EntryView, { kind: 'image' }>): Child[] {
   }
   const button = h('button', { class: 'entry__image-button', attrs: { type: 'button', title: 'Open full size in an editor tab' } }, [shown]);
   return [button, h('div', { class: 'entry__caption' }, [`${dims} · ${formatBytes(bytes)}`])];
+}
+
+/** What a screen reader says for a message row it lands on. */
+function rowLabel(entry: MessageEntry, mentionsMe: boolean): string {
+  const who = entry.own ? 'You' : entry.from;
+  const what = entry.deleted === true ? 'deleted message' : entry.kind === 'image' ? 'an image' : entry.text.slice(0, 300);
+  const notes = [entry.replyTo ? `in reply to ${entry.replyTo.from ?? 'a message'}` : '', entry.editedAt !== undefined && entry.deleted !== true ? 'edited' : '', mentionsMe ? 'mentions you' : '']
+    .filter((note) => note !== '')
+    .join(', ');
+  return `${who}, ${formatTime(entry.sentAt)}${notes ? `, ${notes}` : ''}: ${what}`;
 }
 
 export function renderDelivery(target: HTMLElement, entry: MessageEntry, delivery: DeliveryView): void {
@@ -203,6 +191,10 @@ export interface EntryActions {
   openImage(id: string): void;
   /** A link was clicked: the host asks the user before opening it. */
   openLink(url: string): void;
+  /** Reply, React, Edit, Delete on a row, a reaction toggled, a quote followed. */
+  entryAction(id: string, action: 'reply' | 'react' | 'edit' | 'delete', anchor: HTMLElement): void;
+  toggleReaction(id: string, emoji: string, on: boolean): void;
+  goToReply(id: string): void;
 }
 
 /** One click handler for the whole log: links, Retry, Discard and images of any entry. */
@@ -216,11 +208,15 @@ export function routeEntryClick(event: MouseEvent, actions: EntryActions): void 
     actions.openLink(link.href);
     return;
   }
-  const control = target.closest('.entry__retry, .entry__discard, .entry__image-button');
+  const control = target.closest<HTMLElement>('.entry__retry, .entry__discard, .entry__image-button, .entry__action, .reaction, .entry__quote');
   const entry = control?.closest<HTMLElement>('.entry');
   const id = entry?.dataset.entryId;
   if (control === null || control === undefined || id === undefined) return;
-  if (control.classList.contains('entry__retry')) actions.retry(id);
+  const action = control.dataset.action;
+  if (action === 'reply' || action === 'react' || action === 'edit' || action === 'delete') actions.entryAction(id, action, control);
+  else if (control.classList.contains('reaction')) actions.toggleReaction(id, control.dataset.emoji ?? '', control.getAttribute('aria-pressed') !== 'true');
+  else if (control.classList.contains('entry__quote')) actions.goToReply(control.dataset.replyTo ?? '');
+  else if (control.classList.contains('entry__retry')) actions.retry(id);
   else if (control.classList.contains('entry__discard')) actions.discard(id);
   else actions.openImage(id);
 }

@@ -9,6 +9,8 @@ export interface LatestButtonsActions {
   newest(): void;
   /** Ask the host for the newest entries (leaving a jump window). */
   latest(): void;
+  /** Go to the "New" divider: the first message that came while the reader was away. */
+  firstNew(): void;
 }
 
 export class LatestButtons {
@@ -16,6 +18,7 @@ export class LatestButtons {
   readonly #jumpLabel = h('span', {}, ['New messages']);
   readonly #back: HTMLButtonElement;
   readonly #backLabel = h('span', {}, ['Back to latest']);
+  readonly #firstNew: HTMLButtonElement;
 
   constructor(actions: LatestButtonsActions) {
     this.#jump = h('button', { class: 'jump-latest', attrs: { type: 'button', hidden: true, id: 'jump-latest' } }, [
@@ -28,14 +31,20 @@ export class LatestButtons {
       icon('arrowDown'),
     ]);
     this.#back.addEventListener('click', () => actions.latest());
+    this.#firstNew = h('button', { class: 'jump-new', attrs: { type: 'button', hidden: true, id: 'jump-new', title: 'Go to the first message that came while you were away' } }, [
+      icon('arrowDown', 'icon icon--up'),
+      h('span', {}, ['Jump to first new']),
+    ]);
+    this.#firstNew.addEventListener('click', () => actions.firstNew());
   }
 
   get elements(): HTMLElement[] {
-    return [this.#jump, this.#back];
+    return [this.#jump, this.#back, this.#firstNew];
   }
 
-  /** `unread`: new messages not in view; `detached`: a jump window is shown. */
-  update(unread: number, detached: boolean): void {
+  /** `unread`: new messages not in view; `detached`: a jump window is shown; `newAbove`: the "New" divider is above the view. */
+  update(unread: number, detached: boolean, newAbove = false): void {
+    this.#firstNew.hidden = !newAbove;
     this.#jump.hidden = detached || unread === 0;
     this.#jumpLabel.textContent = unread === 1 ? '1 new message' : `${unread} new messages`;
     this.#back.hidden = !detached;

@@ -42,6 +42,7 @@
  */
 import './styles.css';
 import './history.css';
+import './conversation-tools.css';
 import { isHostMessage } from '../src/shared/panel-messages';
 import { App } from './app';
 import { registerToolkit } from './toolkit';

@@ -3,7 +3,7 @@
  * the transfers in progress and the "join a room" prompt. Each owns its elements and updates them in place.
  */
 import type { ConnectionState, MemberView, StatsView, TransferView } from '../src/shared/panel-messages';
-import { h, icon, replaceChildren } from './dom';
+import { h, icon, replaceChildren, srOnly } from './dom';
 import { formatCount, formatPercent, formatStats } from './format';
 import { createButton, type ToolkitButton } from './toolkit';
 
@@ -170,8 +170,13 @@ export class MemberList {
 
 function renderMember(member: MemberView): HTMLLIElement {
   const initial = Array.from(member.name.trim())[0]?.toLocaleUpperCase() ?? '?';
-  return h('li', { class: member.self ? 'member member--self' : 'member', attrs: { 'data-member-name': member.name } }, [
-    h('span', { class: 'member__avatar', attrs: { 'aria-hidden': 'true' } }, [initial]),
+  const presence = member.presence;
+  return h('li', { class: member.self ? 'member member--self' : 'member', attrs: { 'data-member-name': member.name, 'data-presence': presence } }, [
+    h('span', { class: 'member__avatar', attrs: { 'aria-hidden': 'true' } }, [
+      initial,
+      presence === undefined ? null : h('span', { class: `member__presence member__presence--${presence}`, attrs: { title: presence } }),
+    ]),
+    presence === undefined ? null : srOnly(presence === 'active' ? 'active' : 'away'),
     h('span', { class: 'member__name', attrs: { title: member.name } }, [member.name]),
     member.self ? h('span', { class: 'member__you' }, ['(you)']) : null,
     member.legacy

@@ -4,7 +4,8 @@
  * given run of entries, reusing the element of every entry whose view object is unchanged and moving nothing
  * that is already in place, so growing the slice at one end costs only the new rows.
  */
-import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
+import type { DeliveryView, EntryView, ReadMarkView } from '../src/shared/panel-messages';
+import { h } from './dom';
 import { continues, dayDivider, renderDelivery, renderMessage, renderSystem, setContinued, type Rendered } from './entry-view';
 import { dayKey } from './format';
 import { timeOf } from './timeline';
@@ -22,6 +23,14 @@ export class Rows {
   #rows: Row[] = [];
   #byId = new Map<string, Row>();
   #roomEncrypted = false;
+  #self: string | undefined;
+  /** The first message of others after the read mark: the "New" divider stands before it when it is rendered. */
+  #newId: string | undefined;
+  readonly #newDivider = h('div', { class: 'log__new', attrs: { id: 'new-divider', role: 'separator', 'aria-label': 'New messages' } }, [
+    h('span', {}, ['New']),
+  ]);
+  /** The entry the "New" divider stands before (undefined: none rendered). */
+  #newBefore: string | undefined;
 
   constructor(head: ChildNode) {
     this.#head = head;
@@ -43,6 +52,24 @@ export class Rows {
     this.#roomEncrypted = encrypted;
   }
 
+  /** Your name: a mention of it stands out, your reactions show pressed. Rows rendered from now on use it. */
+  setSelf(self: string | undefined): void {
+    this.#self = self;
+  }
+
+  setNewBefore(id: string | undefined): void {
+    this.#newId = id;
+  }
+
+  /** The entry the "New" divider is rendered before, if it is rendered. */
+  get newBefore(): string | undefined {
+    return this.#newBefore;
+  }
+
+  get newDivider(): HTMLElement {
+    return this.#newDivider;
+  }
+
   /** Shows exactly `entries` (in this order) after the head node. */
   sync(entries: readonly EntryView[]): void {
     // Rows that stay are those showing the very same view object; the others leave first, so that placing the
@@ -61,6 +88,7 @@ export class Rows {
     const byId = new Map<string, Row>();
     let previous: Row | undefined;
     let cursor: ChildNode = this.#head;
+    this.#newBefore = undefined;
     for (const entry of entries) {
       const continued = continues(previous?.entry, entry);
       let row = this.#byId.get(entry.id);
@@ -77,6 +105,10 @@ export class Rows {
         row.divider = undefined;
       }
       if (row.divider !== undefined) cursor = place(cursor, row.divider);
+      if (entry.id === this.#newId) {
+        this.#newBefore = entry.id;
+        cursor = place(cursor, this.#newDivider);
+      }
       cursor = place(cursor, row.element);
       rows.push(row);
       byId.set(entry.id, row);
@@ -84,6 +116,7 @@ export class Rows {
     }
     // Nothing else belongs after the rows.
     while (cursor.nextSibling !== null) cursor.nextSibling.remove();
+    if (this.#newBefore === undefined) this.#newDivider.remove();
     this.#rows = rows;
     this.#byId = byId;
   }
@@ -112,9 +145,15 @@ export class Rows {
 
   #render(entry: EntryView, continued: boolean): Row {
     const rendered: Rendered =
-      entry.kind === 'system' ? { entry, element: renderSystem(entry), delivery: undefined } : renderMessage(entry, continued, this.#roomEncrypted);
+      entry.kind === 'system' ? { entry, element: renderSystem(entry), delivery: undefined } : renderMessage(entry, continued, this.#roomEncrypted, this.#self);
     return { ...rendered, divider: undefined, day: dayKey(timeOf(entry)), continued: entry.kind !== 'system' && continued };
   }
+}
+
+/** A message of someone else after `mark` (time, then id: the conversation's order). */
+export function isNew(entry: EntryView, mark: ReadMarkView | undefined): boolean {
+  if (mark === undefined || entry.kind === 'system' || entry.own) return false;
+  return entry.sentAt > mark.at || (entry.sentAt === mark.at && entry.id > mark.id);
 }
 
 /** Puts `node` right after `cursor` unless it is there already; returns it as the new cursor. */

@@ -151,10 +151,17 @@ export function sameEntry(a: EntryView, b: EntryView): boolean {
     a.delivery?.progress === b.delivery?.progress &&
     a.delivery?.reason === b.delivery?.reason &&
     a.delivery?.discarded === b.delivery?.discarded;
-  if (!common) return false;
+  if (!common || extrasKey(a) !== extrasKey(b)) return false;
   if (a.kind === 'text' && b.kind === 'text') return a.text === b.text;
   if (a.kind === 'image' && b.kind === 'image') {
     return a.image.src === b.image.src && a.image.width === b.image.width && a.image.height === b.image.height && a.image.bytes === b.image.bytes;
   }
   return false;
+}
+
+/** Replies, reactions, mentions, edits and deletes as one comparable string (most messages have none: '[]'). */
+function extrasKey(entry: Extract<EntryView, { kind: 'text' | 'image' }>): string {
+  const { mentions, replyTo, reactions, editedAt, deleted } = entry;
+  if (mentions === undefined && replyTo === undefined && reactions === undefined && editedAt === undefined && deleted === undefined) return '[]';
+  return JSON.stringify([mentions, replyTo, reactions, editedAt, deleted]);
 }

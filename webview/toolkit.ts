@@ -81,6 +81,12 @@ export interface ToolkitTextArea {
   focus(): void;
   /** Call once the element is in the document: the toolkit overwrites `aria-label` when it connects. */
   mounted(): void;
+  /** Where the caret is (UTF-16 offset), or the end of the text before the inner control exists. */
+  caret(): number;
+  /** Replaces [start, end) of the text with `text` and puts the caret after it. */
+  replaceRange(start: number, end: number, text: string): void;
+  /** Attributes of the inner <textarea> (combobox semantics for the @ completion). */
+  setControlAttributes(attributes: Record<string, string | undefined>): void;
 }
 
 interface FastTextArea extends HTMLElement {
@@ -117,6 +123,29 @@ export function createTextArea(options: TextAreaOptions): ToolkitTextArea {
     },
     mounted() {
       element.setAttribute('aria-label', options.label);
+    },
+    caret() {
+      const control = element.control;
+      return control === undefined ? (element.value ?? '').length : control.selectionStart;
+    },
+    replaceRange(start: number, end: number, text: string) {
+      const value = element.value ?? '';
+      const next = value.slice(0, start) + text + value.slice(end);
+      element.value = next;
+      const control = element.control;
+      if (control !== undefined) {
+        if (control.value !== next) control.value = next;
+        const at = start + text.length;
+        control.setSelectionRange(at, at);
+      }
+    },
+    setControlAttributes(attributes: Record<string, string | undefined>) {
+      const control = element.control;
+      if (control === undefined) return;
+      for (const [name, value] of Object.entries(attributes)) {
+        if (value === undefined) control.removeAttribute(name);
+        else control.setAttribute(name, value);
+      }
     },
   };
 }

@@ -123,6 +123,7 @@ export class ProtocolReceiver {
           case PacketType.Error:
           case PacketType.Join:
           case PacketType.Heartbeat:
+          case PacketType.Typing:
             return;
           default:
             this.#channel?.receiveData(packet.seq, packet, now);

@@ -7,6 +7,7 @@ import { saveReceivedImage } from '../files/save-image';
 import { DEFAULT_COMPRESS_OPTIONS, ImageCompressor, ImageError } from '../image';
 import { ImageFormat } from '../protocol/payload';
 import { formatHostPort } from '../protocol/address';
+import { ACTION_HELP, runActionCommand, showActions } from './chat-actions';
 import { readKnownRelays, writeKnownRelays } from './known-relays';
 import { clock, formatBytes, Output } from './output';
 
@@ -47,6 +48,7 @@ const HELP = `commands:
   /stats        transport statistics (round trip, loss, retransmissions)
   /retry ID     send a failed message again
   /history N    show N earlier messages
+${ACTION_HELP}
   /quit         leave (also: end of input)
   //text        send a line that starts with "/"`;
 
@@ -121,8 +123,17 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
     noteShown(message.seq);
     inOrder(() =>
       output.event(
-        { event: 'message', from: message.from, text: message.text, id: message.id, ts: message.sentAt, ...(message.backlog ? { backlog: true, storedAt: message.storedAt } : {}) },
-        `${clock(message.sentAt)} ${message.from}: ${message.text}`,
+        {
+          event: 'message',
+          from: message.from,
+          text: message.text,
+          id: message.id,
+          ts: message.sentAt,
+          ...(message.backlog ? { backlog: true, storedAt: message.storedAt } : {}),
+          ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+          ...(message.mentions ? { mentions: message.mentions } : {}),
+        },
+        `${clock(message.sentAt)} ${message.from}${message.replyTo ? ` (replying to ${message.replyTo})` : ''}: ${message.text}`,
       ),
     );
   });
@@ -131,6 +142,7 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
     inOrder(() => onImage(image));
   });
   client.on('backlog-end', (end) => inOrder(() => printBacklogEnd(end.count)));
+  showActions(client, output, inOrder);
 
   function printBacklogEnd(count: number): void {
     output.event({ event: 'backlog-end', count }, `${clock()} * ${count} earlier message${count === 1 ? '' : 's'} above`);
@@ -263,7 +275,7 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
         else {
           output.event(
             { event: 'stats', state: client.state, ...stats },
-            `* round trip ${stats.srttMs === undefined ? 'unknown' : `${stats.srttMs.toFixed(1)} ms`}, loss ${stats.lossPercent.toFixed(1)} %, ` +
+            `* round trip ${stats.pathRttMs === undefined ? 'unknown' : `${stats.pathRttMs.toFixed(1)} ms`}, loss ${stats.lossPercent.toFixed(1)} %, ` +
               `${stats.retransmitted} retransmissions of ${stats.sent} datagrams`,
           );
         }
@@ -279,6 +291,7 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
         output.event({ event: 'help', text: HELP }, HELP);
         return true;
       default:
+        if (runActionCommand(command, argument, client, output)) return true;
         output.error('unknown-command', `unknown command /${command}; /help lists the commands`);
         return true;
     }

@@ -17,6 +17,7 @@ import { assertNever, PacketType, type MessageFragment as Fragment } from '../pr
 import { systemClock, type Clock } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
+import { composeDelete, composeEdit, composeReaction, composeReply, type ComposeContext } from './compose';
 import { Conversation, type ChatPayload } from './conversation';
 import { ChatClientError, closedError } from './errors';
 import { classifyRefusal } from './join';
@@ -24,10 +25,12 @@ import { LeaveWait } from './leave';
 import { RoomSealing } from './sealing';
 import { RelaySession, type SessionSignal } from './session';
 import { bindSocket, createClientSocket, resolveRelay } from './socket';
-import type { ChatClientEvents, ChatClientOptions, ChatMember, ClientState, ClientStateReason, DeliveryUpdate, ReadyInfo, TransportStats } from './types';
+import { TypingThrottle } from './typing';
+import type { ChatClientEvents, ChatClientOptions, ChatMember, ClientState, ClientStateReason, DeliveryUpdate, IgnoredActions, ReadyInfo, TransportStats } from './types';
 
 export * from './types';
 export { ChatClientError } from './errors';
+export { TYPING_EXPIRES_MS, TYPING_INTERVAL_MS } from './typing';
 
 export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #options: ChatClientOptions;
@@ -49,6 +52,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** The promise connect() returned, until it settles. */
   #connecting: { resolve(info: ReadyInfo): void; reject(error: Error): void } | undefined;
   readonly #leaving: LeaveWait;
+  readonly #typing = new TypingThrottle();
 
   constructor(options: ChatClientOptions) {
     super();
@@ -195,6 +199,53 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.#queue({ type: PacketType.Image, sentAt: this.#clock.wallNow(), sender: this.#name, ...image });
   }
 
+  /** Queues a text answering message `replyTo`; returns its id. Throws like sendText, and `invalid-id`. */
+  sendReply(replyTo: string, text: string): string {
+    return this.#queue(composeReply(replyTo, text, this.#composing()));
+  }
+
+  /**
+   * Toggles our reaction `emoji` on message `id` (on when it is off, off when on); returns the new state and the
+   * reaction's own message id. Throws ChatClientError `invalid-id`, `invalid-emoji`, `closed`, `outbox-full`.
+   */
+  react(id: string, emoji: string): { on: boolean; id: string } {
+    const on = !this.#chat.ledger.reacted(id, this.#chat.ownKey, emoji);
+    const sent = this.#queue(composeReaction(id, emoji, on, this.#composing()));
+    this.#chat.ledger.toggle(id, this.#chat.ownKey, emoji);
+    return { on, id: sent };
+  }
+
+  /**
+   * Replaces the text of one of our messages; returns the edit's own id. Throws ChatClientError `invalid-id`,
+   * `unknown-message`, `not-own`, `not-editable` (an image), `deleted`, and as sendText.
+   */
+  editMessage(id: string, text: string): string {
+    return this.#queue(composeEdit(id, text, this.#composing()));
+  }
+
+  /** Deletes one of our messages; returns the delete's own id. Throws like editMessage. */
+  deleteMessage(id: string): string {
+    const sent = this.#queue(composeDelete(id, this.#composing()));
+    this.#chat.ledger.deletedOwn(id);
+    return sent;
+  }
+
+  /** Says we are typing: at most one unreliable datagram per TYPING_INTERVAL_MS, nothing while not connected. */
+  sendTyping(): void {
+    if (this.#state !== 'connected') return;
+    const now = this.#clock.now();
+    if (this.#typing.due(now) && this.#session.sendTyping()) this.#typing.sent(now);
+  }
+
+  /** What arrived and was not applied: edits or deletes by someone else than the sender, unknown kinds, ... */
+  get ignoredActions(): IgnoredActions {
+    return { ...this.#chat.ledger.ignored };
+  }
+
+  #composing(): ComposeContext {
+    return { sender: this.#name, sentAt: this.#clock.wallNow(), maxTextBytes: this.maxTextBytes, ownership: (id) => this.#chat.ledger.ownership(id, this.#chat.ownKey) };
+  }
+
   /** Sends a failed message again (same id, so nobody sees it twice). */
   retry(id: string): boolean {
     const retried = this.#chat.retry(id, this.#clock.now());
@@ -320,6 +371,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         return this.#startJoining('reconnecting', signal.detail, signal.reason);
       case 'rate-limited':
         return void this.emit('error', { code: 'rate-limited', message: signal.message, fatal: false });
+      case 'typing':
+        return this.#chat.typing(signal.memberId);
       case 'refused':
         if (this.#state === 'connected') return;
         if (classifyRefusal(signal.code, this.#chat.rejoining) === 'retry') {

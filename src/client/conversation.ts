@@ -12,6 +12,8 @@ import type { ReliableChannel } from '../protocol/reliability';
 import type { ReplayMark } from '../protocol/replay-marks';
 import { ContentOpener, ContentSealer, type RoomKeys } from '../protocol/room-crypto';
 import { assertNever, errorCodeName, Flag, leaveReasonName, PacketType, type MessageFragment as Fragment } from '../protocol/types';
+import { emitLedgerEvents, withMentions } from './action-events';
+import { ActionLedger, type LedgerEvent } from './actions';
 import { ChatClientError } from './errors';
 import { HistoryTracker, type HistoryOptions, type HistoryPageResult, type HistoryQuery } from './history';
 import { InboundPipeline, type InboundEvent } from './inbound';
@@ -59,6 +61,8 @@ export class Conversation {
   #awaitingKeys = false;
   readonly #sealHold = new SealHold<ChatPayload>();
   readonly #history: HistoryTracker;
+  /** Who sent each message seen: edits and deletes are applied only from that sender. */
+  readonly #ledger: ActionLedger;
   /** How the inbound pipeline names us as a sender (member key when sealed, else name): our copies in history are not shown. */
   #ownKey: string;
   #opener: ContentOpener | undefined;
@@ -71,6 +75,7 @@ export class Conversation {
     this.#options = options;
     this.#ids = new MessageIdSource(idPrefix);
     this.#history = new HistoryTracker(options.history);
+    this.#ledger = new ActionLedger(options.log);
     this.#ownKey = `n:${nameKey(options.name)}`;
     this.#outbox = new Outbox({ deliveryTimeoutMs: options.deliveryTimeoutMs, headerBytes: HEADER_BYTES });
     this.#inbound = new InboundPipeline({
@@ -166,6 +171,8 @@ export class Conversation {
   /** Seals (when the room is sealed) and queues; a message that no longer fits fails with the outbox's reason. */
   #queueSealed(id: bigint, payload: ChatPayload, now: number): void {
     this.#inbound.rememberOwn(this.#ownKey, id);
+    // A text, reply or image of ours is ours to edit or delete (a reaction, edit or delete is not a message).
+    if (payload.type === PacketType.Image || !payload.kind || payload.kind.kind === 'reply') this.#ledger.message(formatMessageId(id), this.#ownKey, payload.type === PacketType.Image);
     const plain = encodePayload(payload);
     // Sealed once: a resend after a rejoin carries the same sealed bytes, which receivers recognise as a repeat.
     const sealed = this.#sealer ? this.#sealer.seal(payload.type, id, plain) : plain;
@@ -196,6 +203,22 @@ export class Conversation {
   sessionEnded(): void {
     this.#outbox.sessionEnded();
     this.#roster.release();
+  }
+
+  /** Who sent each message seen or sent (ownership is asked with `ownKey`), our reactions, what was ignored. */
+  get ledger(): ActionLedger {
+    return this.#ledger;
+  }
+
+  /** How the ledger names us: member key in a sealed room, else name. */
+  get ownKey(): string {
+    return this.#ownKey;
+  }
+
+  /** The relay says member `memberId` is typing (a member it no longer lists is not shown). */
+  typing(memberId: number): void {
+    const member = this.#roster.get(memberId);
+    if (member) this.#host.emit('typing', { from: member.name, fromId: member.id });
   }
 
   /** A fragment the channel delivered, in order. A listener that throws loses nothing else. */
@@ -302,12 +325,20 @@ export class Conversation {
     switch (event.kind) {
       case 'incoming':
         return this.#host.emit('incoming', event.progress);
-      case 'message':
+      case 'message': {
         if (event.message.backlog) this.#history.shown();
-        return this.#host.emit('message', event.message);
-      case 'image':
+        const released = this.#ledger.message(event.message.id, event.senderKey, false);
+        this.#host.emit('message', withMentions(event.message, this.#names()));
+        return this.#emitLedger(released);
+      }
+      case 'image': {
         if (event.image.backlog) this.#history.shown();
-        return this.#host.emit('image', event.image);
+        const released = this.#ledger.message(event.image.id, event.senderKey, true);
+        this.#host.emit('image', event.image);
+        return this.#emitLedger(released);
+      }
+      case 'action':
+        return this.#emitLedger(this.#ledger.action(event.action));
       case 'numbered':
         return this.#history.numbered(event.seq, event.previousSeq);
       case 'historyEnd': {
@@ -344,6 +375,15 @@ export class Conversation {
       default:
         assertNever(event, 'inbound event');
     }
+  }
+
+  #emitLedger(events: readonly LedgerEvent[]): void {
+    emitLedgerEvents(this.#host.emit.bind(this.#host), events, () => this.#names());
+  }
+
+  /** Who a text can mention: the room's members and us. */
+  #names(): string[] {
+    return [...this.#roster.list.map((member) => member.name), this.#options.name];
   }
 
   /** Emits where a throwing listener must not break the caller (a channel callback, the timer). */

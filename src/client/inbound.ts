@@ -2,8 +2,9 @@
  * What the relay sends us, from fragment to event: reassemble → verify the sender and open → decode → check the
  * sender's name → de-duplicate by (sender, id). Only an authenticated message is recorded as seen, so a member who
  * sends with another's message ids burns nothing but its own. Pure: time
- * comes in as an argument (ms, monotonic). Every text or image that will not become a `message` or `image` ends
- * in exactly one `dropped` (for the `incomingDropped` event), so every progress row opened for it can close.
+ * comes in as an argument (ms, monotonic). Every text or image that will not become a `message`, `image` or
+ * `action` ends in exactly one `dropped` (for the `incomingDropped` event), and so does an action of more than one
+ * fragment (`not-a-message`), so every progress row opened for it can close.
  */
 import { MAX_FRAGMENT_BYTES } from '../protocol/constants';
 import { reassemblyCost, Reassembler, type PartialInfo, type ReassemblyResult } from '../protocol/fragment';
@@ -11,6 +12,7 @@ import { formatMessageId } from '../protocol/ids';
 import { nameKey } from '../protocol/names';
 import { decodePayload, PAYLOAD_OVERHEAD_BYTES, STORED_OVERHEAD_BYTES, type MemberInfo, type PayloadOf } from '../protocol/payload';
 import type { ContentOpener } from '../protocol/room-crypto';
+import type { TextKind } from '../protocol/text-kinds';
 import { Flag, PacketType, type MessageFragment } from '../protocol/types';
 import { MAX_IMAGE_BYTES } from './limits';
 import type { Roster } from './roster';
@@ -37,10 +39,31 @@ export const DEFAULT_INCOMPLETE_AFTER_MS = 30_000;
 /** Largest received image, megapixels: more than any camera, far less than what would exhaust memory decoding it. */
 export const DEFAULT_MAX_IMAGE_MEGAPIXELS = 50;
 
+/**
+ * A reaction, edit or delete (or a kind this version does not know), authenticated like a text: who may apply it
+ * is the action ledger's decision (actions.ts), which needs `senderKey` to compare with the message's sender.
+ */
+export interface InboundAction {
+  what: Exclude<TextKind, { kind: 'reply' }>;
+  /** The action's own message id. */
+  id: string;
+  from: string;
+  fromId: number;
+  /** The sender as de-duplication names it: member key in a sealed room, else name. */
+  senderKey: string;
+  /** The sender's clock, ms since the epoch. */
+  sentAt: number;
+  /** An edit's new text; empty for the others. */
+  text: string;
+  backlog?: boolean;
+}
+
 export type InboundEvent =
   | { kind: 'incoming'; progress: IncomingProgress }
-  | { kind: 'message'; message: ChatText }
-  | { kind: 'image'; image: ChatImage }
+  /** `senderKey`: the sender as InboundAction names it (who may edit or delete the message). */
+  | { kind: 'message'; message: ChatText; senderKey: string }
+  | { kind: 'image'; image: ChatImage; senderKey: string }
+  | { kind: 'action'; action: InboundAction }
   | { kind: 'dropped'; drop: IncomingDropped }
   | { kind: 'problem'; problem: ChatProblem }
   | { kind: 'members'; members: MemberInfo[] }
@@ -259,7 +282,15 @@ export class InboundPipeline {
       legacy: member?.legacy ?? false,
       ...(fragment.roomSeq === undefined ? {} : { seq: fragment.roomSeq }),
     };
-    if (payload.type === PacketType.Text) return [...events, { kind: 'message', message: { ...common, text: payload.text } }];
+    if (payload.type === PacketType.Text) {
+      const kind = payload.kind;
+      if (kind === undefined) return [...events, { kind: 'message', message: { ...common, text: payload.text }, senderKey: sender }];
+      if (kind.kind === 'reply') return [...events, { kind: 'message', message: { ...common, text: payload.text, replyTo: formatMessageId(kind.target) }, senderKey: sender }];
+      const action: InboundAction = { what: kind, id: common.id, from: common.from, fromId: origin, senderKey: sender, sentAt: payload.sentAt, text: payload.text };
+      // Not a message: a progress row opened for its fragments closes (the action comes as its own event).
+      const closing = fragment.fragmentCount > 1 ? this.#drop(origin, messageId, 'not-a-message') : [];
+      return [...events, ...closing, { kind: 'action', action }];
+    }
     if (payload.width * payload.height > this.#maxPixels) {
       const problem: ChatProblem = {
         code: 'too-large',
@@ -270,7 +301,7 @@ export class InboundPipeline {
       return [...events, { kind: 'problem', problem }, ...this.#drop(origin, messageId, 'too-large')];
     }
     const image: ChatImage = { ...common, data: payload.data, width: payload.width, height: payload.height, format: payload.format };
-    return [...events, { kind: 'image', image }];
+    return [...events, { kind: 'image', image, senderKey: sender }];
   }
 
   /** The plaintext of a text or image payload: opened when sealed, or why it is dropped (problems go to `events`). */
@@ -321,9 +352,11 @@ export class InboundPipeline {
     });
     switch (outcome.kind) {
       case 'message':
-        return [{ kind: 'message', message: outcome.message }];
+        return [{ kind: 'message', message: outcome.message, senderKey: outcome.senderKey }];
       case 'image':
-        return [{ kind: 'image', image: outcome.image }];
+        return [{ kind: 'image', image: outcome.image, senderKey: outcome.senderKey }];
+      case 'action':
+        return [{ kind: 'action', action: outcome.action }];
       case 'skipped':
         this.#options.log(outcome.reason === 'duplicate' ? 'debug' : 'warn', `history: ${outcome.detail}`);
         return [];

@@ -63,7 +63,9 @@ export type SessionSignal =
   | ({ kind: 'lost' } & SessionLoss)
   /** The relay refused this join (its nonce proves the answer is to us): name taken, wrong passphrase, ... */
   | { kind: 'refused'; code: number; name: string; message: string }
-  | { kind: 'rate-limited'; message: string };
+  | { kind: 'rate-limited'; message: string }
+  /** The relay says member `memberId` of the room is typing. */
+  | { kind: 'typing'; memberId: number };
 
 const NONE: SessionSignal = { kind: 'none' };
 
@@ -158,6 +160,10 @@ export class RelaySession {
         return NONE;
       case PacketType.Challenge:
         return this.#onChallenge(packet.body, now);
+      case PacketType.Typing:
+        // Only from the relay of this session (the tag); a member's own typing is never sent back to it.
+        if (!authentic || packet.memberId !== this.#memberId || packet.body.memberId === this.#memberId) return NONE;
+        return { kind: 'typing', memberId: packet.body.memberId };
       case PacketType.Join:
       case PacketType.Heartbeat:
         return NONE;
@@ -366,6 +372,13 @@ export class RelaySession {
   #sendControl(packet: Parameters<typeof encodeControl>[0]): void {
     const datagram = this.#handshake.sign(encodeControl({ ...packet, flags: Flag.Auth }));
     if (datagram) this.#host.send(datagram);
+  }
+
+  /** "I am typing", once, unreliable: nothing without an open channel (joining, or the member list not yet here). */
+  sendTyping(): boolean {
+    if (!this.#channel || this.#memberId === 0) return false;
+    this.#sendControl({ ...controlHeader(PacketType.Typing, this.#memberId), body: { memberId: 0 } });
+    return true;
   }
 
   #sendHeartbeat(now: number): void {

@@ -8,11 +8,15 @@ import { nameKey } from '../protocol/names';
 import { decodePayload, type PayloadOf } from '../protocol/payload';
 import type { ContentOpener } from '../protocol/room-crypto';
 import { PacketType } from '../protocol/types';
+import type { InboundAction } from './inbound';
 import type { ChatImage, ChatText } from './types';
 
+/** `senderKey`: the sender as storedSenderKey names it (who may edit or delete the message). */
 export type StoredOutcome =
-  | { kind: 'message'; message: ChatText }
-  | { kind: 'image'; image: ChatImage }
+  | { kind: 'message'; message: ChatText; senderKey: string }
+  | { kind: 'image'; image: ChatImage; senderKey: string }
+  /** A stored reaction, edit or delete (or an unknown kind), replayed after the messages it is about. */
+  | { kind: 'action'; action: InboundAction }
   /** Not shown: why, for the log (the page still counts it as received). */
   | { kind: 'skipped'; reason: 'duplicate' | 'unreadable' | 'refused' | 'malformed' | 'too-large'; detail: string };
 
@@ -49,7 +53,8 @@ export function openStored(stored: PayloadOf<typeof PacketType.Stored>, encrypte
     // The relay's record of who sent it and the (sealed) sender name disagree.
     return { kind: 'skipped', reason: 'refused', detail: `a stored message from ${stored.from} claims to be from ${payload.sender}` };
   }
-  if (context.seenBefore(storedSenderKey(stored, opener !== undefined), stored.messageId)) {
+  const senderKey = storedSenderKey(stored, opener !== undefined);
+  if (context.seenBefore(senderKey, stored.messageId)) {
     return { kind: 'skipped', reason: 'duplicate', detail: 'a stored message already shown' };
   }
   const common = {
@@ -64,9 +69,15 @@ export function openStored(stored: PayloadOf<typeof PacketType.Stored>, encrypte
     backlog: true,
     seq: stored.seq,
   };
-  if (payload.type === PacketType.Text) return { kind: 'message', message: { ...common, text: payload.text } };
+  if (payload.type === PacketType.Text) {
+    const kind = payload.kind;
+    if (kind === undefined) return { kind: 'message', message: { ...common, text: payload.text }, senderKey };
+    if (kind.kind === 'reply') return { kind: 'message', message: { ...common, text: payload.text, replyTo: formatMessageId(kind.target) }, senderKey };
+    const action: InboundAction = { what: kind, id: common.id, from: stored.from, fromId: 0, senderKey, sentAt: payload.sentAt, text: payload.text, backlog: true };
+    return { kind: 'action', action };
+  }
   if (payload.width * payload.height > context.maxPixels) {
     return { kind: 'skipped', reason: 'too-large', detail: `a stored image of ${payload.width}×${payload.height} pixels` };
   }
-  return { kind: 'image', image: { ...common, data: payload.data, width: payload.width, height: payload.height, format: payload.format } };
+  return { kind: 'image', image: { ...common, data: payload.data, width: payload.width, height: payload.height, format: payload.format }, senderKey };
 }

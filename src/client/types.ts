@@ -33,6 +33,72 @@ export interface ChatText {
   seq?: number;
   /** A backlog message: when the relay stored it (its clock, ms since the epoch), which no sender can set. */
   storedAt?: number;
+  /** A reply: the id of the message it answers (which this client may not have seen). */
+  replyTo?: string;
+  /**
+   * The room's members the text mentions as `@name` (src/shared/mentions.ts), as the roster spells them, this
+   * client's own name included; absent when it mentions nobody.
+   */
+  mentions?: string[];
+}
+
+/**
+ * A member's reaction turned on or off, per (message, member, emoji). Reactions from anyone on any message the
+ * client has seen; one on a message not seen yet is held until it comes (bounded) and then emitted after it.
+ */
+export interface ChatReaction {
+  /** The message reacted to. */
+  id: string;
+  from: string;
+  fromId: number;
+  /** One emoji (src/protocol/emoji.ts). */
+  emoji: string;
+  on: boolean;
+  /** From the relay's history, not live. */
+  backlog?: boolean;
+}
+
+/** A message's new text. Only ever from the message's own sender: every client checks it (ActionLedger). */
+export interface ChatEdit {
+  /** The message edited. */
+  id: string;
+  from: string;
+  fromId: number;
+  text: string;
+  /** The sender's clock when it edited, ms since the epoch. */
+  editedAt: number;
+  /** As ChatText.mentions, for the new text. */
+  mentions?: string[];
+  backlog?: boolean;
+}
+
+/** A message deleted by its own sender (checked as edits are); nothing more comes for its id. */
+export interface ChatDelete {
+  /** The message deleted. */
+  id: string;
+  from: string;
+  fromId: number;
+  /** The sender's clock when it deleted, ms since the epoch. */
+  deletedAt: number;
+  backlog?: boolean;
+}
+
+/** A member is typing: shown until TYPING_EXPIRES_MS after the last one (src/client/typing.ts), or its next message. */
+export interface ChatTyping {
+  from: string;
+  fromId: number;
+}
+
+/** What the client received and did not apply, by why (each also logged). */
+export interface IgnoredActions {
+  /** An edit or delete by someone else than the message's sender. */
+  notOwn: number;
+  /** A kind of text this version does not know. */
+  unknownKind: number;
+  /** Held for a message that never came, and forgotten to make room. */
+  unknownTarget: number;
+  /** An edit of an image. */
+  malformed: number;
 }
 
 export interface ChatImage {
@@ -92,8 +158,11 @@ export interface IncomingProgress {
 export interface IncomingDropped {
   id: string;
   fromId: number;
-  /** Why: `duplicate`, `unreadable` (did not open), `malformed`, `incomplete`, `too-large`, `refused`. */
-  reason: 'duplicate' | 'unreadable' | 'malformed' | 'incomplete' | 'too-large' | 'refused';
+  /**
+   * Why: `duplicate`, `unreadable` (did not open), `malformed`, `incomplete`, `too-large`, `refused`, or
+   * `not-a-message` (it was a reaction, edit or delete, which comes as its own event, or a kind this version ignores).
+   */
+  reason: 'duplicate' | 'unreadable' | 'malformed' | 'incomplete' | 'too-large' | 'refused' | 'not-a-message';
 }
 
 export interface ChatProblem {
@@ -141,6 +210,10 @@ export type ChatClientEvents = {
   error: [problem: ChatProblem];
   /** The backlog a (re)join asked for has arrived (its messages came as `message`/`image` with `backlog: true`). */
   'backlog-end': [end: BacklogEnd];
+  reaction: [reaction: ChatReaction];
+  edit: [edit: ChatEdit];
+  delete: [deletion: ChatDelete];
+  typing: [typing: ChatTyping];
 };
 
 /**

@@ -35,6 +35,17 @@ export interface ChatSessionOptions {
   clientOptions?: Partial<ConstructorParameters<typeof ChatClient>[0]>;
 }
 
+/** A message from someone else, as a notification names it. */
+export interface IncomingNotice {
+  /** The entry's id in the conversation (for Reply). */
+  id: string;
+  from: string;
+  /** Undefined: an image. */
+  text: string | undefined;
+  /** The message mentions you (`@your-name`). */
+  mentionsMe: boolean;
+}
+
 /** The client stopped by itself after the room was joined: nothing retries; the user must join again. */
 export interface SessionFailure {
   code: string;
@@ -46,8 +57,8 @@ export type ChatSessionEvents = {
   /** A message for the panel. */
   post: [message: HostMessage];
   connection: [state: ConnectionState, detail: string];
-  /** A message from someone else arrived (for notifications while the panel is hidden); no text: an image. */
-  incoming: [from: string, text: string | undefined];
+  /** A live message from someone else was shown (for notifications; backlog and catch-up are not announced). */
+  incoming: [notice: IncomingNotice];
   /** Emitted once per failure, after the panel and the connection state say so. */
   failed: [failure: SessionFailure];
 };

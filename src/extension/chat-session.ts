@@ -11,10 +11,11 @@ import { DEFAULT_COMPRESS_OPTIONS } from '../image';
 import { DEFAULT_MAX_TEXT_BYTES } from '../protocol/constants';
 import { formatHostPort } from '../protocol/address';
 import { roomKey, splitRoomKey } from '../history/local-entry';
-import type { ChatStateView, ConnectionState, DeliveryView, HostMessage, MemberView, StatsView } from '../shared/panel-messages';
+import type { ChatStateView, ConnectionState, DeliveryView, HostMessage, MemberView, PresenceState, StatsView, UnreadView } from '../shared/panel-messages';
 import { TypedEmitter } from '../util/typed-emitter';
 import type { ChatSessionEvents, ChatSessionOptions, JoinParameters } from './chat-session-types';
 import type { StoredEntry } from './conversation-history';
+import { ConversationTools, withQuotes } from './conversation-tools';
 import { DeliveryWaiters, toDeliveryView } from './delivery-waiters';
 import { PanelHistory } from './history-requests';
 import { joinedLine, wireIncoming } from './incoming';
@@ -24,7 +25,7 @@ import { historyOption } from './relay-history';
 import { SessionHistory } from './session-history';
 import { SessionImages } from './session-images';
 
-export type { ChatSessionEvents, ChatSessionOptions, JoinParameters, SessionFailure } from './chat-session-types';
+export type { ChatSessionEvents, ChatSessionOptions, IncomingNotice, JoinParameters, SessionFailure } from './chat-session-types';
 
 /** How often transport statistics are pushed to the panel while connected (ms). */
 const STATS_INTERVAL_MS = 2000;
@@ -45,6 +46,10 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   readonly history: PanelHistory;
   /** Showing the room opened last, from the local history; a join waits for it. */
   readonly #restoring: Promise<void>;
+  readonly #tools: ConversationTools;
+  #unread: UnreadView = { since: undefined, count: 0, mentions: 0 };
+  /** This user's presence as the window shows it (focused and in use: active). */
+  #presence: PresenceState = 'active';
 
   constructor(options: ChatSessionOptions) {
     super();
@@ -66,6 +71,13 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       saveQuotaBytes: options.saveQuotaBytes,
       onDeleted: (files) => this.#panel.filesDeleted(files),
       log: options.log,
+    });
+    this.#tools = new ConversationTools({
+      panel: this.#panel,
+      memberNames: () => this.#members().map((member) => member.name),
+      typingChanged: (names) => this.#post({ type: 'typing', names }),
+      presenceChanged: () => this.#post({ type: 'members', members: this.#members() }),
+      persist: (change) => this.#history.annotate(change),
     });
     const context = { history: this.#history, post: (message: HostMessage) => this.#post(message), client: () => this.#client, snapshot: () => this.snapshot() };
     this.history = new PanelHistory(context, this.#panel, options.log);
@@ -149,9 +161,50 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     this.#postState();
   }
 
-  /** Sends a text; returns its id, or throws ChatClientError (not joined, empty, too large, outbox full). */
-  sendText(text: string): string {
-    return sendOwnText(this.#requireClient(), text, this.#outgoing());
+  /**
+   * Sends a text (a reply to message `replyTo` when given); returns its id, or throws ChatClientError (not joined,
+   * empty, too large, outbox full, replies unsupported).
+   */
+  sendText(text: string, replyTo?: string): string {
+    const client = this.#requireClient();
+    if (replyTo === undefined) return sendOwnText(client, text, this.#outgoing());
+    const reply = { send: () => this.#tools.reply(client, replyTo, text), replyTo: this.#tools.replyView(replyTo) };
+    return sendOwnText(client, text, this.#outgoing(), reply);
+  }
+
+  /** Turns your `emoji` on message `id` on or off; throws ChatClientError. */
+  react(id: string, emoji: string, on: boolean): void {
+    this.#tools.react(this.#requireClient(), id, emoji, on);
+  }
+
+  /** Replaces the text of a message of yours; throws ChatClientError (not yours, deleted, too large, ...). */
+  edit(id: string, text: string): void {
+    this.#tools.edit(this.#requireClient(), id, text);
+  }
+
+  /** Deletes a message of yours for everyone; throws ChatClientError. */
+  remove(id: string): void {
+    this.#tools.remove(this.#requireClient(), id);
+  }
+
+  /** The user is typing (the client sends at most one signal every few seconds, and none while not connected). */
+  typing(): void {
+    if (this.#client) this.#tools.typing(this.#client);
+  }
+
+  /** What the unread counter says of the room shown (kept for every `ready`, posted to every surface). */
+  setUnread(unread: UnreadView): void {
+    this.#unread = unread;
+    this.#post({ type: 'unread', unread });
+  }
+
+  /** Your presence (the window focused and in use, or not): shown in the member list, told to the room when the client can. */
+  setPresence(presence: PresenceState): void {
+    if (presence === this.#presence) return;
+    this.#presence = presence;
+    const client = this.#client as { setPresence?: (state: PresenceState) => void } | undefined;
+    if (typeof client?.setPresence === 'function') client.setPresence(presence);
+    if (this.#client) this.#post({ type: 'members', members: this.#members() });
   }
 
   /**
@@ -214,6 +267,8 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       stats: this.#stats(),
       maxTextBytes: client?.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES,
       hasOlder: this.#history.hasOlder(client !== undefined),
+      unread: this.#unread,
+      typing: this.#tools.typingNames(),
     };
   }
 
@@ -232,7 +287,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   /** Shows a room's entries from the local history; undefined: the entries shown stay. */
   #show(entries: StoredEntry[] | undefined): void {
     if (!entries) return;
-    this.#panel.reset(entries);
+    this.#panel.reset(withQuotes(entries));
     this.#postState();
   }
 
@@ -266,9 +321,12 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
       maxReceivedPixels: () => this.#maxReceivedPixels(),
       members: () => this.#members(),
       post: (message) => this.#post(message),
-      notify: (from, text) => this.emit('incoming', from, text),
+      notify: (notice) => this.emit('incoming', notice),
+      self: () => client.name,
+      replyView: (id) => this.#tools.replyView(id),
       history: this.#history,
     });
+    this.#tools.wire(client);
     this.#history.follow(client, catchUp, () => this.#client === client && this.#postState());
     client.on('delivery', (update) => this.#onDelivery(update));
     client.on('error', (problem) => {
@@ -295,6 +353,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     this.#history.noteCovered(client.latestSeq);
     this.#stopStats();
     client.removeAllListeners();
+    this.#tools.reset();
     this.#waiters.failAll(reason);
     this.#panel.endIncoming();
   }
@@ -331,13 +390,17 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   #members(): MemberView[] {
     const client = this.#client;
     if (!client) return [];
-    return client.members.map((member) => ({ id: member.id, name: member.name, legacy: member.legacy, self: member.id === client.memberId }));
+    return client.members.map((member) => {
+      const self = member.id === client.memberId;
+      const presence = self ? this.#presence : this.#tools.presenceOf(member.name);
+      return { id: member.id, name: member.name, legacy: member.legacy, self, ...(presence !== undefined ? { presence } : {}) };
+    });
   }
 
   #stats(): StatsView | undefined {
     const stats = this.#client?.stats();
     if (!stats) return undefined;
-    return { rttMs: stats.srttMs ?? stats.heartbeatRttMs, lossPercent: stats.lossPercent, retransmitted: stats.retransmitted, sent: stats.sent };
+    return { rttMs: stats.pathRttMs ?? stats.heartbeatRttMs, lossPercent: stats.lossPercent, retransmitted: stats.retransmitted, sent: stats.sent };
   }
 
   #setConnection(state: ConnectionState, detail: string): void {

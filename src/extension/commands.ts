@@ -6,6 +6,7 @@ export const COMMANDS = {
   hostRelay: 'udpChat.hostRelay',
   stopRelay: 'udpChat.stopRelay',
   openChat: 'udpChat.openChat',
+  openChatInEditor: 'udpChat.openChatInEditor',
   relayActions: 'udpChat.relayActions',
   copyRelayAddress: 'udpChat.copyRelayAddress',
   showLog: 'udpChat.showLog',

@@ -17,11 +17,12 @@ import { ChatSession, type JoinParameters, type SessionFailure } from './chat-se
 import { COMMANDS, IMAGE_EXTENSIONS } from './commands';
 import { clearRoomHistory, historyConfig, type ClearHistoryArguments } from './history-commands';
 import { Disposable } from './dispose';
-import { FILE_NAME_MAX_CHARS, incomingNotice, NAME_MAX_CHARS, plainText, quoted, REASON_MAX_CHARS } from './plain-text';
+import { FILE_NAME_MAX_CHARS, NAME_MAX_CHARS, plainText, quoted, REASON_MAX_CHARS } from './plain-text';
 import { KnownRelays } from './known-relays';
 import { isLocalHost, RelayHost, RelayHostError } from './relay-host';
-import { readSettings } from './settings';
-import { NotificationThrottle } from './notification-throttle';
+import { migrateNotificationsSetting, readSettings } from './settings';
+import { ChatNotifications } from './chat-notifications';
+import { ChatSurfaces } from './chat-surfaces';
 import { StatusBar } from './status-bar';
 
 /** Arguments that let scripts and tests run Join without prompts. */
@@ -43,6 +44,8 @@ const LAST_NAME_KEY = 'udpChat.lastName';
 const LAST_RELAY_KEY = 'udpChat.lastRelay';
 /** How long (ms) Join waits for a local relay before offering to host one here. */
 const NO_ANSWER_MS = 1500;
+/** How long (ms) after the chat connects the image worker starts: after the first paint and the join's own work. */
+const IMAGE_WARM_DELAY_MS = 2_000;
 
 export class UdpChat extends Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -50,7 +53,9 @@ export class UdpChat extends Disposable {
   readonly relayHost: RelayHost;
   readonly #context: vscode.ExtensionContext;
   #compressor: ImageCompressor | undefined;
-  readonly #notifications = new NotificationThrottle();
+  #warmTimer: NodeJS.Timeout | undefined;
+  readonly #notifications: ChatNotifications;
+  readonly surfaces: ChatSurfaces;
   readonly #knownRelays: KnownRelays;
 
   constructor(context: vscode.ExtensionContext) {
@@ -63,8 +68,8 @@ export class UdpChat extends Disposable {
       saveDir: () => readSettings().saveFolder || path.join(context.globalStorageUri.fsPath, 'images'),
       sentDir: () => path.join(context.globalStorageUri.fsPath, 'sent-images'),
       saveQuotaBytes: () => readSettings().saveQuotaBytes,
-      imageSrc: (file) => ChatPanel.current?.imageSrc(file),
-      compressor: () => (this.#compressor ??= new ImageCompressor({ workerPath: path.join(context.extensionPath, 'dist', 'image-worker.js') })),
+      imageSrc: (file) => this.surfaces?.imageSrc(file),
+      compressor: () => this.#imageCompressor(),
       imageOptions: () => readSettings().image,
       log,
       history: historyConfig(context),
@@ -74,13 +79,31 @@ export class UdpChat extends Disposable {
     const identityFile = path.join(context.globalStorageUri.fsPath, 'relay-identity.key');
     const historyFile = path.join(context.globalStorageUri.fsPath, RELAY_HISTORY_FILE);
     this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`), { identityFile, historyFile });
-    this.register(new StatusBar(this.relayHost, this.session, () => readSettings().hostPort));
-    this.session.on('incoming', this.#sessionOnIncoming);
+    const statusBar = this.register(new StatusBar(this.relayHost, this.session, () => readSettings().hostPort));
+    this.surfaces = this.register(
+      new ChatSurfaces({
+        extensionUri: context.extensionUri,
+        globalState: context.globalState,
+        session: this.session,
+        log: this.log,
+        actions: this.#panelActions(),
+        unreadChanged: (unread) => statusBar.setUnread(unread),
+      }),
+    );
+    this.#notifications = new ChatNotifications({
+      mode: () => readSettings().notifications,
+      attention: () => ({ chatVisible: this.surfaces.visible, windowFocused: this.surfaces.windowFocused }),
+      openChat: () => void this.openChat(),
+      reply: (id) => void this.surfaces.reply(id),
+    });
+    void migrateNotificationsSetting();
+    this.session.on('incoming', (notice) => this.#notifications.incoming(notice));
     this.session.on('failed', this.#sessionOnFailed);
     // Context keys for package.json `when` clauses (palette entries that only make sense in some states).
     this.relayHost.on('changed', (relay) => void vscode.commands.executeCommand('setContext', 'udpChat.relayHosted', relay !== undefined));
     this.session.on('connection', (state) => {
       void vscode.commands.executeCommand('setContext', 'udpChat.joined', state !== 'disconnected' && state !== 'closed');
+      if (state === 'connected') this.#warmImagesSoon();
     });
 
     this.register(vscode.commands.registerCommand(COMMANDS.join, (args?: JoinArguments) => this.join(args)));
@@ -91,6 +114,7 @@ export class UdpChat extends Disposable {
     this.register(vscode.commands.registerCommand(COMMANDS.hostRelay, () => this.hostRelay()));
     this.register(vscode.commands.registerCommand(COMMANDS.stopRelay, () => this.relayHost.stop()));
     this.register(vscode.commands.registerCommand(COMMANDS.openChat, () => this.openChat()));
+    this.register(vscode.commands.registerCommand(COMMANDS.openChatInEditor, () => this.openChatInEditor()));
     this.register(vscode.commands.registerCommand(COMMANDS.relayActions, () => this.relayActions()));
     this.register(vscode.commands.registerCommand(COMMANDS.copyRelayAddress, () => this.copyRelayAddress()));
     this.register(vscode.commands.registerCommand(COMMANDS.showLog, () => this.log.show()));
@@ -98,14 +122,34 @@ export class UdpChat extends Disposable {
     this.register(
       vscode.window.registerWebviewPanelSerializer(ChatPanel.viewType, {
         deserializeWebviewPanel: async (panel) => {
-          ChatPanel.revive(panel, this.#panelContext());
+          ChatPanel.revive(panel, this.surfaces.context);
         },
       }),
     );
   }
 
+  #imageCompressor(): ImageCompressor {
+    this.#compressor ??= new ImageCompressor({ workerPath: path.join(this.#context.extensionPath, 'dist', 'image-worker.js') });
+    return this.#compressor;
+  }
+
+  /**
+   * Once the chat is open and has painted, the image worker starts in the background, so that the first Send Image
+   * is as fast as the rest (cold, a 12 MP photo took 1,160 ms; warm, ~200 ms). It stays up for the compressor's
+   * idle time (2 minutes), then frees its memory.
+   */
+  #warmImagesSoon(): void {
+    if (this.#warmTimer || this.#compressor?.workerStarted) return;
+    this.#warmTimer = setTimeout(() => {
+      this.#warmTimer = undefined;
+      void this.#imageCompressor().warm();
+    }, IMAGE_WARM_DELAY_MS);
+  }
+
   /** Stops everything: leaves the room, stops the relay, ends the image worker. */
   async shutdown(): Promise<void> {
+    if (this.#warmTimer) clearTimeout(this.#warmTimer);
+    this.#warmTimer = undefined;
     ChatPanel.current?.dispose();
     await Promise.allSettled([this.session.dispose(), this.relayHost.stop(), this.#compressor?.dispose()]);
     this.dispose();
@@ -113,8 +157,14 @@ export class UdpChat extends Disposable {
 
   // ---- commands ----------------------------------------------------------------------------------------------
 
-  openChat(): ChatPanel {
-    return ChatPanel.createOrShow(this.#panelContext());
+  /** Shows the chat view (its container opened wherever the user put it). */
+  async openChat(): Promise<void> {
+    await this.surfaces.openView();
+  }
+
+  /** Shows the chat in an editor tab: one panel, however often it is asked for. */
+  openChatInEditor(): ChatPanel {
+    return this.surfaces.openInEditor();
   }
 
   /** Asks for a name and a relay (unless given), opens the panel and joins. Resolves true once ready. */
@@ -171,7 +221,9 @@ export class UdpChat extends Disposable {
     await state.update(LAST_RELAY_KEY, formatHostPort(relay.host, relay.port));
     // Kept in the OS keychain through SecretStorage, never in settings; an empty one means an open room.
     if (passphrase) await this.#context.secrets.store(secretKey, passphrase);
-    this.openChat();
+    // The view open, or the panel if that is where the chat is shown.
+    if (ChatPanel.current?.visible) ChatPanel.current.reveal();
+    else void this.openChat();
     const params = { relayHost: relay.host, relayPort: relay.port, name: checkedName.value, room: room.value, passphrase };
     return this.#connect(params);
   }
@@ -333,14 +385,13 @@ export class UdpChat extends Disposable {
 
   // ---- panel and notifications -------------------------------------------------------------------------------
 
-  #panelContext() {
-    const actions = panelActions({
+  #panelActions() {
+    return panelActions({
       session: this.session,
       join: (args) => void this.join(args),
       joinAgain: () => void this.join(this.#joinAgainArguments()),
       pickImage: () => void this.sendImage(),
     });
-    return { extensionUri: this.#context.extensionUri, session: this.session, log: this.log, actions };
   }
 
   /** The same room, relay and name as last time (the passphrase from the keychain): Join asks for nothing else. */
@@ -382,18 +433,6 @@ export class UdpChat extends Disposable {
     const why = plainText(failure.message, REASON_MAX_CHARS);
     void vscode.window.showErrorMessage(`UDP Chat: disconnected from ${room}: ${why}`, 'Join Again').then((choice) => {
       if (choice === 'Join Again') void this.join({ ...this.#joinAgainArgumentsFor(failure.params), askPassphrase });
-    });
-  };
-
-  #sessionOnIncoming = (from: string, text: string | undefined): void => {
-    const mode = readSettings().notifications;
-    const panel = ChatPanel.current;
-    if (mode === 'never' || (mode === 'whenHidden' && panel?.visible)) return;
-    const offer = this.#notifications.offer(Date.now());
-    if (!offer.show) return;
-    // The sender and the text are the peer's: quoted in a fixed text, with no syntax a notification would render.
-    void vscode.window.showInformationMessage(incomingNotice(from, text, offer.more), 'Open Chat').then((choice) => {
-      if (choice === 'Open Chat') this.openChat();
     });
   };
 }

@@ -3,7 +3,7 @@
  * oldest entries go first. Images are kept as the path of their saved file, never as their bytes; the panel turns
  * a path into a webview URL when it posts. Pure: no clock, no files, no vscode.
  */
-import type { DeliveryView, EntryView, ImageView } from '../shared/panel-messages';
+import type { DeliveryView, EntryView, ImageView, MessageExtras } from '../shared/panel-messages';
 
 /** An image as the host keeps it: the file that shows it inline (undefined once that file is gone). */
 export interface StoredImage {
@@ -33,16 +33,30 @@ export function entryBytes(entry: StoredEntry): number {
       units += entry.text.length;
       break;
     case 'text':
-      units += entry.from.length + entry.text.length + (entry.delivery?.reason?.length ?? 0);
+      units += entry.from.length + entry.text.length + (entry.delivery?.reason?.length ?? 0) + extrasUnits(entry);
       break;
     case 'image':
-      units += entry.from.length + (entry.image.file?.length ?? 0) + (entry.delivery?.reason?.length ?? 0);
+      units += entry.from.length + (entry.image.file?.length ?? 0) + (entry.delivery?.reason?.length ?? 0) + extrasUnits(entry);
       break;
     default:
       assertNever(entry);
   }
   return ENTRY_OVERHEAD_BYTES + units * 2;
 }
+
+/** UTF-16 units of what replies, reactions and mentions add to a message. */
+function extrasUnits(entry: MessageExtras): number {
+  let units = (entry.replyTo?.id.length ?? 0) + (entry.replyTo?.from?.length ?? 0) + (entry.replyTo?.excerpt?.length ?? 0);
+  for (const name of entry.mentions ?? []) units += name.length;
+  for (const reaction of entry.reactions ?? []) {
+    units += reaction.emoji.length;
+    for (const name of reaction.from) units += name.length;
+  }
+  return units;
+}
+
+/** What a reply, a reaction, an edit or a delete changes in a message. */
+export type EntryPatch = MessageExtras & { text?: string };
 
 /** The entry as the webview gets it: an image's file becomes the URL `imageSrc` gives for it. */
 export function toEntryView(entry: StoredEntry, imageSrc: (file: string) => string | undefined): EntryView {
@@ -122,6 +136,15 @@ export class ConversationHistory {
     const slot = this.#entries.get(id);
     if (!slot || slot.entry.kind !== 'image') return undefined;
     return this.#replace(slot, { ...slot.entry, image: { ...slot.entry.image, file } });
+  }
+
+  /** Applies `patch` to a message (a text only to a text entry); returns the updated entry, or undefined when not kept. */
+  patch(id: string, patch: EntryPatch): StoredEntry | undefined {
+    const slot = this.#entries.get(id);
+    if (!slot || slot.entry.kind === 'system') return undefined;
+    const { text, ...extras } = patch;
+    const entry: StoredEntry = slot.entry.kind === 'text' && text !== undefined ? { ...slot.entry, ...extras, text } : { ...slot.entry, ...extras };
+    return this.#replace(slot, entry);
   }
 
   /** Ids of the image entries shown from `file`. */

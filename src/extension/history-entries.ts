@@ -34,7 +34,13 @@ export function toHistory(entry: StoredEntry, seq: number | undefined): HistoryE
     encrypted: entry.encrypted,
     delivered,
   };
-  return entry.kind === 'text' ? { ...common, kind: 'text', text: entry.text } : { ...common, kind: 'image', image: { ...entry.image } };
+  // Reactions are not appended (the store keeps them through `react`); the rest of what changed a message is.
+  const extras = {
+    ...(entry.replyTo !== undefined ? { replyTo: entry.replyTo.id } : {}),
+    ...(entry.editedAt !== undefined ? { editedAt: entry.editedAt } : {}),
+    ...(entry.deleted === true ? { deleted: true } : {}),
+  };
+  return entry.kind === 'text' ? { ...common, ...extras, kind: 'text', text: entry.text } : { ...common, ...extras, kind: 'image', image: { ...entry.image } };
 }
 
 /** An entry of the history as the panel keeps it; a message of yours never delivered says so. */
@@ -42,7 +48,19 @@ export function toStored(entry: HistoryEntry): StoredEntry {
   if (entry.kind === 'system') return entry;
   const { messageId: _id, seq: _seq, delivered, ...common } = entry;
   const delivery = delivered ? undefined : { state: 'failed' as const, progress: 0, reason: 'not delivered before the chat closed', discarded: true };
-  const base = { id: common.id, from: common.from, own: common.own, sentAt: common.sentAt, legacy: common.legacy, encrypted: common.encrypted };
+  const base = {
+    id: common.id,
+    from: common.from,
+    own: common.own,
+    sentAt: common.sentAt,
+    legacy: common.legacy,
+    encrypted: common.encrypted,
+    // The quote's sender and words are filled in from the original when it is shown with it (ChatSession).
+    ...(common.replyTo !== undefined ? { replyTo: { id: common.replyTo } } : {}),
+    ...(common.editedAt !== undefined ? { editedAt: common.editedAt } : {}),
+    ...(common.deleted === true ? { deleted: true } : {}),
+    ...(common.reactions !== undefined && common.reactions.length > 0 ? { reactions: common.reactions.map((r) => ({ emoji: r.emoji, from: [...r.from] })) } : {}),
+  };
   const withDelivery = delivery ? { ...base, delivery } : base;
   return common.kind === 'text' ? { ...withDelivery, kind: 'text', text: common.text } : { ...withDelivery, kind: 'image', image: { ...common.image } };
 }

@@ -6,7 +6,9 @@
  * ChatSession.
  */
 import type { ChatClient, ChatImage, ChatText, ReadyInfo } from '../client/client';
-import type { HostMessage, MemberView } from '../shared/panel-messages';
+import type { HostMessage, MemberView, ReplyView } from '../shared/panel-messages';
+import { mentionedNames, mentionsName } from '../shared/mentions';
+import type { IncomingNotice } from './chat-session-types';
 import type { StoredEntry } from './conversation-history';
 import type { PanelState } from './panel-state';
 import { relayPlace } from './relay-history';
@@ -20,8 +22,12 @@ export interface IncomingOptions {
   maxReceivedPixels: () => number;
   members: () => MemberView[];
   post: (message: HostMessage) => void;
-  /** A message from someone else was shown (for notifications while the panel is hidden); no text: an image. */
-  notify: (from: string, text: string | undefined) => void;
+  /** A live message from someone else was shown (for notifications). */
+  notify: (notice: IncomingNotice) => void;
+  /** Your name in the room (for the mentions of you). */
+  self: () => string;
+  /** The quote of the message a reply answers. */
+  replyView: (id: string) => ReplyView;
   /** The local history: which messages it holds already, and those to keep without showing (older pages). */
   history?: { route(message: ChatText | ChatImage, place: RelayPlace): Route; keep(entry: StoredEntry): void };
 }
@@ -59,10 +65,16 @@ export function wireIncoming(client: ChatClient, options: IncomingOptions): void
   });
 }
 
-function onText(message: ChatText, options: IncomingOptions): void {
+/** The optional fields a reply and mentions add (the client's `replyTo` and `mentions`, else mentions from the text). */
+type ExtendedText = ChatText & { replyTo?: string; mentions?: string[] };
+
+function onText(received: ChatText, options: IncomingOptions): void {
+  const message = received as ExtendedText;
   const place = relayPlace(message);
   const route = options.history?.route(message, place) ?? 'show';
   if (route === 'known') return;
+  const names = options.members().map((member) => member.name);
+  const mentions = message.mentions ?? mentionedNames(message.text, [...names, options.self()]);
   const entry: StoredEntry = {
     kind: 'text',
     id: route === 'keep' ? message.id : receivedEntryId(options.panel, message),
@@ -72,11 +84,13 @@ function onText(message: ChatText, options: IncomingOptions): void {
     sentAt: message.sentAt,
     legacy: message.legacy,
     encrypted: message.encrypted,
+    ...(mentions.length > 0 ? { mentions } : {}),
+    ...(message.replyTo !== undefined ? { replyTo: options.replyView(message.replyTo) } : {}),
   };
   if (route === 'keep') return options.history?.keep(entry);
   options.panel.add(entry);
   // What was said while you were away is shown, not announced one by one.
-  if (!place.backlog) options.notify(message.from, message.text);
+  if (!place.backlog) options.notify({ id: entry.id, from: message.from, text: message.text, mentionsMe: mentionsName(mentions, options.self()) });
 }
 
 async function onImage(received: ChatImage, options: IncomingOptions): Promise<void> {
@@ -106,7 +120,7 @@ async function onImage(received: ChatImage, options: IncomingOptions): Promise<v
   };
   if (route === 'keep') return options.history?.keep(entry);
   panel.add(entry);
-  if (!place.backlog) options.notify(image.from, undefined);
+  if (!place.backlog) options.notify({ id: entry.id, from: image.from, text: undefined, mentionsMe: false });
 }
 
 /**

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { ChatClientError, type ChatClient } from '../client/client';
 import { ImageError } from '../image';
 import { ImageFormat } from '../protocol/payload';
+import type { ReplyView } from '../shared/panel-messages';
+import { mentionedNames } from '../shared/mentions';
 import type { ChatSessionOptions } from './chat-session-types';
 import type { PanelState } from './panel-state';
 import type { SessionImages } from './session-images';
@@ -25,10 +27,22 @@ export interface OutgoingOptions {
   failed: (message: string) => void;
 }
 
-/** Sends a text on `client` and shows it; returns its id, or throws ChatClientError (empty, too large, outbox full). */
-export function sendOwnText(client: ChatClient, text: string, options: OutgoingOptions): string {
-  const id = client.sendText(text);
+/** A reply: how it is sent, and the quote it shows. */
+export interface OwnReply {
+  send: () => string;
+  replyTo: ReplyView;
+}
+
+/**
+ * Sends a text on `client` (as a reply when `reply` says how) and shows it, with the members it mentions; returns
+ * its id, or throws ChatClientError (empty, too large, outbox full).
+ */
+export function sendOwnText(client: ChatClient, text: string, options: OutgoingOptions, reply?: OwnReply): string {
+  const id = reply === undefined ? client.sendText(text) : reply.send();
+  const mentions = mentionedNames(text, client.members.map((member) => member.name));
   options.panel.add({
+    ...(mentions.length > 0 ? { mentions } : {}),
+    ...(reply !== undefined ? { replyTo: reply.replyTo } : {}),
     kind: 'text',
     id,
     from: client.name,

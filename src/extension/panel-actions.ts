@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { ChatClientError } from '../client/client';
-import type { PanelActions } from './chat-panel';
+import type { PanelActions } from './chat-webview';
 import type { ChatSession } from './chat-session';
 import type { JoinArguments } from './controller';
 import { plainText, REASON_MAX_CHARS } from './plain-text';
@@ -19,10 +19,25 @@ export interface PanelActionHost {
 
 export function panelActions(host: PanelActionHost): PanelActions {
   const { session } = host;
+  /** An action refused by the client: said in a notification (in our words around its plain-text reason). */
+  const refused = (error: unknown): void => {
+    void vscode.window.showErrorMessage(`UDP Chat: ${plainText((error as Error).message, REASON_MAX_CHARS)}`);
+  };
+  const attempt = (action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      refused(error);
+    }
+  };
   return {
-    send: (text) => {
+    react: (id, emoji, on) => attempt(() => session.react(id, emoji, on)),
+    edit: (id, text) => attempt(() => session.edit(id, text)),
+    remove: (id) => attempt(() => session.remove(id)),
+    typing: () => attempt(() => session.typing()),
+    send: (text, replyTo) => {
       try {
-        session.sendText(text);
+        session.sendText(text, replyTo);
       } catch (error) {
         if (error instanceof ChatClientError && error.code === 'not-joined') {
           void vscode.window.showWarningMessage('Join a UDP Chat room first.', 'Join').then((choice) => {

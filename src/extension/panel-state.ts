@@ -4,7 +4,7 @@
  * happens; a `ready` gets `entries()` and `transfers()` in the snapshot. No client, no files, no vscode.
  */
 import type { DeliveryView, EntryView, HostMessage, TransferView } from '../shared/panel-messages';
-import { ConversationHistory, toEntryView, type StoredEntry } from './conversation-history';
+import { ConversationHistory, toEntryView, type EntryPatch, type StoredEntry } from './conversation-history';
 
 export interface PanelStateOptions {
   /** Bytes of conversation kept; the oldest entries go first. */
@@ -108,6 +108,20 @@ export class PanelState {
     if (!this.#history.setDelivery(id, delivery)) return;
     if (delivery.state === 'delivered') this.#options.onChanged?.(id, { delivered: true });
     this.#options.post({ type: 'delivery', id, delivery });
+  }
+
+  /** The message kept under `id` (not a system line), if any. */
+  message(id: string): Exclude<StoredEntry, { kind: 'system' }> | undefined {
+    const entry = this.#history.get(id);
+    return entry && entry.kind !== 'system' ? entry : undefined;
+  }
+
+  /** Changes a shown message (a reaction, an edit, a delete) and posts its new view; false when it is not kept. */
+  patch(id: string, patch: EntryPatch): boolean {
+    const entry = this.#history.patch(id, patch);
+    if (!entry) return false;
+    this.#options.post({ type: 'entry', entry: toEntryView(entry, this.#options.imageSrc) });
+    return true;
   }
 
   /** Shows an image entry from `file`, or as gone when undefined. */

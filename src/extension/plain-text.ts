@@ -80,8 +80,15 @@ export function quoted(raw: string, maxChars: number): string {
   return `\u201C${plainText(raw, maxChars)}\u201D`;
 }
 
-/** What a new-message notification says. `text` undefined: the peer sent an image. `more`: others not notified. */
-export function incomingNotice(from: string, text: string | undefined, more = 0): string {
-  const what = text === undefined ? `image from ${quoted(from, NAME_MAX_CHARS)}` : `message from ${quoted(from, NAME_MAX_CHARS)}: ${quoted(text, PREVIEW_MAX_CHARS)}`;
+/**
+ * What a new-message notification says. `text` undefined: the peer sent an image. `more`: others not notified.
+ * `mention`: the message mentions you.
+ */
+export function incomingNotice(from: string, text: string | undefined, more = 0, mention = false): string {
+  const sender = quoted(from, NAME_MAX_CHARS);
+  const what =
+    text === undefined
+      ? `image from ${sender}`
+      : `${mention ? `${sender} mentioned you` : `message from ${sender}`}: ${quoted(text, PREVIEW_MAX_CHARS)}`;
   return `UDP Chat: ${what}${more > 0 ? ` (+${more} more)` : ''}`;
 }

@@ -220,6 +220,29 @@ export class SessionHistory {
     void this.flush().then(() => this.#try(store.request({ op: 'update', key, id, change }), false));
   }
 
+  /** A message changed by its sender (an edit, a delete) or a reaction on it: the stored copy follows. */
+  annotate(change: HistoryAnnotation): void {
+    const key = this.#key;
+    const store = this.#store();
+    if (!key || !store) return;
+    // After the pending appends: the message it names is written first.
+    void this.flush().then(async (): Promise<void> => {
+      switch (change.op) {
+        case 'edit':
+          await this.#try(store.request({ op: 'edit', key, from: change.from, messageId: change.messageId, text: change.text, editedAt: change.editedAt }), false);
+          return;
+        case 'remove':
+          await this.#try(store.request({ op: 'remove', key, from: change.from, messageId: change.messageId }), false);
+          return;
+        case 'react':
+          await this.#try(store.request({ op: 'react', key, messageId: change.messageId, from: change.from, emoji: change.emoji, on: change.on }), undefined);
+          return;
+        default:
+          assertNeverChange(change);
+      }
+    });
+  }
+
   /** The relay said where its history stands (after a join's backlog). */
   noteRelay(note: { latestSeq?: number; startReached?: boolean }): void {
     const key = this.#key;
@@ -369,4 +392,14 @@ export class SessionHistory {
       this.#inflight.delete(request);
     }
   }
+}
+
+/** What annotate() keeps: the same words as the store's requests, without the room's key. */
+export type HistoryAnnotation =
+  | { op: 'edit'; from: string; messageId: string; text: string; editedAt: number }
+  | { op: 'remove'; from: string; messageId: string }
+  | { op: 'react'; messageId: string; from: string; emoji: string; on: boolean };
+
+function assertNeverChange(change: never): never {
+  throw new Error(`unknown history change ${JSON.stringify(change)}`);
 }

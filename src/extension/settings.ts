@@ -5,10 +5,11 @@ import { DEFAULT_COMPRESS_OPTIONS } from '../image';
 import { DEFAULT_RETENTION, type Retention } from '../history/store';
 import { DEFAULT_PORT, DEFAULT_ROOM } from '../protocol/constants';
 import type { HistorySettings } from './session-history';
+import { DEFAULT_NOTIFY_ON, LEGACY_NOTIFY_ON, notifyOn, type NotifyOn } from './notification-policy';
 
 export const SECTION = 'udpChat';
 
-export type NotifyOn = 'whenHidden' | 'always' | 'never';
+export type { NotifyOn } from './notification-policy';
 
 export interface Settings {
   name: string;
@@ -46,7 +47,6 @@ function clampInt(value: unknown, min: number, max: number, fallback: number): n
 
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const notifications = config.get<string>('notifications', 'whenHidden');
   return {
     name: config.get<string>('name', '').trim(),
     relay: config.get<string>('relay', `127.0.0.1:${DEFAULT_PORT}`).trim(),
@@ -68,7 +68,7 @@ export function readSettings(): Settings {
     },
     saveFolder: config.get<string>('saveFolder', '').trim(),
     saveQuotaBytes: clampInt(config.get('image.saveQuotaMB'), 1, 1_000_000, DEFAULT_SAVE_QUOTA_MB) * 1024 * 1024,
-    notifications: notifications === 'always' || notifications === 'never' ? notifications : 'whenHidden',
+    notifications: notifyOn(config.get<string>('notifications', DEFAULT_NOTIFY_ON)),
     history: {
       enabled: config.get<boolean>('history.enabled', true),
       retention: {
@@ -78,4 +78,28 @@ export function readSettings(): Settings {
       },
     },
   };
+}
+
+/**
+ * Rewrites a former value of `udpChat.notifications` (whenHidden, always, never) where the user set it (user,
+ * workspace or folder settings) as its current equivalent, so the Settings editor shows no invalid value.
+ * `readSettings` translates them anyway; this only tidies the files. Never throws.
+ */
+export async function migrateNotificationsSetting(): Promise<void> {
+  const config = vscode.workspace.getConfiguration(SECTION);
+  const inspected = config.inspect<string>('notifications');
+  if (!inspected) return;
+  const targets: Array<[unknown, vscode.ConfigurationTarget]> = [
+    [inspected.globalValue, vscode.ConfigurationTarget.Global],
+    [inspected.workspaceValue, vscode.ConfigurationTarget.Workspace],
+    [inspected.workspaceFolderValue, vscode.ConfigurationTarget.WorkspaceFolder],
+  ];
+  for (const [value, target] of targets) {
+    if (typeof value !== 'string' || !Object.hasOwn(LEGACY_NOTIFY_ON, value)) continue;
+    try {
+      await config.update('notifications', LEGACY_NOTIFY_ON[value], target);
+    } catch {
+      // A folder setting outside a folder scope, a read-only file: readSettings still translates the value.
+    }
+  }
 }

@@ -1,6 +1,7 @@
 /** Two status bar items: the relay hosted here (host / port and members), and the chat connection. */
 import * as vscode from 'vscode';
-import type { ConnectionState } from '../shared/panel-messages';
+import type { ConnectionState, UnreadView } from '../shared/panel-messages';
+import { unreadBadge, unreadSummary } from './unread';
 import type { ChatSession } from './chat-session';
 import { Disposable } from './dispose';
 import type { HostedRelay, RelayHost } from './relay-host';
@@ -14,12 +15,16 @@ export class StatusBar extends Disposable {
   readonly #relayHost: RelayHost;
   readonly #session: ChatSession;
   readonly #hostPort: () => number;
+  #unread: UnreadView = { since: undefined, count: 0, mentions: 0 };
+  #state: ConnectionState;
+  #detail = '';
 
   constructor(relayHost: RelayHost, session: ChatSession, hostPort: () => number) {
     super();
     this.#relayHost = relayHost;
     this.#session = session;
     this.#hostPort = hostPort;
+    this.#state = session.connection;
     this.#relayItem = this.register(vscode.window.createStatusBarItem('udpChat.relay', vscode.StatusBarAlignment.Right, 100));
     this.#relayItem.name = 'UDP Chat Relay';
     this.#chatItem = this.register(vscode.window.createStatusBarItem('udpChat.connection', vscode.StatusBarAlignment.Right, 101));
@@ -41,7 +46,17 @@ export class StatusBar extends Disposable {
 
   #relayHostOnChanged = (relay: HostedRelay | undefined): void => this.#renderRelay(relay);
 
-  #sessionOnConnection = (state: ConnectionState, detail: string): void => this.#renderChat(state, detail);
+  #sessionOnConnection = (state: ConnectionState, detail: string): void => {
+    this.#state = state;
+    this.#detail = detail;
+    this.#renderChat(state, detail);
+  };
+
+  /** The room's unread messages and mentions of you, shown after its name. */
+  setUnread(unread: UnreadView): void {
+    this.#unread = unread;
+    this.#renderChat(this.#state, this.#detail);
+  }
 
   #renderRelay(relay: HostedRelay | undefined): void {
     const item = this.#relayItem;
@@ -102,7 +117,7 @@ export class StatusBar extends Disposable {
         item.backgroundColor = undefined;
         break;
       case 'connected':
-        item.text = `$(comment-discussion) ${room}`;
+        item.text = `$(comment-discussion) ${room}${unreadBadge(this.#unread)}`;
         item.backgroundColor = undefined;
         break;
       case 'reconnecting':
@@ -110,8 +125,9 @@ export class StatusBar extends Disposable {
         item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
         break;
     }
-    item.tooltip = `UDP Chat: ${state}${detail ? ` (${detail})` : ''}. Click to open the chat.`;
-    item.accessibilityInformation = { label: `UDP Chat ${state} ${detail}`, role: 'button' };
+    const unread = this.#unread.count > 0 ? ` ${unreadSummary(this.#unread)}.` : '';
+    item.tooltip = `UDP Chat: ${state}${detail ? ` (${detail})` : ''}.${unread} Click to open the chat.`;
+    item.accessibilityInformation = { label: `UDP Chat ${state} ${detail}.${unread}`, role: 'button' };
     item.show();
   }
 }

@@ -22,6 +22,20 @@ interface MessageFields {
   encrypted: boolean;
   /** False for a message of yours the relay had not acknowledged when it was last written. */
   delivered: boolean;
+  /** A reply: the message id it answers. */
+  replyTo?: string;
+  /** When its sender last edited it (their clock, ms since the epoch); absent when never edited. */
+  editedAt?: number;
+  /** Deleted by its sender: its text (or image) is gone from the store. */
+  deleted?: boolean;
+  /** Reactions on it, by emoji, with who reacted (as read; ignored when appended: see `react`). */
+  reactions?: HistoryReaction[];
+}
+
+export interface HistoryReaction {
+  emoji: string;
+  /** Names of the members whose reaction is on, sorted. */
+  from: string[];
 }
 
 export interface HistoryImage {

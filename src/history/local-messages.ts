@@ -8,6 +8,11 @@ import type { HistoryEntry, HistoryHit, HistoryPage, LocalRetention, RoomMarks }
 export type LocalRequest =
   | { op: 'append'; key: string; entries: HistoryEntry[]; now: number; retention: LocalRetention }
   | { op: 'update'; key: string; id: string; change: { delivered?: boolean; imageFile?: string | null } }
+  /** The sender's edit of its message (the chat client checked the sender). */
+  | { op: 'edit'; key: string; from: string; messageId: string; text: string; editedAt: number }
+  /** The sender's delete of its message: kept as deleted, without its text, image file or reactions. */
+  | { op: 'remove'; key: string; from: string; messageId: string }
+  | { op: 'react'; key: string; messageId: string; from: string; emoji: string; on: boolean }
   | { op: 'latest'; key: string; limit: number }
   | { op: 'before'; key: string; id: string; limit: number; at?: number }
   | { op: 'around'; key: string; id: string; before: number; after: number }
@@ -29,6 +34,9 @@ export type LocalOp = LocalRequest['op'];
 export interface LocalResults {
   append: AppendResult[];
   update: boolean;
+  edit: boolean;
+  remove: boolean;
+  react: void;
   latest: HistoryPage;
   before: HistoryPage;
   around: HistoryPage | undefined;
@@ -70,6 +78,9 @@ export interface LocalWorkerData {
 
 type Unknown = Record<string, unknown>;
 
+/** Longest reaction kept, in UTF-16 units: a reaction is at most 32 bytes of UTF-8 (src/protocol/emoji.ts). */
+const MAX_EMOJI_UNITS = 32;
+
 function isObject(value: unknown): value is Unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -93,7 +104,10 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
     (value.seq === undefined || isCount(value.seq)) &&
     typeof value.legacy === 'boolean' &&
     typeof value.encrypted === 'boolean' &&
-    typeof value.delivered === 'boolean';
+    typeof value.delivered === 'boolean' &&
+    (value.replyTo === undefined || isString(value.replyTo)) &&
+    (value.editedAt === undefined || isTime(value.editedAt)) &&
+    (value.deleted === undefined || typeof value.deleted === 'boolean');
   if (!common) return false;
   if (value.kind === 'text') return isString(value.text);
   if (value.kind !== 'image' || !isObject(value.image)) return false;
@@ -120,6 +134,12 @@ export function isWorkerRequest(value: unknown): value is WorkerRequest {
         (change.imageFile === undefined || change.imageFile === null || isString(change.imageFile))
       );
     }
+    case 'edit':
+      return keyed && isString(request.from) && isString(request.messageId) && isString(request.text) && isTime(request.editedAt);
+    case 'remove':
+      return keyed && isString(request.from) && isString(request.messageId);
+    case 'react':
+      return keyed && isString(request.from) && isString(request.messageId) && isString(request.emoji) && request.emoji.length <= MAX_EMOJI_UNITS && typeof request.on === 'boolean';
     case 'latest':
     case 'messageKeys':
       return keyed && isCount(request.limit);

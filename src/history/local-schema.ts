@@ -10,7 +10,8 @@ export const LOCAL_HISTORY_APPLICATION_ID = 0x55434c48;
 
 /**
  * Forward migrations; index i moves a file from version i to i + 1. Version 1 kept the entries and their index;
- * version 2 remembers where the relay's history starts and keeps relay sequence numbers unique per room.
+ * version 2 remembers where the relay's history starts and keeps relay sequence numbers unique per room; version 3
+ * keeps replies, edits, deletes and reactions (local-changes.ts).
  */
 export const LOCAL_HISTORY_MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE rooms (
@@ -59,4 +60,14 @@ export const LOCAL_HISTORY_MIGRATIONS: readonly Migration[] = [
    END;`,
   `ALTER TABLE rooms ADD COLUMN relay_start_reached INTEGER NOT NULL DEFAULT 0;
    CREATE UNIQUE INDEX entries_seq ON entries (room, seq) WHERE seq IS NOT NULL;`,
+  `ALTER TABLE entries ADD COLUMN reply_to TEXT;
+   ALTER TABLE entries ADD COLUMN edited_at INTEGER;
+   ALTER TABLE entries ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE reactions (
+     room INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+     message_id TEXT NOT NULL,
+     member TEXT NOT NULL,
+     emoji TEXT NOT NULL,
+     PRIMARY KEY (room, message_id, emoji, member)
+   ) WITHOUT ROWID;`,
 ];

@@ -4,6 +4,7 @@
  * runs inside the history worker thread (local-worker.ts), never on the extension host's thread. Time is an
  * argument; the only outside world it touches is `fileExists`, to say which referenced image files are gone.
  */
+import { LocalChanges } from './local-changes';
 import { LOCAL_HISTORY_APPLICATION_ID, LOCAL_HISTORY_MIGRATIONS } from './local-schema';
 import { openDatabase, type Database, type Row, type Statement } from './sqlite';
 import { excerptOf, foldForSearch, ftsQuery, MARK_CLOSE, MARK_OPEN } from './search-text';
@@ -36,17 +37,19 @@ export class LocalHistoryStore {
   readonly #byEntryId: Statement;
   readonly #bySeq: Statement;
   readonly #insert: Statement;
+  readonly #changes: LocalChanges;
 
   constructor(db: Database, options: LocalStoreOptions) {
     this.#db = db;
     this.#options = options;
+    this.#changes = new LocalChanges(db);
     this.#byMessage = db.prepare('SELECT n, seq FROM entries WHERE room = ? AND sender = ? AND message_id = ?');
     this.#byEntryId = db.prepare('SELECT n, sender, message_id FROM entries WHERE room = ? AND entry_id = ?');
     this.#bySeq = db.prepare('SELECT n FROM entries WHERE room = ? AND seq = ?');
     this.#insert = db.prepare(
       `INSERT INTO entries (room, entry_id, kind, sender, message_id, own, body, folded, tone, image_file, image_width,
-         image_height, image_bytes, sent_at, seq, legacy, encrypted, delivered, bytes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         image_height, image_bytes, sent_at, seq, legacy, encrypted, delivered, bytes, reply_to, edited_at, deleted)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -76,12 +79,29 @@ export class LocalHistoryStore {
     return changes > 0;
   }
 
+  /** `from`'s edit of their message `messageId` (the chat client checked the sender); false when not held. */
+  edit(key: string, change: { from: string; messageId: string; text: string; editedAt: number }): boolean {
+    const room = this.#room(key, false);
+    return room !== undefined && this.#changes.edit(room, change);
+  }
+
+  /** `from`'s delete of their message `messageId`: kept as deleted, without its text; false when not held. */
+  remove(key: string, change: { from: string; messageId: string }): boolean {
+    const room = this.#room(key, false);
+    return room !== undefined && this.#changes.remove(room, change);
+  }
+
+  /** `from`'s reaction `emoji` on message `messageId`, on or off (read back with the entries). */
+  react(key: string, change: { messageId: string; from: string; emoji: string; on: boolean }): void {
+    this.#changes.react(this.#room(key, true)!, change);
+  }
+
   /** The newest `limit` entries, oldest first. */
   latest(key: string, limit: number): HistoryPage {
     const room = this.#room(key, false);
     if (room === undefined) return { entries: [], hasOlder: false, hasNewer: false };
     const rows = this.#db.all('SELECT * FROM entries WHERE room = ? ORDER BY sent_at DESC, entry_id DESC LIMIT ?', [room, clampPage(limit) + 1]);
-    return this.#olderPage(rows, clampPage(limit));
+    return this.#olderPage(room, rows, clampPage(limit));
   }
 
   /**
@@ -97,7 +117,7 @@ export class LocalHistoryStore {
        ORDER BY sent_at DESC, entry_id DESC LIMIT ?`,
       [room, cursor.sentAt, cursor.sentAt, cursor.id, clampPage(limit) + 1],
     );
-    return { ...this.#olderPage(rows, clampPage(limit)), hasNewer: true };
+    return { ...this.#olderPage(room, rows, clampPage(limit)), hasNewer: true };
   }
 
   /** Entry `id` with up to `before` entries before it and `after` after it, oldest first; undefined: not held. */
@@ -112,7 +132,7 @@ export class LocalHistoryStore {
       [room, cursor.sentAt, cursor.sentAt, cursor.id, clampPage(after) + 2],
     );
     const hasNewer = newer.length > clampPage(after) + 1;
-    const entries = [...(before > 0 ? older.entries : []), ...newer.slice(0, clampPage(after) + 1).map((row) => this.#toEntry(row))];
+    const entries = [...(before > 0 ? older.entries : []), ...this.#toEntries(room, newer.slice(0, clampPage(after) + 1))];
     return { entries, hasOlder: before > 0 ? older.hasOlder : older.entries.length > 0, hasNewer };
   }
 
@@ -209,6 +229,7 @@ export class LocalHistoryStore {
         )
         .map((row) => String(row['image_file']));
       const removed = this.#db.run('DELETE FROM entries WHERE room = ?', [room]).changes;
+      this.#changes.forgetOrphans(room);
       this.#db.run('UPDATE rooms SET relay_start_reached = 0 WHERE id = ?', [room]);
       return { removed, files };
     });
@@ -231,6 +252,7 @@ export class LocalHistoryStore {
            WHERE total > ?)`,
         [room, retention.maxBytes],
       ).changes;
+      if (removed > 0) this.#changes.forgetOrphans(room);
       return removed;
     });
   }
@@ -283,9 +305,19 @@ export class LocalHistoryStore {
   }
 
   /** Rows read newest first, one more than `limit` (which says whether there are older ones): oldest first. */
-  #olderPage(rows: Row[], limit: number): HistoryPage {
+  #olderPage(room: number, rows: Row[], limit: number): HistoryPage {
     const hasOlder = rows.length > limit;
-    return { entries: rows.slice(0, limit).reverse().map((row) => this.#toEntry(row)), hasOlder, hasNewer: false };
+    return { entries: this.#toEntries(room, rows.slice(0, limit).reverse()), hasOlder, hasNewer: false };
+  }
+
+  /** Entries of rows, with the reactions on each. */
+  #toEntries(room: number, rows: Row[]): HistoryEntry[] {
+    const entries = rows.map((row) => this.#toEntry(row));
+    const reactions = this.#changes.reactionsOf(room, entries.flatMap((entry) => (entry.kind === 'system' ? [] : [entry.messageId])));
+    return entries.map((entry) => {
+      const on = entry.kind === 'system' ? undefined : reactions.get(entry.messageId);
+      return on ? { ...entry, reactions: on } : entry;
+    });
   }
 
   #toEntry(row: Row): HistoryEntry {
@@ -305,6 +337,9 @@ export class LocalHistoryStore {
       legacy: row['legacy'] === 1,
       encrypted: row['encrypted'] === 1,
       delivered: row['delivered'] === 1,
+      ...(row['reply_to'] === null ? {} : { replyTo: String(row['reply_to']) }),
+      ...(row['edited_at'] === null ? {} : { editedAt: Number(row['edited_at']) }),
+      ...(row['deleted'] === 1 ? { deleted: true } : {}),
     };
     if (kind === 'image') {
       const stored = row['image_file'];
@@ -325,7 +360,7 @@ function rowValues(room: number, entry: HistoryEntry): Array<string | number | n
   const at = entryTime(entry);
   if (entry.kind === 'system') {
     const bytes = ROW_OVERHEAD_BYTES + entry.text.length * 2;
-    return [room, entry.id, 'system', '', entry.id, 0, entry.text, '', entry.tone, null, null, null, null, at, null, 0, 0, 1, bytes];
+    return [room, entry.id, 'system', '', entry.id, 0, entry.text, '', entry.tone, null, null, null, null, at, null, 0, 0, 1, bytes, null, null, 0];
   }
   const body = entry.kind === 'text' ? entry.text : '';
   const image = entry.kind === 'image' ? entry.image : undefined;
@@ -350,6 +385,9 @@ function rowValues(room: number, entry: HistoryEntry): Array<string | number | n
     entry.encrypted ? 1 : 0,
     entry.delivered ? 1 : 0,
     bytes,
+    entry.replyTo ?? null,
+    entry.editedAt ?? null,
+    entry.deleted ? 1 : 0,
   ];
 }
 

@@ -62,6 +62,12 @@ function run(db: LocalHistoryStore, request: LocalRequest): LocalResults[LocalRe
     }
     case 'update':
       return db.update(request.key, request.id, request.change);
+    case 'edit':
+      return db.edit(request.key, { from: request.from, messageId: request.messageId, text: request.text, editedAt: request.editedAt });
+    case 'remove':
+      return db.remove(request.key, { from: request.from, messageId: request.messageId });
+    case 'react':
+      return db.react(request.key, { messageId: request.messageId, from: request.from, emoji: request.emoji, on: request.on });
     case 'latest':
       return db.latest(request.key, request.limit);
     case 'before':

@@ -202,6 +202,11 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
       reader.end('error');
       return controlPacket(header, type, { code, clientNonce, message });
     }
+    case PacketType.Typing: {
+      const memberId = reader.u32('typing member id');
+      reader.end('typing');
+      return controlPacket(header, type, { memberId });
+    }
     case PacketType.MemberList:
     case PacketType.MemberJoined:
     case PacketType.MemberLeft:
@@ -327,6 +332,9 @@ function encodeControlBody(packet: ControlPacket): Uint8Array {
       writer.u16(body.code).bytes(body.clientNonce).str16(truncateUtf8(body.message, MAX_ERROR_TEXT_BYTES));
       break;
     }
+    case PacketType.Typing:
+      writer.u32(packet.body.memberId);
+      break;
     default:
       return assertNever(packet, 'control packet');
   }

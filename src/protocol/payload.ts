@@ -6,6 +6,7 @@ import { ByteReader, ByteWriter, DecodeFailure, decodeUtf8 } from './bytes';
 import { catchDecode, MAX_ERROR_TEXT_BYTES, truncateUtf8, type Decoded } from './codec';
 import { MAX_NAME_BYTES } from './constants';
 import { MEMBER_KEY_BYTES } from './room-crypto';
+import { readKindText, TEXT_KIND_MARK, writeKindText, type TextKind } from './text-kinds';
 import { PacketType, assertNever, type MessageType } from './types';
 
 export interface MemberInfo {
@@ -53,7 +54,15 @@ export type MessagePayload =
   | { type: typeof PacketType.MemberLeft; member: MemberInfo; reason: number }
   | { type: typeof PacketType.Leave; reason: number }
   | { type: typeof PacketType.Notice; code: number; message: string }
-  | { type: typeof PacketType.Text; sentAt: number; sender: string; text: string }
+  | {
+      type: typeof PacketType.Text;
+      sentAt: number;
+      sender: string;
+      /** The text; a reply's or an edit's, empty for the other kinds. */
+      text: string;
+      /** A reply, reaction, edit or delete (text-kinds.ts); absent for a plain text. */
+      kind?: TextKind;
+    }
   | {
       type: typeof PacketType.Image;
       sentAt: number;
@@ -129,7 +138,8 @@ export function encodePayload(payload: MessagePayload): Uint8Array {
       writer.u16(payload.code).str16(truncateUtf8(payload.message, MAX_ERROR_TEXT_BYTES));
       break;
     case PacketType.Text:
-      writer.timestamp(payload.sentAt).str8(payload.sender).bytes(new TextEncoder().encode(payload.text));
+      if (payload.kind) writeKindText(writer, payload.sentAt, payload.sender, payload.kind, payload.text);
+      else writer.timestamp(payload.sentAt).str8(payload.sender).bytes(new TextEncoder().encode(payload.text));
       break;
     case PacketType.Image:
       writer.timestamp(payload.sentAt).str8(payload.sender);
@@ -190,7 +200,13 @@ export function decodePayload(type: MessageType, bytes: Uint8Array): Decoded<Mes
       }
       case PacketType.Text: {
         const sentAt = reader.timestamp('sent at');
-        const sender = reader.str8(MAX_NAME_BYTES, 'sender');
+        const senderLength = reader.u8('sender length');
+        if (senderLength === TEXT_KIND_MARK) {
+          const { sender, kind, text } = readKindText(reader);
+          return { type, sentAt, sender, text, kind };
+        }
+        if (senderLength > MAX_NAME_BYTES) throw new DecodeFailure('UDPCHAT_ERR_BAD_STRING', `sender longer than ${MAX_NAME_BYTES} bytes`);
+        const sender = decodeUtf8(reader.bytes(senderLength, 'sender'), 'sender');
         const text = decodeUtf8(reader.rest(), 'text');
         return { type, sentAt, sender, text };
       }

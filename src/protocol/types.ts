@@ -13,6 +13,8 @@ export const PacketType = {
   HeartbeatAck: 0x05,
   Ack: 0x06,
   Error: 0x07,
+  /** "Member is typing": unreliable by design (a lost one is replaced by the next), relayed to the room. */
+  Typing: 0x08,
   // messages
   MemberList: 0x10,
   MemberJoined: 0x11,
@@ -37,7 +39,8 @@ export type ControlType =
   | typeof PacketType.Heartbeat
   | typeof PacketType.HeartbeatAck
   | typeof PacketType.Ack
-  | typeof PacketType.Error;
+  | typeof PacketType.Error
+  | typeof PacketType.Typing;
 
 export type MessageType =
   | typeof PacketType.MemberList
@@ -71,6 +74,7 @@ const CONTROL_TYPES: ReadonlySet<number> = new Set<number>([
   PacketType.HeartbeatAck,
   PacketType.Ack,
   PacketType.Error,
+  PacketType.Typing,
 ]);
 
 export function isMessageType(type: number): type is MessageType {
@@ -267,6 +271,11 @@ export interface ErrorBody {
   message: string;
 }
 
+export interface TypingBody {
+  /** Relay to client: the member who is typing. Client to relay: 0 (the header names the sender). */
+  memberId: number;
+}
+
 interface PacketBase<T extends PacketType> extends Header {
   type: T;
   /** Present when `Flag.Auth` is set. */
@@ -293,6 +302,9 @@ export interface AckPacket extends PacketBase<typeof PacketType.Ack> {
 }
 export interface ErrorPacket extends PacketBase<typeof PacketType.Error> {
   body: ErrorBody;
+}
+export interface TypingPacket extends PacketBase<typeof PacketType.Typing> {
+  body: TypingBody;
 }
 /** One fragment of a message: its bytes are a slice of the message payload. */
 export interface FragmentPacket extends PacketBase<MessageType> {
@@ -330,7 +342,8 @@ export type ControlPacket =
   | HeartbeatPacket
   | HeartbeatAckPacket
   | AckPacket
-  | ErrorPacket;
+  | ErrorPacket
+  | TypingPacket;
 export type Packet = ControlPacket | FragmentPacket;
 
 export function isFragmentPacket(packet: Packet): packet is FragmentPacket {

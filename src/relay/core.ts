@@ -26,6 +26,7 @@ import { addressKey } from './membership';
 import { UnauthenticatedBudget } from './source-budget';
 import { memberInfo, Roster, ZERO_NONCE, type Goodbye, type RosterOptions } from './roster';
 import { isDrained, newSession, type Session } from './sessions';
+import { relayTyping } from './typing';
 
 export interface RelayCoreOptions extends Omit<RosterOptions, 'limits' | 'storedVerifier'> {
   /** Clamped to RELAY_LIMIT_RANGES (see clampRelayLimits) before anything uses them. */
@@ -235,6 +236,8 @@ export class RelayCore {
         channel.receiveAck(packet.body, now);
         this.#history.feed(session, now);
         return;
+      case PacketType.Typing:
+        return relayTyping(this.#roster, session, now);
       case PacketType.Join:
       case PacketType.Challenge:
       case PacketType.Welcome:

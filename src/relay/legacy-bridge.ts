@@ -87,6 +87,9 @@ export function legacyViewOf(inbound: InboundMessage, fragment: Fragment, sender
   if (!last) return { kind: 'none' };
   const payload = decodePayload(PacketType.Text, Buffer.concat(inbound.legacyChunks));
   if (!payload.ok || payload.value.type !== PacketType.Text) return { kind: 'drop', reason: 'drop-bad-payload-for-legacy' };
+  // A reaction, edit or delete has no line in the classic protocol; a reply is a text.
+  const kind = payload.value.kind;
+  if (kind && kind.kind !== 'reply') return { kind: 'none' };
   return { kind: 'text', text: truncateUtf8(formatLegacyText(sender, payload.value.text), MAX_LEGACY_TEXT_BYTES) };
 }
 

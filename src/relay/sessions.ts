@@ -66,6 +66,8 @@ export interface Session {
   keptBytes: number;
   /** The history page being fed to this member, and the requests waiting behind it. */
   backlog: BacklogFeed | undefined;
+  /** When the relay last passed on a Typing of this member (ms); undefined before any (typing.ts). */
+  typingAt?: number;
   waitingQueries: HistoryQuery[];
 }
 

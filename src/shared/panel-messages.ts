@@ -8,101 +8,38 @@ import type { ConnectionState, DeliveryState } from './states';
 
 export type { ConnectionState, DeliveryState } from './states';
 
-export interface MemberView {
-  id: number;
-  name: string;
-  legacy: boolean;
-  self: boolean;
-}
-
-export interface ImageView {
-  /**
-   * Where the webview loads the image: the webview-resource URL of its saved file (`asWebviewUri`), so the bytes
-   * cross once, when the image is shown, and a `ready` re-posts only the URL. Undefined once the file is gone
-   * (the disk quota deleted it) or while it is being saved.
-   */
-  src: string | undefined;
-  width: number;
-  height: number;
-  bytes: number;
-}
-
-export interface DeliveryView {
-  state: DeliveryState;
-  /** 0..1 of the message acknowledged by the relay. */
-  progress: number;
-  reason?: string;
-  /** Failed and no longer kept for a retry (the user discarded it, or it expired): nothing more will happen. */
-  discarded?: boolean;
-}
-
-/** One line of the conversation. */
-export type EntryView =
-  | {
-      kind: 'text';
-      id: string;
-      from: string;
-      own: boolean;
-      text: string;
-      sentAt: number;
-      legacy: boolean;
-      encrypted: boolean;
-      delivery?: DeliveryView;
-    }
-  | {
-      kind: 'image';
-      id: string;
-      from: string;
-      own: boolean;
-      image: ImageView;
-      sentAt: number;
-      legacy: boolean;
-      encrypted: boolean;
-      delivery?: DeliveryView;
-    }
-  | { kind: 'system'; id: string; text: string; at: number; tone: 'info' | 'warning' | 'error' };
-
-/** Something on its way in or out that takes a while: compressing, sending or receiving an image. */
-export interface TransferView {
-  id: string;
-  direction: 'outgoing' | 'incoming';
-  label: string;
-  /** 0..1, or undefined while the amount is not known (compressing). */
-  progress: number | undefined;
-}
-
-export interface StatsView {
-  rttMs: number | undefined;
-  lossPercent: number;
-  retransmitted: number;
-  sent: number;
-}
-
-export interface ChatStateView {
-  connection: ConnectionState;
-  connectionDetail: string;
-  self: string | undefined;
-  room: string | undefined;
-  relay: string | undefined;
-  encrypted: boolean;
-  members: MemberView[];
-  entries: EntryView[];
-  transfers: TransferView[];
-  stats: StatsView | undefined;
-  maxTextBytes: number;
-  /** True when older entries than `entries[0]` exist (in the local history or at the relay): scrolling up loads them. */
-  hasOlder: boolean;
-}
-
-/** One search match: the entry it is in and a plain-text excerpt with the matched ranges (UTF-16 offsets). */
-export interface SearchHitView {
-  id: string;
-  from: string;
-  sentAt: number;
-  excerpt: string;
-  /** [start, end) offsets into `excerpt` of the matched words, ascending, disjoint. */
-  matches: Array<[number, number]>;
-}
+export type {
+  MemberView,
+  PresenceState,
+  ReplyView,
+  ReactionView,
+  ReadMarkView,
+  UnreadView,
+  ImageView,
+  DeliveryView,
+  MessageExtras,
+  EntryView,
+  TransferView,
+  StatsView,
+  ChatStateView,
+  SearchHitView,
+} from './panel-views';
+import type {
+  MemberView,
+  PresenceState,
+  ReplyView,
+  ReactionView,
+  ReadMarkView,
+  UnreadView,
+  ImageView,
+  DeliveryView,
+  MessageExtras,
+  EntryView,
+  TransferView,
+  StatsView,
+  ChatStateView,
+  SearchHitView,
+} from './panel-views';
 
 /** Host → webview. */
 export type HostMessage =
@@ -125,12 +62,27 @@ export type HostMessage =
    */
   | { type: 'jumpTo'; requestId: number; entries: EntryView[]; targetId: string; highlight: string; hasOlder: boolean; hasNewer: boolean }
   /** The room's history was cleared: the panel drops every entry. */
-  | { type: 'historyCleared' };
+  | { type: 'historyCleared' }
+  | { type: 'unread'; unread: UnreadView }
+  | { type: 'typing'; names: string[] }
+  /** Start a reply to this message (the notification's Reply): the composer quotes it and takes focus. */
+  | { type: 'startReply'; id: string };
 
 /** Webview → host. */
 export type WebviewMessage =
   | { type: 'ready' }
-  | { type: 'send'; text: string }
+  /** `replyTo`: the id of the message this one answers. */
+  | { type: 'send'; text: string; replyTo?: string }
+  /** Adds (`on`) or takes back your `emoji` on a message. */
+  | { type: 'react'; id: string; emoji: string; on: boolean }
+  /** Replaces the text of a message of yours. */
+  | { type: 'edit'; id: string; text: string }
+  /** Deletes a message of yours for everyone. */
+  | { type: 'delete'; id: string }
+  /** The user is typing in the composer (the host rate-limits what it sends). */
+  | { type: 'typing' }
+  /** Whether the newest message is in view (the reader follows the conversation): what reading means. */
+  | { type: 'viewed'; atBottom: boolean }
   | { type: 'retry'; id: string }
   /** Drops a failed message from the outbox: it will not be retried. */
   | { type: 'discard'; id: string }
@@ -179,6 +131,26 @@ export const MAX_COMPOSER_CHARS = 64 * 1024;
 /** Longest search query, in UTF-16 units; most entries a panel may ask for at once. */
 export const MAX_QUERY_CHARS = 256;
 export const MAX_PAGE_ENTRIES = 500;
+
+/** Longest excerpt of a replied-to message, in UTF-16 units. */
+export const MAX_EXCERPT_CHARS = 200;
+/** Longest emoji (a ZWJ sequence with skin tones is about a dozen units). */
+export const MAX_EMOJI_CHARS = 32;
+/** Most members named in a typing line or a reaction the panel accepts. */
+const MAX_NAMES = 256;
+
+/**
+ * An emoji: one or more pictographs or emoji presentation characters, with the joiners, variation selectors,
+ * skin tones and keycaps sequences use, and nothing else (no letters, spaces or controls).
+ */
+export function isEmoji(text: string): boolean {
+  return (
+    text.length > 0 &&
+    text.length <= MAX_EMOJI_CHARS &&
+    /[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]/u.test(text) &&
+    /^[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\ufe0f\u20e3#*0-9]+$/u.test(text)
+  );
+}
 
 /** Longest link the panel may ask to open. */
 export const MAX_LINK_CHARS = 2048;
@@ -237,7 +209,17 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'jump':
       return isRequestId(value.requestId) && isEntryId(value.id) && isString(value.query, MAX_QUERY_CHARS);
     case 'send':
-      return isString(value.text, MAX_COMPOSER_CHARS);
+      return isString(value.text, MAX_COMPOSER_CHARS) && (value.replyTo === undefined || isEntryId(value.replyTo));
+    case 'react':
+      return isEntryId(value.id) && isString(value.emoji, MAX_EMOJI_CHARS) && isEmoji(value.emoji) && isBoolean(value.on);
+    case 'edit':
+      return isEntryId(value.id) && isString(value.text, MAX_COMPOSER_CHARS);
+    case 'delete':
+      return isEntryId(value.id);
+    case 'typing':
+      return true;
+    case 'viewed':
+      return isBoolean(value.atBottom);
     case 'retry':
     case 'discard':
     case 'openImage':
@@ -261,7 +243,56 @@ function isDelivery(value: unknown): value is DeliveryView {
 }
 
 function isMember(value: unknown): value is MemberView {
-  return isObject(value) && isFiniteNumber(value.id) && isString(value.name, 256) && isBoolean(value.legacy) && isBoolean(value.self);
+  return (
+    isObject(value) &&
+    isFiniteNumber(value.id) &&
+    isString(value.name, 256) &&
+    isBoolean(value.legacy) &&
+    isBoolean(value.self) &&
+    (value.presence === undefined || value.presence === 'active' || value.presence === 'away')
+  );
+}
+
+function isNames(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length <= MAX_NAMES && value.every((name) => isString(name, 256));
+}
+
+function isReply(value: unknown): value is ReplyView {
+  return (
+    isObject(value) &&
+    isEntryId(value.id) &&
+    (value.from === undefined || isString(value.from, 256)) &&
+    (value.excerpt === undefined || isString(value.excerpt, MAX_EXCERPT_CHARS))
+  );
+}
+
+function isReaction(value: unknown): value is ReactionView {
+  return isObject(value) && isString(value.emoji, MAX_EMOJI_CHARS) && isEmoji(value.emoji) && isNames(value.from) && value.from.length > 0;
+}
+
+function isExtras(value: Unknown): boolean {
+  return (
+    (value.mentions === undefined || isNames(value.mentions)) &&
+    (value.replyTo === undefined || isReply(value.replyTo)) &&
+    (value.reactions === undefined || (Array.isArray(value.reactions) && value.reactions.length <= MAX_NAMES && value.reactions.every(isReaction))) &&
+    (value.editedAt === undefined || isFiniteNumber(value.editedAt)) &&
+    (value.deleted === undefined || isBoolean(value.deleted))
+  );
+}
+
+function isReadMark(value: unknown): value is ReadMarkView {
+  return isObject(value) && isString(value.id, 40) && isFiniteNumber(value.at);
+}
+
+function isUnread(value: unknown): value is UnreadView {
+  return (
+    isObject(value) &&
+    (value.since === undefined || isReadMark(value.since)) &&
+    Number.isSafeInteger(value.count) &&
+    (value.count as number) >= 0 &&
+    Number.isSafeInteger(value.mentions) &&
+    (value.mentions as number) >= 0
+  );
 }
 
 function isImage(value: unknown): value is ImageView {
@@ -287,7 +318,8 @@ export function isEntry(value: unknown): value is EntryView {
         isFiniteNumber(value.sentAt) &&
         isBoolean(value.legacy) &&
         isBoolean(value.encrypted) &&
-        (value.delivery === undefined || isDelivery(value.delivery));
+        (value.delivery === undefined || isDelivery(value.delivery)) &&
+        isExtras(value);
       return common && (value.kind === 'text' ? isString(value.text) : isImage(value.image));
     }
     default:
@@ -334,7 +366,9 @@ function isChatState(value: unknown): value is ChatStateView {
     isArrayOf(value.transfers, isTransfer) &&
     (value.stats === undefined || isStats(value.stats)) &&
     isFiniteNumber(value.maxTextBytes) &&
-    isBoolean(value.hasOlder)
+    isBoolean(value.hasOlder) &&
+    isUnread(value.unread) &&
+    isNames(value.typing)
   );
 }
 
@@ -376,6 +410,12 @@ export function isHostMessage(value: unknown): value is HostMessage {
     case 'focusComposer':
     case 'historyCleared':
       return true;
+    case 'unread':
+      return isUnread(value.unread);
+    case 'typing':
+      return isNames(value.names);
+    case 'startReply':
+      return isEntryId(value.id);
     case 'older':
       return isRequestId(value.requestId) && isArrayOf(value.entries, isEntry) && isBoolean(value.hasOlder);
     case 'searchResults':

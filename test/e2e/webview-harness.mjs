@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { conversationToolsChecks } from './webview-conversation-tools.mjs';
 import { historyChecks } from './webview-history.mjs';
 import {
   CHROMIUM,
@@ -26,6 +27,7 @@ import {
   nextFrame,
   openPage,
   posted,
+  postedActions,
   requireDist,
   root,
   startServer,
@@ -169,6 +171,8 @@ function sampleState(origin) {
     stats: { rttMs: 1.2, lossPercent: 0, retransmitted: 3, sent: 1250 },
     maxTextBytes: 4000,
     hasOlder: false,
+    unread: { since: undefined, count: 0, mentions: 0 },
+    typing: [],
   };
 }
 
@@ -333,7 +337,7 @@ async function run(browser, server) {
     await clearPosted(page);
     const before = page.url();
     await page.click('[data-entry-id="a000000000000003"] a.entry__link');
-    assertEqual(await posted(page), [{ type: 'openLink', url: 'https://example.com/udp-chat/notes' }], 'posted');
+    assertEqual(await postedActions(page), [{ type: 'openLink', url: 'https://example.com/udp-chat/notes' }], 'posted');
     assertEqual(page.url(), before, 'the webview did not navigate');
   });
 
@@ -363,7 +367,7 @@ async function run(browser, server) {
     await page.focus('[data-entry-id="b000000000000002"] .entry__image-button');
     await page.keyboard.press('Enter');
     assertEqual(
-      await posted(page),
+      await postedActions(page),
       [
         { type: 'openImage', id: 'b000000000000001' },
         { type: 'openImage', id: 'b000000000000002' },
@@ -407,7 +411,7 @@ async function run(browser, server) {
     assert(kept, 'entry elements were re-created');
     await clearPosted(page);
     await page.click('[data-entry-id="a000000000000008"] .entry__retry');
-    assertEqual(await posted(page), [{ type: 'retry', id: 'a000000000000008' }], 'posted');
+    assertEqual(await postedActions(page), [{ type: 'retry', id: 'a000000000000008' }], 'posted');
     await hostPost(page, { type: 'delivery', id: 'a000000000000008', delivery: { state: 'delivered', progress: 1 } });
     await page.waitForSelector('[data-entry-id="a000000000000008"] .entry__delivery--delivered');
   });
@@ -416,7 +420,7 @@ async function run(browser, server) {
     const id = 'a000000000000007'; // failed in the sample state
     await clearPosted(page);
     await page.click(`[data-entry-id="${id}"] .entry__discard`);
-    assertEqual(await posted(page), [{ type: 'discard', id }], 'posted');
+    assertEqual(await postedActions(page), [{ type: 'discard', id }], 'posted');
     await hostPost(page, { type: 'delivery', id, delivery: { state: 'failed', progress: 0.3, reason: 'discarded', discarded: true } });
     await page.waitForFunction((i) => !document.querySelector(`[data-entry-id="${i}"] .entry__retry`), id);
     const text = await page.textContent(`[data-entry-id="${id}"] .entry__delivery`);
@@ -450,7 +454,7 @@ async function run(browser, server) {
     await page.click('#composer textarea');
     await page.keyboard.type('hello there');
     await page.keyboard.press('Enter');
-    assertEqual(await posted(page), [{ type: 'send', text: 'hello there' }], 'posted');
+    assertEqual(await postedActions(page), [{ type: 'send', text: 'hello there' }], 'posted');
     assertEqual(await composerValue(page), '', 'composer cleared');
     assertEqual(await page.evaluate(() => document.activeElement?.id), 'composer', 'focus');
   });
@@ -461,9 +465,9 @@ async function run(browser, server) {
     await page.keyboard.press('Shift+Enter');
     await page.keyboard.type('line two');
     assertEqual(await composerValue(page), 'line one\nline two', 'value');
-    assertEqual(await posted(page), [], 'posted');
+    assertEqual(await postedActions(page), [], 'posted');
     await page.click('#send');
-    assertEqual(await posted(page), [{ type: 'send', text: 'line one\nline two' }], 'posted after Send');
+    assertEqual(await postedActions(page), [{ type: 'send', text: 'line one\nline two' }], 'posted after Send');
     assertEqual(await composerValue(page), '', 'composer cleared');
     assertEqual(await page.evaluate(() => document.activeElement?.id), 'composer', 'focus back in the composer');
   });
@@ -477,10 +481,10 @@ async function run(browser, server) {
         textarea.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, composed: true, cancelable: true, ...init }));
       }
     });
-    assertEqual(await posted(page), [], 'posted');
+    assertEqual(await postedActions(page), [], 'posted');
     assertEqual(await composerValue(page), 'にほん', 'value');
     await page.keyboard.press('Enter');
-    assertEqual(await posted(page), [{ type: 'send', text: 'にほん' }], 'posted once composition ended');
+    assertEqual(await postedActions(page), [{ type: 'send', text: 'にほん' }], 'posted once composition ended');
   });
 
   await check('empty and whitespace-only drafts are not sent; Escape leaves the draft alone', async () => {
@@ -490,11 +494,11 @@ async function run(browser, server) {
     await page.keyboard.press('Shift+Enter');
     await page.keyboard.type('  ');
     await page.keyboard.press('Enter');
-    assertEqual(await posted(page), [], 'posted');
+    assertEqual(await postedActions(page), [], 'posted');
     await page.keyboard.type('keep me');
     await page.keyboard.press('Escape');
     assert((await composerValue(page)).endsWith('keep me'), 'draft survives Escape');
-    assertEqual(await posted(page), [], 'posted after Escape');
+    assertEqual(await postedActions(page), [], 'posted after Escape');
     await page.evaluate(() => (document.getElementById('composer').value = ''));
   });
 
@@ -513,7 +517,7 @@ async function run(browser, server) {
     assert(!counter.hidden && counter.over && counter.text.includes('4,200 / 4,000 bytes'), `counter: ${JSON.stringify(counter)}`);
     await page.focus('#composer');
     await page.keyboard.press('Enter');
-    assertEqual(await posted(page), [], 'posted');
+    assertEqual(await postedActions(page), [], 'posted');
     await page.evaluate(() => {
       const textarea = document.getElementById('composer').shadowRoot.querySelector('textarea');
       textarea.value = '';
@@ -526,7 +530,7 @@ async function run(browser, server) {
     await clearPosted(page);
     await page.click('#pick-image');
     await page.click('#leave');
-    assertEqual(await posted(page), [{ type: 'pickImage' }, { type: 'leave' }], 'posted');
+    assertEqual(await postedActions(page), [{ type: 'pickImage' }, { type: 'leave' }], 'posted');
     const before = await page.evaluate(() => document.getElementById('members-panel').hidden);
     await page.click('#members-toggle');
     const after = await page.evaluate(() => ({
@@ -553,7 +557,7 @@ async function run(browser, server) {
     await page.click('#composer textarea');
     await page.keyboard.type('queued while offline');
     await page.keyboard.press('Enter');
-    assertEqual(await posted(page), [{ type: 'send', text: 'queued while offline' }], 'sends while offline (host queues)');
+    assertEqual(await postedActions(page), [{ type: 'send', text: 'queued while offline' }], 'sends while offline (host queues)');
     await hostPost(page, { type: 'connection', state: 'connected', detail: '' });
     await page.waitForSelector('#connection[data-state="connected"]');
     const connectedColor = await page.evaluate(() => getComputedStyle(document.getElementById('connection')).color);
@@ -865,6 +869,11 @@ async function run(browser, server) {
   await historyChecks(
     { check, assert, assertEqual, openPage, hostPost, posted, clearPosted, nextFrame },
     { browser, server, state, T0, XSS_TEXT, artifacts: ARTIFACTS },
+  );
+
+  await conversationToolsChecks(
+    { check, assert, assertEqual, openPage, hostPost, posted, clearPosted, nextFrame },
+    { browser, server, state, T0, artifacts: ARTIFACTS },
   );
 }
 

@@ -298,6 +298,8 @@ export async function openPage(browser, server, { theme = 'dark', savedState, wi
 
 export const hostPost = (page, message) => page.evaluate((m) => window.postMessage(m, '*'), message);
 export const posted = (page) => page.evaluate(() => window.__posted);
+/** What the page asked for, without its running reports (`viewed`: the newest message in view; `typing`). */
+export const postedActions = (page) => page.evaluate(() => window.__posted.filter((m) => m.type !== 'viewed' && m.type !== 'typing'));
 export const clearPosted = (page) => page.evaluate(() => (window.__posted.length = 0));
 export const composerValue = (page) => page.evaluate(() => document.getElementById('composer').value);
 export const nextFrame = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));

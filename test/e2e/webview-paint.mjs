@@ -34,6 +34,8 @@ const base = {
   transfers: [],
   stats: undefined,
   maxTextBytes: 4000,
+  unread: { since: undefined, count: 0, mentions: 0 },
+  typing: [],
   hasOlder: false,
 };
 

@@ -135,6 +135,7 @@ export const controlPacketArb: Record<ControlPacket['type'], fc.Arbitrary<Contro
   [PacketType.Error]: fc
     .tuple(controlBase(PacketType.Error), record({ code: u16, clientNonce: bytesOf(8), message: utf8Text(512, 60) }))
     .map(([base, body]) => ({ ...base, body })),
+  [PacketType.Typing]: fc.tuple(controlBase(PacketType.Typing), u32).map(([base, memberId]) => ({ ...base, body: { memberId } })),
 };
 
 export const controlPacket: fc.Arbitrary<ControlPacket> = fc.oneof(...Object.values(controlPacketArb));

@@ -39,6 +39,8 @@ export class WirePeer {
   readonly numbered: Array<{ messageId: bigint; roomSeq: number; previousSeq: number }> = [];
   readonly welcomes: number[] = [];
   heartbeatAcks = 0;
+  /** The members a Typing from the relay named, in arrival order. */
+  readonly typing: number[] = [];
   /** Challenges that answered this peer's join (and were answered with the join and the cookie). */
   challenges = 0;
   /** False: Challenges are ignored, as a forger who never sees them. */
@@ -96,6 +98,11 @@ export class WirePeer {
 
   heartbeat(echo = 0): Uint8Array {
     return this.#control({ ...controlHeader(PacketType.Heartbeat, this.memberId), body: { echo } });
+  }
+
+  /** "I am typing" (a Typing control datagram, signed like a heartbeat). */
+  typingNotice(): Uint8Array {
+    return this.#control({ ...controlHeader(PacketType.Typing, this.memberId), body: { memberId: 0 } });
   }
 
   /**
@@ -162,6 +169,9 @@ export class WirePeer {
         return;
       case PacketType.Join:
       case PacketType.Heartbeat:
+        return;
+      case PacketType.Typing:
+        this.typing.push(packet.body.memberId);
         return;
       default:
         this.channel?.receiveData(packet.seq, fragmentOf(packet), now);

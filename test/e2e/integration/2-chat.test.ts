@@ -64,7 +64,7 @@ describe('Joining a room and chatting', function () {
     await relay?.close();
   });
 
-  it('Join with arguments joins the relay without prompts, opens the chat panel and sees the members', async () => {
+  it('Join with arguments joins the relay without prompts, opens the chat view and sees the members', async () => {
     const joined = await vscode.commands.executeCommand<boolean>('udpChat.join', {
       name: 'alice',
       relay: address,
@@ -81,7 +81,8 @@ describe('Joining a room and chatting', function () {
     assert.equal(state.encrypted, false);
     await bobIsHere();
     await bob.waitFor((event) => event.event === 'join' && event.name === 'alice', 'bob to see alice join');
-    await until(() => chatTabs().length === 1, 'Join opens the chat panel', 5_000, () => `${chatTabs().length} chat tabs`);
+    await until(() => chat.surfaces.view.visible, 'Join opens the chat view', 5_000);
+    assert.equal(chatTabs().length, 0, 'Join opened the chat in an editor tab, not in its view');
   });
 
   it("shows a CLI peer's message in the conversation", async () => {
@@ -108,11 +109,11 @@ describe('Joining a room and chatting', function () {
     );
   });
 
-  it('keeps a single chat panel however often it is opened', async () => {
-    await vscode.commands.executeCommand('udpChat.openChat');
-    await vscode.commands.executeCommand('udpChat.openChat');
-    const first = chat.openChat();
-    const second = chat.openChat();
+  it('keeps a single chat panel however often it is opened in the editor', async () => {
+    await vscode.commands.executeCommand('udpChat.openChatInEditor');
+    await vscode.commands.executeCommand('udpChat.openChatInEditor');
+    const first = chat.openChatInEditor();
+    const second = chat.openChatInEditor();
     assert.strictEqual(first, second, 'openChat() made a second panel');
     await sleep(500); // a second tab would show up in the tab model by now
     assert.equal(chatTabs().length, 1);

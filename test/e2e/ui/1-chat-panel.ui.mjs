@@ -1,4 +1,4 @@
-// The chat panel as a user drives it: UDP Chat: Join from the command palette (three prompts), text both ways
+// The chat as a user drives it: UDP Chat: Join from the command palette (three prompts), text both ways
 // with a `udp-chat join` peer, Send Image from the Explorer's context menu, an image from the peer, and markup
 // from the peer shown as text. With UDPCHAT_E2E_SCREENSHOT=1 it also saves docs/images/chat-panel.png.
 import fs from 'node:fs';
@@ -31,7 +31,7 @@ export default async function chatPanel({ page, step, server, workbench: wb }) {
       await wb.answerQuickInput(page, '', { prompt: 'Passphrase of room' }); // empty: an open room
     });
 
-    await step('the chat panel opens and says Connected', async () => {
+    await step('the chat view opens and says Connected', async () => {
       await wb.webviewText(page, '#connection', 'Connected', { timeoutMs: 20_000 });
       await wb.webviewText(page, '#room', 'general');
       await bob.waitFor((event) => event.event === 'join' && event.name === 'alice', 'bob to see alice join');
@@ -65,6 +65,8 @@ export default async function chatPanel({ page, step, server, workbench: wb }) {
       await wb.clickExplorerContextMenu(page, 'sunset.png', 'Send Image');
       const image = await bob.waitFor((event) => event.event === 'image' && event.from === 'alice', 'bob to get the image', 30_000);
       check(image.width <= 640 && image.height <= 480, `the image arrived ${image.width}×${image.height}, larger than 640×480`);
+      // The Explorer took the side bar from the chat view: back to it.
+      await wb.runCommand(page, 'UDP Chat: Open Chat');
       await wb.findInWebview(page, '#log .entry--own img.entry__image', { timeoutMs: 15_000 });
     });
 
@@ -81,8 +83,9 @@ export default async function chatPanel({ page, step, server, workbench: wb }) {
       await step(`screenshot of the conversation saved to ${path.relative(REPO_ROOT, SCREENSHOT)}`, async () => {
         await wb.runCommand(page, 'Notifications: Clear All Notifications');
         await page.keyboard.press('Escape');
-        const { frame } = await wb.findInWebview(page, '#composer textarea');
-        await frame.locator('#composer textarea').click(); // the panel focused, its tab active
+        // The picture is of the chat in an editor tab: that panel open and focused, the side bar closed.
+        await wb.runCommand(page, 'UDP Chat: Open Chat in Editor');
+        await wb.runCommand(page, 'View: Close Primary Side Bar');
         const viewport = page.viewportSize();
         await page.setViewportSize({ width: 1280, height: 1060 }); // tall enough for the whole conversation
         await page.waitForTimeout(1_000);

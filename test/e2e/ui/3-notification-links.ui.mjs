@@ -18,8 +18,8 @@ export default async function notificationLinks({ page, step, server, workbench:
   const relay = await startRelay();
   let mallory;
   try {
-    await step('with udpChat.notifications "always" the workbench reloads', async () => {
-      // Read at start-up, so the window that joins has it for sure; the panel stays open and visible.
+    await step('with udpChat.notifications "always" (a former value, read as "all") the workbench reloads', async () => {
+      // Read at start-up, so the window that joins has it for sure.
       fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(original), 'udpChat.notifications': 'always' }, null, 2) + '\n');
       await page.reload();
       await wb.waitForWorkbench(page);
@@ -33,6 +33,8 @@ export default async function notificationLinks({ page, step, server, workbench:
       await wb.answerQuickInput(page, '', { prompt: 'Passphrase of room' });
       await wb.webviewText(page, '#connection', 'Connected', { timeoutMs: 20_000 });
       await mallory.waitFor((event) => event.event === 'join' && event.name === 'alice', 'mallory to see alice join');
+      // "all" notifies of every message you are not looking at: the chat view goes out of sight.
+      await wb.runCommand(page, 'View: Show Explorer');
     });
 
     await step(`the toast for ${HOSTILE} shows its words and has no link`, async () => {

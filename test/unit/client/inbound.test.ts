@@ -287,4 +287,47 @@ describe('client/inbound', () => {
     ];
     assert.deepEqual(kinds(events), ['members', 'memberJoined', 'memberLeft', 'notice']);
   });
+
+  describe('kinds of text', () => {
+    const kinded = (kind: NonNullable<Extract<Chat, { type: typeof PacketType.Text }>['kind']>, body = '', sender = 'bob'): Chat => ({ type: PacketType.Text, sentAt: 123, sender, text: body, kind });
+
+    it('turns a reply into a message that names the message it answers', () => {
+      const [event] = feed(pipeline(), wire(kinded({ kind: 'reply', target: 0x2an }, 'yes'), 70n));
+      assert.ok(event?.kind === 'message');
+      assert.equal(event.message.text, 'yes');
+      assert.equal(event.message.replyTo, '000000000000002a');
+    });
+
+    it('turns a reaction into an action of its sender, not a message', () => {
+      const events = feed(pipeline(), wire(kinded({ kind: 'reaction', target: 0x2an, emoji: '👍', on: true }), 71n));
+      assert.deepEqual(kinds(events), ['action']);
+      const [event] = events;
+      assert.ok(event?.kind === 'action');
+      assert.deepEqual(event.action, { what: { kind: 'reaction', target: 0x2an, emoji: '👍', on: true }, id: '0000000000000047', from: 'bob', fromId: BOB, senderKey: 'n:bob', sentAt: 123, text: '' });
+    });
+
+    it('passes a kind it does not know on as an action to ignore, with no drop and no problem', () => {
+      const events = feed(pipeline(), wire(kinded({ kind: 'unknown', code: 0x7f }), 72n));
+      assert.deepEqual(kinds(events), ['action']);
+    });
+
+    it('closes the progress of a long edit with a not-a-message drop before the action', () => {
+      const events = feed(pipeline(), wire(kinded({ kind: 'edit', target: 0x2an }, 'x'.repeat(5000)), 73n));
+      assert.deepEqual([...new Set(kinds(events))], ['incoming', 'dropped', 'action']);
+      assert.deepEqual(drops(events), [{ id: '0000000000000049', fromId: BOB, reason: 'not-a-message' }]);
+    });
+
+    it("refuses an edit whose sealed sender name is not its sender's, as it refuses such a text", () => {
+      const events = feed(pipeline(), wire(kinded({ kind: 'edit', target: 0x2an }, 'forged', 'alice'), 74n));
+      assert.deepEqual(drops(events), [{ id: '000000000000004a', fromId: BOB, reason: 'refused' }]);
+    });
+
+    it('names a sealed sender by its member key, which the action ledger compares', () => {
+      const inbound = pipeline();
+      inbound.setOpener(new ContentOpener(keys));
+      const [event] = feed(inbound, wire(kinded({ kind: 'delete', target: 0x2an }, '', 'alice'), 75n, { origin: ALICE, sealer: new ContentSealer(aliceKeys) }));
+      assert.ok(event?.kind === 'action');
+      assert.equal(event.action.senderKey, `k:${Buffer.from(aliceKeys.memberPublicKey).toString('hex')}`);
+    });
+  });
 });

@@ -225,4 +225,37 @@ describe('client/session', () => {
       assert.equal(relaySession.channel, undefined);
     });
   });
+
+  describe('typing', () => {
+    const typingFromRelay = (keys: HopKeys | undefined, typist: number, recipient = MEMBER): Uint8Array => {
+      const packet: ControlPacket = { ...controlHeader(PacketType.Typing, recipient), body: { memberId: typist } };
+      return keys ? signDatagram(encodeControl({ ...packet, flags: Flag.Auth }), keys.downstream) : encodeControl(packet);
+    };
+
+    it("reports the relay's signed Typing as the member it names", () => {
+      const { relaySession, keys } = joined();
+      assert.deepEqual(relaySession.receive(typingFromRelay(keys, 7), T0 + 10), { kind: 'typing', memberId: 7 });
+    });
+
+    it('ignores a Typing that is unsigned, for another recipient, or about ourselves', () => {
+      const { relaySession, keys } = joined();
+      assert.deepEqual(relaySession.receive(typingFromRelay(undefined, 7), T0 + 10), { kind: 'none' });
+      assert.deepEqual(relaySession.receive(typingFromRelay(keys, 7, MEMBER + 1), T0 + 10), { kind: 'none' });
+      assert.deepEqual(relaySession.receive(typingFromRelay(keys, MEMBER), T0 + 10), { kind: 'none' });
+    });
+
+    it('sends one signed, unsequenced Typing once welcomed, and none before', () => {
+      const made = session();
+      made.relaySession.start(T0);
+      assert.equal(made.relaySession.sendTyping(), false);
+      const answer = welcome(made);
+      made.relaySession.receive(answer.datagram, T0);
+      const before = made.sent.length;
+      assert.equal(made.relaySession.sendTyping(), true);
+      const sent = made.sent.slice(before);
+      assert.deepEqual(kinds(sent), [PacketType.Typing]);
+      assert.equal(sent[0]?.seq, 0);
+      assert.equal(sent[0]?.memberId, MEMBER);
+    });
+  });
 });

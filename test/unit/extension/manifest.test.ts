@@ -38,10 +38,10 @@ describe('package.json contributions', () => {
     }
   });
 
-  it('activates only on its commands and on a restored panel, never on startup', () => {
+  it('activates only on its commands, its chat view and a restored panel, never on startup', () => {
     assert.ok(!manifest.activationEvents.includes('*'));
     assert.ok(!manifest.activationEvents.some((event) => event.startsWith('onStartup')));
-    const expected = [...known.map((id) => `onCommand:${id}`), 'onWebviewPanel:udpChat.chat'].sort();
+    const expected = [...known.map((id) => `onCommand:${id}`), 'onWebviewPanel:udpChat.chat', 'onView:udpChat.chatView'].sort();
     assert.deepEqual([...manifest.activationEvents].sort(), expected);
   });
 
@@ -80,6 +80,25 @@ describe('package.json contributions', () => {
     assert.equal(properties['udpChat.hostHistoryDays']?.default, DEFAULT_RETENTION.maxAgeMs / (24 * 60 * 60 * 1000));
     assert.equal(properties['udpChat.hostHistoryMegabytesPerRoom']?.default, DEFAULT_RETENTION.maxRoomBytes / (1024 * 1024));
     assert.equal(properties['udpChat.hostHistory']?.default, true);
+  });
+
+  it('contributes the chat view as a webview in its own view container, with its icon packaged', () => {
+    const contributes = manifest.contributes as unknown as {
+      viewsContainers: { activitybar: Array<{ id: string; icon: string }> };
+      views: Record<string, Array<{ id: string; type: string }>>;
+    };
+    const container = contributes.viewsContainers.activitybar.find((entry) => entry.id === 'udpChat');
+    assert.ok(container, 'no udpChat view container in the activity bar');
+    assert.deepEqual(contributes.views.udpChat?.map((view) => [view.id, view.type]), [['udpChat.chatView', 'webview']]);
+    assert.ok(fs.existsSync(path.join(root, container.icon)), container.icon);
+    assert.ok(fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').includes(`!${container.icon}`), 'the icon is left out of the .vsix');
+    assert.ok(source('chat-view.ts').includes("viewType = 'udpChat.chatView'"));
+  });
+
+  it('offers notifications for mentions (default), all or none', () => {
+    const property = manifest.contributes.configuration.properties['udpChat.notifications'] as { enum?: string[]; default?: string };
+    assert.deepEqual(property.enum, ['mentions', 'all', 'off']);
+    assert.equal(property.default, 'mentions');
   });
 
   it('points main at the bundle esbuild writes', () => {

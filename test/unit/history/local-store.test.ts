@@ -292,7 +292,7 @@ describe('LocalHistoryStore', () => {
       const file = path.join(dir, 'v1.sqlite');
       const old = openDatabase(file, { migrations: LOCAL_HISTORY_MIGRATIONS.slice(0, 1), applicationId: LOCAL_HISTORY_APPLICATION_ID });
       assert.equal(old.schemaVersion, 1);
-      new LocalHistoryStore(old, { fileExists: () => false }).append(ROOM, [text(1, 'written by version one', { seq: 5 })]);
+      writeVersionOne(old, 'written by version one', 5);
       old.close();
       store = openLocalHistory(file, { fileExists: () => false });
       assert.deepEqual(ids(store.latest(ROOM, 5).entries), [hex(1)]);
@@ -302,5 +302,95 @@ describe('LocalHistoryStore', () => {
       store.noteRelay(ROOM, { startReached: true });
       assert.equal(store.marks(ROOM).relayStartReached, true);
     });
+
+    it('migrates a file of schema version 2 forward: its entries take edits, deletes and reactions', () => {
+      store.close();
+      const file = path.join(dir, 'v2.sqlite');
+      const old = openDatabase(file, { migrations: LOCAL_HISTORY_MIGRATIONS.slice(0, 2), applicationId: LOCAL_HISTORY_APPLICATION_ID });
+      assert.equal(old.schemaVersion, 2);
+      writeVersionOne(old, 'written by version two', 5);
+      old.close();
+      store = openLocalHistory(file, { fileExists: () => false });
+      assert.equal(store.edit(ROOM, { from: 'bob', messageId: hex(1), text: 'edited by version three', editedAt: T0 }), true);
+      store.react(ROOM, { messageId: hex(1), from: 'ann', emoji: '👍', on: true });
+      const [entry] = store.latest(ROOM, 5).entries;
+      assert.ok(entry?.kind === 'text');
+      assert.deepEqual([entry.text, entry.editedAt, entry.reactions], ['edited by version three', T0, [{ emoji: '👍', from: ['ann'] }]]);
+    });
+  });
+
+  describe('replies, edits, deletes and reactions', () => {
+    const only = (): Extract<HistoryEntry, { kind: 'text' }> => {
+      const [entry] = store.latest(ROOM, 1).entries;
+      assert.ok(entry?.kind === 'text');
+      return entry;
+    };
+
+    it('keeps the message a reply answers', () => {
+      store.append(ROOM, [text(1, 'yes', { replyTo: hex(9) })]);
+      assert.equal(only().replyTo, hex(9));
+    });
+
+    it("replaces the sender's text with its edit, found by the new words and no longer by the old", () => {
+      store.append(ROOM, [text(1, 'meet at the harbour')]);
+      assert.equal(store.edit(ROOM, { from: 'bob', messageId: hex(1), text: 'meet at the station', editedAt: T0 + 5 }), true);
+      assert.deepEqual([only().text, only().editedAt], ['meet at the station', T0 + 5]);
+      assert.deepEqual(store.search(ROOM, 'station', 5).map((hit) => hit.id), [hex(1)]);
+      assert.deepEqual(store.search(ROOM, 'harbour', 5), []);
+    });
+
+    it("changes nothing for an edit or delete naming another sender's message", () => {
+      store.append(ROOM, [text(1, 'by bob')]);
+      assert.equal(store.edit(ROOM, { from: 'mallory', messageId: hex(1), text: 'forged', editedAt: T0 }), false);
+      assert.equal(store.remove(ROOM, { from: 'mallory', messageId: hex(1) }), false);
+      assert.deepEqual([only().text, only().editedAt, only().deleted], ['by bob', undefined, undefined]);
+    });
+
+    it('keeps a deleted message in its place, without its text, its reactions or a match in search', () => {
+      store.append(ROOM, [text(1, 'a secret plan')]);
+      store.react(ROOM, { messageId: hex(1), from: 'ann', emoji: '👍', on: true });
+      assert.equal(store.remove(ROOM, { from: 'bob', messageId: hex(1) }), true);
+      assert.deepEqual([only().text, only().deleted, only().reactions], ['', true, undefined]);
+      assert.deepEqual(store.search(ROOM, 'secret', 5), []);
+      assert.equal(store.edit(ROOM, { from: 'bob', messageId: hex(1), text: 'back again', editedAt: T0 }), false, 'a deleted message takes no edit');
+    });
+
+    it('reads reactions back with their entry, by emoji, with who reacted, and takes one back when turned off', () => {
+      store.append(ROOM, [text(1), text(2)]);
+      store.react(ROOM, { messageId: hex(1), from: 'cy', emoji: '👍', on: true });
+      store.react(ROOM, { messageId: hex(1), from: 'ann', emoji: '👍', on: true });
+      store.react(ROOM, { messageId: hex(1), from: 'ann', emoji: '🎉', on: true });
+      store.react(ROOM, { messageId: hex(1), from: 'ann', emoji: '🎉', on: true });
+      store.react(ROOM, { messageId: hex(1), from: 'cy', emoji: '👍', on: false });
+      const entries = store.latest(ROOM, 5).entries;
+      assert.deepEqual(
+        entries.map((entry) => (entry.kind === 'text' ? entry.reactions : 'system')),
+        [
+          [
+            { emoji: '🎉', from: ['ann'] },
+            { emoji: '👍', from: ['ann'] },
+          ],
+          undefined,
+        ],
+      );
+    });
+
+    it('forgets the reactions of a cleared room', () => {
+      store.append(ROOM, [text(1)]);
+      store.react(ROOM, { messageId: hex(1), from: 'ann', emoji: '👍', on: true });
+      store.clear(ROOM);
+      store.append(ROOM, [text(1)]);
+      assert.equal(only().reactions, undefined);
+    });
   });
 });
+
+/** A row as schema versions 1 and 2 wrote it (before replies, edits and reactions had columns). */
+function writeVersionOne(db: ReturnType<typeof openDatabase>, body: string, seq: number): void {
+  db.run("INSERT INTO rooms (key) VALUES (?)", [ROOM]);
+  db.run(
+    `INSERT INTO entries (room, entry_id, kind, sender, message_id, own, body, folded, sent_at, seq, legacy, encrypted, delivered, bytes)
+     VALUES (1, ?, 'text', 'bob', ?, 0, ?, ?, ?, ?, 0, 0, 1, 100)`,
+    [hex(1), hex(1), body, body, T0 + 1000, seq],
+  );
+}

@@ -160,6 +160,7 @@ const VALID: Record<string, Packet> = {
     body: { cumulative: 10, window: 256, delayMs: 25, ranges: [{ first: 12, last: 14 }, { first: 20, last: 20 }] },
   },
   Error: { ...control(PacketType.Error), body: { code: 3, clientNonce: fromHex('0102030405060708'), message: 'the name "ann" is taken' } },
+  Typing: { ...control(PacketType.Typing, 7), body: { memberId: 0x0102_0304 } },
   'Text fragment': {
     type: PacketType.Text,
     flags: Flag.Reliable,
@@ -316,7 +317,7 @@ describe('protocol/codec', () => {
       });
     }
 
-    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error']) {
+    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error', 'Typing']) {
       it(`rejects every truncated ${kind} body even when the length field is edited to match`, () => {
         const bytes = encodePacket(VALID[kind] as Packet);
         for (let length = HEADER_BYTES; length < bytes.length; length++) {
@@ -384,7 +385,7 @@ describe('protocol/codec', () => {
       });
     }
 
-    for (const type of [0x00, 0x08, 0x0f, 0x17, 0x1f, 0x23, 0xff]) {
+    for (const type of [0x00, 0x09, 0x0f, 0x17, 0x1f, 0x23, 0xff]) {
       it(`rejects unknown type 0x${type.toString(16)}`, () => {
         assertCodedError(decodePacket(raw({ type }, HEARTBEAT_BODY)), 'UDPCHAT_ERR_UNKNOWN_TYPE');
       });
@@ -465,7 +466,7 @@ describe('protocol/codec', () => {
       assertCodedError(decodePacket(rawMessage({ seq: 0 })), 'UDPCHAT_ERR_BAD_FLAGS');
     });
 
-    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error']) {
+    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error', 'Typing']) {
       it(`rejects trailing bytes after a ${kind} body`, () => {
         const bytes = encodePacket(VALID[kind] as Packet);
         const longer = concat(bytes, fromHex('00'));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { MAX_LEGACY_PER_ADDRESS } from '../../../src/relay/limits';
 import { LEGACY_AMPLIFICATION_FACTOR } from '../../../src/relay/legacy-credit';
+import { PacketType } from '../../../src/protocol/types';
 import { CoreNet } from '../../support/relay-peer';
 
 const encoder = new TextEncoder();
@@ -89,5 +90,19 @@ describe('relay/legacy-bridge', () => {
       assert.ok(decoder.decode(answers[0]?.datagram).startsWith('* cannot join: '));
       assert.ok((answers[0]?.datagram.length ?? 0) <= join.length, `${answers[0]?.datagram.length} bytes answered ${join.length}`);
     });
+  });
+
+  it('shows a legacy member a reply as a line, and nothing of a reaction, edit or delete', () => {
+    const net = new CoreNet({ acceptLegacy: true });
+    const alice = net.joined('alice');
+    net.inject(line('bob has joined the chat.'), '10.9.0.1', 5000);
+    const base = { type: PacketType.Text, sentAt: 0, sender: 'alice' } as const;
+    alice.sendPayload({ ...base, text: 'yes', kind: { kind: 'reply', target: 1n } }, net.now);
+    alice.sendPayload({ ...base, text: '', kind: { kind: 'reaction', target: 1n, emoji: '👍', on: true } }, net.now);
+    alice.sendPayload({ ...base, text: 'changed', kind: { kind: 'edit', target: 1n } }, net.now);
+    alice.sendPayload({ ...base, text: '', kind: { kind: 'delete', target: 1n } }, net.now);
+    alice.sendPayload({ ...base, text: 'sentinel' }, net.now);
+    net.flush();
+    assert.deepEqual(linesTo(net, '10.9.0.1').filter((text) => text.startsWith('alice')), ['alice: yes', 'alice: sentinel']);
   });
 });

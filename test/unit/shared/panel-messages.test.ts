@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isWebLink, isWebviewMessage } from '../../../src/shared/panel-messages';
+import { isEmoji, isHostMessage, isWebLink, isWebviewMessage } from '../../../src/shared/panel-messages';
 
 describe('panel messages', () => {
   describe('isWebLink', () => {
@@ -28,5 +28,29 @@ describe('panel messages', () => {
   it('drops an openLink message whose address is not a plain web link', () => {
     assert.equal(isWebviewMessage({ type: 'openLink', url: 'https://example.com/' }), true);
     assert.equal(isWebviewMessage({ type: 'openLink', url: 'https://gith\u202Ebuh.com/' }), false);
+  });
+
+  it('takes a reaction only with one emoji sequence, never text or markup', () => {
+    for (const emoji of ['👍', '❤️', '👩‍💻', '👍🏽', '🇫🇷', '1️⃣']) assert.equal(isEmoji(emoji), true, emoji);
+    for (const emoji of ['', 'ok', '<b>', '👍 ', '\u202E👍', '1', 'x'.repeat(40)]) assert.equal(isEmoji(emoji), false, JSON.stringify(emoji));
+    assert.equal(isWebviewMessage({ type: 'react', id: '5f0c2a1e00000003', emoji: '👍', on: true }), true);
+    assert.equal(isWebviewMessage({ type: 'react', id: '5f0c2a1e00000003', emoji: '<img>', on: true }), false);
+    assert.equal(isWebviewMessage({ type: 'react', id: '../../x', emoji: '👍', on: true }), false);
+  });
+
+  it('takes a reply only to a message id', () => {
+    assert.equal(isWebviewMessage({ type: 'send', text: 'hi', replyTo: '5f0c2a1e00000003' }), true);
+    assert.equal(isWebviewMessage({ type: 'send', text: 'hi', replyTo: 'not an id!' }), false);
+    assert.equal(isWebviewMessage({ type: 'viewed', atBottom: 'yes' }), false);
+  });
+
+  it('drops an entry whose reactions or quote are malformed', () => {
+    const entry = { kind: 'text', id: 'a1', from: 'bob', own: false, text: 'hi', sentAt: 1, legacy: false, encrypted: false };
+    assert.equal(isHostMessage({ type: 'entry', entry: { ...entry, reactions: [{ emoji: '👍', from: ['ann'] }], replyTo: { id: 'a0' } } }), true);
+    assert.equal(isHostMessage({ type: 'entry', entry: { ...entry, reactions: [{ emoji: 'boo', from: ['ann'] }] } }), false);
+    assert.equal(isHostMessage({ type: 'entry', entry: { ...entry, reactions: [{ emoji: '👍', from: [] }] } }), false);
+    assert.equal(isHostMessage({ type: 'entry', entry: { ...entry, replyTo: { id: 'a0', excerpt: 'x'.repeat(201) } } }), false);
+    assert.equal(isHostMessage({ type: 'typing', names: Array(257).fill('a') }), false);
+    assert.equal(isHostMessage({ type: 'unread', unread: { since: undefined, count: -1, mentions: 0 } }), false);
   });
 });

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { TYPING_MIN_INTERVAL_MS } from '../../../src/relay/typing';
+import { CoreNet } from '../../support/relay-peer';
+
+describe('relay/typing', () => {
+  it("passes a member's Typing to every other member of its room, naming it, and to nobody else", () => {
+    const net = new CoreNet();
+    const ann = net.joined('ann');
+    const bob = net.joined('bob');
+    const cy = net.joined('cy');
+    const elsewhere = net.joined('dee', 'other');
+    ann.typingNotice();
+    net.flush();
+    assert.deepEqual([ann.typing, bob.typing, cy.typing, elsewhere.typing], [[], [ann.memberId], [ann.memberId], []]);
+    assert.equal(net.counters['typing-relayed'], 1);
+  });
+
+  it(`passes on at most one Typing per member per ${TYPING_MIN_INTERVAL_MS} ms, and drops the rest, counted`, () => {
+    const net = new CoreNet();
+    const ann = net.joined('ann');
+    const bob = net.joined('bob');
+    ann.typingNotice();
+    net.flush();
+    net.advanceTo(net.now + TYPING_MIN_INTERVAL_MS - 1);
+    ann.typingNotice();
+    net.flush();
+    assert.deepEqual(bob.typing, [ann.memberId]);
+    assert.equal(net.counters['drop-typing-too-often'], 1);
+    net.advanceTo(net.now + 1);
+    ann.typingNotice();
+    net.flush();
+    assert.deepEqual(bob.typing, [ann.memberId, ann.memberId]);
+  });
+
+  it('sends Typing outside the reliable channel: nothing is queued or acknowledged for it', () => {
+    const net = new CoreNet();
+    const ann = net.joined('ann');
+    const bob = net.joined('bob');
+    const before = bob.channel?.stats.delivered;
+    ann.typingNotice();
+    net.flush();
+    assert.deepEqual(bob.typing, [ann.memberId]);
+    assert.equal(bob.channel?.stats.delivered, before);
+  });
+
+  it('ignores a Typing that no session signs', () => {
+    const net = new CoreNet();
+    const ann = net.joined('ann');
+    const bob = net.joined('bob');
+    const forged = Uint8Array.from(ann.typingNotice());
+    ann.outbox.length = 0;
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+    net.inject(forged, ann.host, ann.port);
+    assert.deepEqual(bob.typing, []);
+  });
+});
