@@ -124,6 +124,7 @@ export class ProtocolReceiver {
           case PacketType.Join:
           case PacketType.Heartbeat:
           case PacketType.Typing:
+          case PacketType.Presence:
             return;
           default:
             this.#channel?.receiveData(packet.seq, packet, now);

@@ -1,5 +1,5 @@
 /**
- * `udp-chat join`'s replies, reactions, edits, deletes and typing: the commands that send them and the events that
+ * `udp-chat join`'s replies, reactions, edits, deletes, typing and presence: the commands that send them and the events that
  * show them. Own actions are not echoed (as own texts are not), except as `sent` with `--json`.
  */
 import { ChatClientError, type ChatClient } from '../client/client';
@@ -9,7 +9,8 @@ export const ACTION_HELP = `  /reply ID TEXT  answer message ID
   /react ID EMOJI toggle your reaction EMOJI on message ID
   /edit ID TEXT   replace the text of your message ID
   /delete ID      delete your message ID
-  /typing         tell the room you are typing`;
+  /typing         tell the room you are typing
+  /away, /active  tell the room you are away, or back`;
 
 /** Prints what others do to messages; `inOrder` keeps them after the messages they are about. */
 export function showActions(client: ChatClient, output: Output, inOrder: (print: () => void) => void): void {
@@ -39,9 +40,10 @@ export function showActions(client: ChatClient, output: Output, inOrder: (print:
   });
   // Scripts only: a terminal line every few seconds while someone types would bury the conversation.
   client.on('typing', (typing) => output.event({ event: 'typing', from: typing.from }, undefined));
+  client.on('presence', (presence) => output.event({ event: 'presence', from: presence.from, state: presence.state }, `${clock()} * ${presence.from} is ${presence.state}`));
 }
 
-/** Runs `/reply`, `/react`, `/edit`, `/delete` or `/typing`; false for any other command. */
+/** Runs `/reply`, `/react`, `/edit`, `/delete`, `/typing`, `/away` or `/active`; false for any other command. */
 export function runActionCommand(command: string, argument: string, client: ChatClient, output: Output): boolean {
   const [id = '', ...rest] = argument.split(' ');
   const text = rest.join(' ');
@@ -68,6 +70,10 @@ export function runActionCommand(command: string, argument: string, client: Chat
       return true;
     case 'typing':
       client.sendTyping();
+      return true;
+    case 'away':
+    case 'active':
+      client.setPresence(command);
       return true;
     default:
       return false;

@@ -13,7 +13,7 @@ import { randomInt } from 'node:crypto';
 import { DEFAULT_ROOM } from '../protocol/constants';
 import { checkName, checkRoom } from '../protocol/names';
 import type { ImageFormat } from '../protocol/payload';
-import { assertNever, PacketType, type MessageFragment as Fragment } from '../protocol/types';
+import { assertNever, PacketType, PresenceCode, type MessageFragment as Fragment } from '../protocol/types';
 import { systemClock, type Clock } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
@@ -25,12 +25,14 @@ import { LeaveWait } from './leave';
 import { RoomSealing } from './sealing';
 import { RelaySession, type SessionSignal } from './session';
 import { bindSocket, createClientSocket, resolveRelay } from './socket';
+import { PresenceAnnouncer, type Presence } from './presence';
 import { TypingThrottle } from './typing';
 import type { ChatClientEvents, ChatClientOptions, ChatMember, ClientState, ClientStateReason, DeliveryUpdate, IgnoredActions, ReadyInfo, TransportStats } from './types';
 
 export * from './types';
 export { ChatClientError } from './errors';
 export { TYPING_EXPIRES_MS, TYPING_INTERVAL_MS } from './typing';
+export { PRESENCE_INTERVAL_MS, type Presence } from './presence';
 
 export class ChatClient extends TypedEmitter<ChatClientEvents> {
   readonly #options: ChatClientOptions;
@@ -53,6 +55,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   #connecting: { resolve(info: ReadyInfo): void; reject(error: Error): void } | undefined;
   readonly #leaving: LeaveWait;
   readonly #typing = new TypingThrottle();
+  readonly #presence = new PresenceAnnouncer();
 
   constructor(options: ChatClientOptions) {
     super();
@@ -77,7 +80,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.#session = this.#newSession();
     this.#chat = new Conversation(
       {
-        emit: (event, ...args) => void this.emit(event, ...args),
+        emit: (event, ...args) => {
+          this.emit(event, ...args);
+          // A newcomer learns our presence from us.
+          if (event === 'memberJoined') this.#presenceAgain();
+        },
         channel: () => this.#session.channel,
         connected: () => this.#state === 'connected',
         memberId: () => this.#session.memberId,
@@ -230,6 +237,29 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return sent;
   }
 
+  /**
+   * Says whether our window is in use: told to the room now (unreliable), and again when someone joins or we
+   * reconnect; at most one datagram per PRESENCE_INTERVAL_MS.
+   */
+  setPresence(state: Presence): void {
+    this.#presence.set(state);
+    this.#announcePresence();
+  }
+
+  #announcePresence = (): void => {
+    const now = this.#clock.now();
+    if (this.#state === 'connected' && this.#presence.due(now)) {
+      const state = this.#presence.state === 'away' ? PresenceCode.Away : PresenceCode.Active;
+      if (this.#session.sendPresence(state)) this.#presence.sent(now);
+    }
+    this.#schedule();
+  };
+
+  #presenceAgain = (): void => {
+    this.#presence.again();
+    this.#announcePresence();
+  };
+
   /** Says we are typing: at most one unreliable datagram per TYPING_INTERVAL_MS, nothing while not connected. */
   sendTyping(): void {
     if (this.#state !== 'connected') return;
@@ -373,6 +403,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         return void this.emit('error', { code: 'rate-limited', message: signal.message, fatal: false });
       case 'typing':
         return this.#chat.typing(signal.memberId);
+      case 'presence':
+        return this.#chat.presence(signal.memberId, signal.state);
       case 'refused':
         if (this.#state === 'connected') return;
         if (classifyRefusal(signal.code, this.#chat.rejoining) === 'retry') {
@@ -415,6 +447,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       if (stalledMs > 0) this.#session.excuseStall(stalledMs, now);
       this.#onSignal(this.#session.poll(now));
       this.#chat.poll(now);
+      if (this.#presence.due(now)) this.#announcePresence();
     } catch (error) {
       this.#log('warn', `internal error in the client timer: ${String(error)}`);
     }
@@ -431,7 +464,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       this.#startJoining('reconnecting', 'starting a new session: this one has used up its sequence numbers', 'new-session');
       return;
     }
-    const deadlines = [this.#session.nextWakeup(), this.#chat.nextWakeup()].filter((at) => at !== undefined);
+    const presenceAt = this.#state === 'connected' ? this.#presence.nextWakeup() : undefined;
+    const deadlines = [this.#session.nextWakeup(), this.#chat.nextWakeup(), presenceAt].filter((at) => at !== undefined);
     this.#timer.reset(deadlines.length === 0 ? undefined : Math.min(...deadlines));
   }
 
@@ -445,6 +479,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.#state === state) return;
     this.#state = state;
     this.emit('state', state, detail, reason);
+    // Joined, or back: the room hears our presence again.
+    if (state === 'connected') this.#presenceAgain();
   }
 
   #settleConnect(info: ReadyInfo | undefined, error: Error | undefined): void {

@@ -11,7 +11,7 @@ import { encodePayload, HistoryDirection, type MemberInfo, type MessagePayload }
 import type { ReliableChannel } from '../protocol/reliability';
 import type { ReplayMark } from '../protocol/replay-marks';
 import { ContentOpener, ContentSealer, type RoomKeys } from '../protocol/room-crypto';
-import { assertNever, errorCodeName, Flag, leaveReasonName, PacketType, type MessageFragment as Fragment } from '../protocol/types';
+import { assertNever, errorCodeName, Flag, leaveReasonName, PacketType, PresenceCode, type MessageFragment as Fragment } from '../protocol/types';
 import { emitLedgerEvents, withMentions } from './action-events';
 import { ActionLedger, type LedgerEvent } from './actions';
 import { ChatClientError } from './errors';
@@ -219,6 +219,12 @@ export class Conversation {
   typing(memberId: number): void {
     const member = this.#roster.get(memberId);
     if (member) this.#host.emit('typing', { from: member.name, fromId: member.id });
+  }
+
+  /** The relay says member `memberId` is active or away (a member it no longer lists is not shown). */
+  presence(memberId: number, state: PresenceCode): void {
+    const member = this.#roster.get(memberId);
+    if (member) this.#host.emit('presence', { from: member.name, fromId: member.id, state: state === PresenceCode.Away ? 'away' : 'active' });
   }
 
   /** A fragment the channel delivered, in order. A listener that throws loses nothing else. */

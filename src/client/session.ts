@@ -9,7 +9,7 @@ import { formatHostPort } from '../protocol/address';
 import { controlHeader, encodeControl, encodeFragment, fragmentOf } from '../protocol/codec';
 import { ReliableChannel, type ReliabilityTuning } from '../protocol/reliability';
 import type { RoomKeys } from '../protocol/room-crypto';
-import { ErrorCode, Flag, PacketType, assertNever, errorCodeName, type ChallengeBody, type ErrorBody, type MessageFragment as Fragment, type WelcomeBody } from '../protocol/types';
+import { ErrorCode, Flag, PacketType, assertNever, errorCodeName, type ChallengeBody, type ErrorBody, type MessageFragment as Fragment, type PresenceCode, type WelcomeBody } from '../protocol/types';
 import { Handshake } from './handshake';
 import { JoinBackoff } from './join';
 import { clampAnnouncedLimits, DEFAULT_ANNOUNCED_LIMITS, type AnnouncedLimits } from './limits';
@@ -65,7 +65,9 @@ export type SessionSignal =
   | { kind: 'refused'; code: number; name: string; message: string }
   | { kind: 'rate-limited'; message: string }
   /** The relay says member `memberId` of the room is typing. */
-  | { kind: 'typing'; memberId: number };
+  | { kind: 'typing'; memberId: number }
+  /** The relay says member `memberId` of the room is active or away. */
+  | { kind: 'presence'; memberId: number; state: PresenceCode };
 
 const NONE: SessionSignal = { kind: 'none' };
 
@@ -164,6 +166,10 @@ export class RelaySession {
         // Only from the relay of this session (the tag); a member's own typing is never sent back to it.
         if (!authentic || packet.memberId !== this.#memberId || packet.body.memberId === this.#memberId) return NONE;
         return { kind: 'typing', memberId: packet.body.memberId };
+      case PacketType.Presence:
+        // As Typing: only from the relay of this session, never about ourselves.
+        if (!authentic || packet.memberId !== this.#memberId || packet.body.memberId === this.#memberId) return NONE;
+        return { kind: 'presence', memberId: packet.body.memberId, state: packet.body.state };
       case PacketType.Join:
       case PacketType.Heartbeat:
         return NONE;
@@ -378,6 +384,13 @@ export class RelaySession {
   sendTyping(): boolean {
     if (!this.#channel || this.#memberId === 0) return false;
     this.#sendControl({ ...controlHeader(PacketType.Typing, this.#memberId), body: { memberId: 0 } });
+    return true;
+  }
+
+  /** "I am active / away", once, unreliable; nothing without an open channel. */
+  sendPresence(state: PresenceCode): boolean {
+    if (!this.#channel || this.#memberId === 0) return false;
+    this.#sendControl({ ...controlHeader(PacketType.Presence, this.#memberId), body: { memberId: 0, state } });
     return true;
   }
 

@@ -89,6 +89,13 @@ export interface ChatTyping {
   fromId: number;
 }
 
+/** A member says whether their window is in use ('active') or not ('away'). */
+export interface ChatPresence {
+  from: string;
+  fromId: number;
+  state: 'active' | 'away';
+}
+
 /** What the client received and did not apply, by why (each also logged). */
 export interface IgnoredActions {
   /** An edit or delete by someone else than the message's sender. */
@@ -214,6 +221,7 @@ export type ChatClientEvents = {
   edit: [edit: ChatEdit];
   delete: [deletion: ChatDelete];
   typing: [typing: ChatTyping];
+  presence: [presence: ChatPresence];
 };
 
 /**

@@ -198,12 +198,11 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     this.#post({ type: 'unread', unread });
   }
 
-  /** Your presence (the window focused and in use, or not): shown in the member list, told to the room when the client can. */
+  /** Your presence (the window focused and in use, or not): shown in the member list and told to the room. */
   setPresence(presence: PresenceState): void {
     if (presence === this.#presence) return;
     this.#presence = presence;
-    const client = this.#client as { setPresence?: (state: PresenceState) => void } | undefined;
-    if (typeof client?.setPresence === 'function') client.setPresence(presence);
+    this.#client?.setPresence(presence);
     if (this.#client) this.#post({ type: 'members', members: this.#members() });
   }
 
@@ -294,6 +293,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
   // ---- client events -----------------------------------------------------------------------------------------
 
   #wire(client: ChatClient, catchUp: number): void {
+    client.setPresence(this.#presence);
     let ready = false;
     let fatal: ChatProblem | undefined;
     client.on('state', (state, detail) => {

@@ -20,6 +20,7 @@ import {
   Flag,
   KNOWN_FLAGS,
   PacketType,
+  PresenceCode,
   assertNever,
   isControlType,
   isMessageType,
@@ -207,6 +208,13 @@ function decodeControlBody(header: Header, reader: ByteReader): ControlPacket {
       reader.end('typing');
       return controlPacket(header, type, { memberId });
     }
+    case PacketType.Presence: {
+      const memberId = reader.u32('presence member id');
+      const state = reader.u8('presence state');
+      if (state !== PresenceCode.Active && state !== PresenceCode.Away) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', `presence state ${state}`);
+      reader.end('presence');
+      return controlPacket(header, type, { memberId, state });
+    }
     case PacketType.MemberList:
     case PacketType.MemberJoined:
     case PacketType.MemberLeft:
@@ -334,6 +342,9 @@ function encodeControlBody(packet: ControlPacket): Uint8Array {
     }
     case PacketType.Typing:
       writer.u32(packet.body.memberId);
+      break;
+    case PacketType.Presence:
+      writer.u32(packet.body.memberId).u8(packet.body.state);
       break;
     default:
       return assertNever(packet, 'control packet');

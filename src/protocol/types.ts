@@ -15,6 +15,8 @@ export const PacketType = {
   Error: 0x07,
   /** "Member is typing": unreliable by design (a lost one is replaced by the next), relayed to the room. */
   Typing: 0x08,
+  /** "Member is active / away": unreliable like Typing, repeated on change and when someone joins. */
+  Presence: 0x09,
   // messages
   MemberList: 0x10,
   MemberJoined: 0x11,
@@ -40,7 +42,8 @@ export type ControlType =
   | typeof PacketType.HeartbeatAck
   | typeof PacketType.Ack
   | typeof PacketType.Error
-  | typeof PacketType.Typing;
+  | typeof PacketType.Typing
+  | typeof PacketType.Presence;
 
 export type MessageType =
   | typeof PacketType.MemberList
@@ -75,6 +78,7 @@ const CONTROL_TYPES: ReadonlySet<number> = new Set<number>([
   PacketType.Ack,
   PacketType.Error,
   PacketType.Typing,
+  PacketType.Presence,
 ]);
 
 export function isMessageType(type: number): type is MessageType {
@@ -276,6 +280,19 @@ export interface TypingBody {
   memberId: number;
 }
 
+/** What a member's window says of them: in use (focused, not idle), or not. */
+export const PresenceCode = {
+  Active: 0,
+  Away: 1,
+} as const;
+export type PresenceCode = (typeof PresenceCode)[keyof typeof PresenceCode];
+
+export interface PresenceBody {
+  /** Relay to client: the member it is about. Client to relay: 0 (the header names the sender). */
+  memberId: number;
+  state: PresenceCode;
+}
+
 interface PacketBase<T extends PacketType> extends Header {
   type: T;
   /** Present when `Flag.Auth` is set. */
@@ -305,6 +322,9 @@ export interface ErrorPacket extends PacketBase<typeof PacketType.Error> {
 }
 export interface TypingPacket extends PacketBase<typeof PacketType.Typing> {
   body: TypingBody;
+}
+export interface PresencePacket extends PacketBase<typeof PacketType.Presence> {
+  body: PresenceBody;
 }
 /** One fragment of a message: its bytes are a slice of the message payload. */
 export interface FragmentPacket extends PacketBase<MessageType> {
@@ -343,7 +363,8 @@ export type ControlPacket =
   | HeartbeatAckPacket
   | AckPacket
   | ErrorPacket
-  | TypingPacket;
+  | TypingPacket
+  | PresencePacket;
 export type Packet = ControlPacket | FragmentPacket;
 
 export function isFragmentPacket(packet: Packet): packet is FragmentPacket {

@@ -26,7 +26,7 @@ import { addressKey } from './membership';
 import { UnauthenticatedBudget } from './source-budget';
 import { memberInfo, Roster, ZERO_NONCE, type Goodbye, type RosterOptions } from './roster';
 import { isDrained, newSession, type Session } from './sessions';
-import { relayTyping } from './typing';
+import { relayPresence, relayTyping } from './typing';
 
 export interface RelayCoreOptions extends Omit<RosterOptions, 'limits' | 'storedVerifier'> {
   /** Clamped to RELAY_LIMIT_RANGES (see clampRelayLimits) before anything uses them. */
@@ -238,6 +238,8 @@ export class RelayCore {
         return;
       case PacketType.Typing:
         return relayTyping(this.#roster, session, now);
+      case PacketType.Presence:
+        return relayPresence(this.#roster, session, packet.body.state, now);
       case PacketType.Join:
       case PacketType.Challenge:
       case PacketType.Welcome:

@@ -68,6 +68,8 @@ export interface Session {
   backlog: BacklogFeed | undefined;
   /** When the relay last passed on a Typing of this member (ms); undefined before any (typing.ts). */
   typingAt?: number;
+  /** When the relay last passed on a Presence of this member (ms); undefined before any (typing.ts). */
+  presenceAt?: number;
   waitingQueries: HistoryQuery[];
 }
 

@@ -7,7 +7,7 @@ import { cliWorkspace, type CliEvent, type CliProcess } from '../support/cli';
 import { SocketPeer } from '../support/relay-peer';
 
 /** The CLI's replies, reactions, edits, deletes, typing and mentions, between real processes on a real relay. */
-describe('udp-chat command line: replies, reactions, edits, deletes, typing', function () {
+describe('udp-chat command line: replies, reactions, edits, deletes, typing, presence', function () {
   // Sealed rooms derive their keys with scrypt (~0.5 s per process).
   this.timeout(30_000);
   const workspace = cliWorkspace('udpchat-cli-actions-');
@@ -167,6 +167,20 @@ describe('udp-chat command line: replies, reactions, edits, deletes, typing', fu
     const seen = alice.events.filter((event) => event.event === 'typing' || event.event === 'message');
     assert.deepEqual(seen, [{ event: 'typing', from: 'bob' }, seen[1]]);
     assert.deepEqual(bob.events.filter((event) => event.event === 'typing'), []);
+  });
+
+  it('prints presence from another member: /away, /active, and what a member said before someone joined', async () => {
+    const port = await startRelay();
+    const alice = await join(port, 'alice');
+    alice.type('/away');
+    const bob = await join(port, 'bob');
+    assert.deepEqual(await bob.waitForEvent((event) => event.event === 'presence', "alice's presence at bob"), { event: 'presence', from: 'alice', state: 'away' });
+    alice.type('/active');
+    assert.deepEqual(
+      await bob.waitForEvent((event) => event.event === 'presence' && event.state === 'active', 'alice back at bob'),
+      { event: 'presence', from: 'alice', state: 'active' },
+    );
+    assert.deepEqual(alice.events.filter((event) => event.event === 'presence'), [], 'nobody hears their own');
   });
 
   it("replays edits, deletes and reactions after their messages in a late joiner's backlog", async () => {

@@ -6,6 +6,7 @@ import { HistoryDirection, ImageFormat, type MemberInfo, type MessagePayload } f
 import {
   Flag,
   PacketType,
+  PresenceCode,
   isFragmentPacket,
   type AckRange,
   type ControlPacket,
@@ -136,6 +137,9 @@ export const controlPacketArb: Record<ControlPacket['type'], fc.Arbitrary<Contro
     .tuple(controlBase(PacketType.Error), record({ code: u16, clientNonce: bytesOf(8), message: utf8Text(512, 60) }))
     .map(([base, body]) => ({ ...base, body })),
   [PacketType.Typing]: fc.tuple(controlBase(PacketType.Typing), u32).map(([base, memberId]) => ({ ...base, body: { memberId } })),
+  [PacketType.Presence]: fc
+    .tuple(controlBase(PacketType.Presence), u32, fc.constantFrom(PresenceCode.Active, PresenceCode.Away))
+    .map(([base, memberId, state]) => ({ ...base, body: { memberId, state } })),
 };
 
 export const controlPacket: fc.Arbitrary<ControlPacket> = fc.oneof(...Object.values(controlPacketArb));

@@ -13,7 +13,7 @@ import { createHopKeyPair, deriveHopKeys, signDatagram, verifyDatagram, type Hop
 import { decodePayload, encodePayload, type MessagePayload } from '../../src/protocol/payload';
 import { ReliableChannel } from '../../src/protocol/reliability';
 import { signJoinProof, type ContentSealer, type RoomKeys } from '../../src/protocol/room-crypto';
-import { ExtensionTag, Flag, PacketType, type ControlPacket, type ErrorBody, type MessageFragment as Fragment } from '../../src/protocol/types';
+import { ExtensionTag, Flag, PacketType, PresenceCode, type ControlPacket, type ErrorBody, type MessageFragment as Fragment } from '../../src/protocol/types';
 import { RelayCore, type RelayCoreOptions } from '../../src/relay/core';
 import type { RelayLimits } from '../../src/relay/limits';
 import type { RelayMemberEvent } from '../../src/relay/roster';
@@ -41,6 +41,8 @@ export class WirePeer {
   heartbeatAcks = 0;
   /** The members a Typing from the relay named, in arrival order. */
   readonly typing: number[] = [];
+  /** What Presence datagrams from the relay said, in arrival order. */
+  readonly presence: { memberId: number; state: PresenceCode }[] = [];
   /** Challenges that answered this peer's join (and were answered with the join and the cookie). */
   challenges = 0;
   /** False: Challenges are ignored, as a forger who never sees them. */
@@ -103,6 +105,11 @@ export class WirePeer {
   /** "I am typing" (a Typing control datagram, signed like a heartbeat). */
   typingNotice(): Uint8Array {
     return this.#control({ ...controlHeader(PacketType.Typing, this.memberId), body: { memberId: 0 } });
+  }
+
+  /** "I am active / away" (a Presence control datagram, signed like a heartbeat). */
+  presenceNotice(state: PresenceCode): Uint8Array {
+    return this.#control({ ...controlHeader(PacketType.Presence, this.memberId), body: { memberId: 0, state } });
   }
 
   /**
@@ -172,6 +179,9 @@ export class WirePeer {
         return;
       case PacketType.Typing:
         this.typing.push(packet.body.memberId);
+        return;
+      case PacketType.Presence:
+        this.presence.push({ memberId: packet.body.memberId, state: packet.body.state });
         return;
       default:
         this.channel?.receiveData(packet.seq, fragmentOf(packet), now);

@@ -13,7 +13,7 @@ import {
   truncateUtf8,
 } from '../../../src/protocol/codec';
 import { AUTH_TAG_BYTES, HEADER_BYTES, MAX_DATAGRAM_BYTES, PROTOCOL_VERSION } from '../../../src/protocol/constants';
-import { ExtensionTag, Flag, PacketType, type ControlPacket, type JoinBody, type JoinPacket, type Packet } from '../../../src/protocol/types';
+import { ExtensionTag, Flag, PacketType, PresenceCode, type ControlPacket, type JoinBody, type JoinPacket, type Packet } from '../../../src/protocol/types';
 import { controlPacketArb, encodePacket, fragmentPacket } from '../../support/arbitraries';
 import { assertBytes, assertCodedError, checkDecodeResult, concat, fromHex, toHex } from '../../support/bytes';
 
@@ -161,6 +161,7 @@ const VALID: Record<string, Packet> = {
   },
   Error: { ...control(PacketType.Error), body: { code: 3, clientNonce: fromHex('0102030405060708'), message: 'the name "ann" is taken' } },
   Typing: { ...control(PacketType.Typing, 7), body: { memberId: 0x0102_0304 } },
+  Presence: { ...control(PacketType.Presence, 7), body: { memberId: 0x0102_0304, state: PresenceCode.Away } },
   'Text fragment': {
     type: PacketType.Text,
     flags: Flag.Reliable,
@@ -317,7 +318,7 @@ describe('protocol/codec', () => {
       });
     }
 
-    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error', 'Typing']) {
+    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error', 'Typing', 'Presence']) {
       it(`rejects every truncated ${kind} body even when the length field is edited to match`, () => {
         const bytes = encodePacket(VALID[kind] as Packet);
         for (let length = HEADER_BYTES; length < bytes.length; length++) {
@@ -385,7 +386,7 @@ describe('protocol/codec', () => {
       });
     }
 
-    for (const type of [0x00, 0x09, 0x0f, 0x17, 0x1f, 0x23, 0xff]) {
+    for (const type of [0x00, 0x0a, 0x0f, 0x17, 0x1f, 0x23, 0xff]) {
       it(`rejects unknown type 0x${type.toString(16)}`, () => {
         assertCodedError(decodePacket(raw({ type }, HEARTBEAT_BODY)), 'UDPCHAT_ERR_UNKNOWN_TYPE');
       });
@@ -457,6 +458,12 @@ describe('protocol/codec', () => {
       assertCodedError(decodePacket(rawMessage({ fragmentIndex: 0, fragmentCount: 0 })), 'UDPCHAT_ERR_BAD_FRAGMENT');
     });
 
+    it('rejects a Presence with a state it does not know', () => {
+      const bytes = encodePacket(VALID['Presence'] as Packet);
+      bytes[bytes.length - 1] = 2;
+      assertCodedError(decodePacket(bytes), 'UDPCHAT_ERR_BAD_FIELD');
+    });
+
     it('rejects an empty message fragment', () => {
       assertCodedError(decodePacket(rawMessage({}, new Uint8Array(0))), 'UDPCHAT_ERR_BAD_FRAGMENT');
     });
@@ -466,7 +473,7 @@ describe('protocol/codec', () => {
       assertCodedError(decodePacket(rawMessage({ seq: 0 })), 'UDPCHAT_ERR_BAD_FLAGS');
     });
 
-    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error', 'Typing']) {
+    for (const kind of ['Challenge', 'Heartbeat', 'HeartbeatAck', 'Ack with ranges', 'Error', 'Typing', 'Presence']) {
       it(`rejects trailing bytes after a ${kind} body`, () => {
         const bytes = encodePacket(VALID[kind] as Packet);
         const longer = concat(bytes, fromHex('00'));

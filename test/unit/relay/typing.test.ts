@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { TYPING_MIN_INTERVAL_MS } from '../../../src/relay/typing';
+import { PRESENCE_MIN_INTERVAL_MS, TYPING_MIN_INTERVAL_MS } from '../../../src/relay/typing';
+import { PresenceCode } from '../../../src/protocol/types';
 import { CoreNet } from '../../support/relay-peer';
 
 describe('relay/typing', () => {
@@ -52,5 +53,34 @@ describe('relay/typing', () => {
     forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
     net.inject(forged, ann.host, ann.port);
     assert.deepEqual(bob.typing, []);
+  });
+});
+
+describe('relay/typing: presence', () => {
+  it("passes a member's Presence, with its state, to every other member of its room and to nobody else", () => {
+    const net = new CoreNet();
+    const ann = net.joined('ann');
+    const bob = net.joined('bob');
+    const elsewhere = net.joined('dee', 'other');
+    ann.presenceNotice(PresenceCode.Away);
+    net.flush();
+    assert.deepEqual([ann.presence, bob.presence, elsewhere.presence], [[], [{ memberId: ann.memberId, state: PresenceCode.Away }], []]);
+    assert.equal(net.counters['presence-relayed'], 1);
+  });
+
+  it(`passes on at most one Presence per member per ${PRESENCE_MIN_INTERVAL_MS} ms, and drops the rest, counted`, () => {
+    const net = new CoreNet();
+    const ann = net.joined('ann');
+    const bob = net.joined('bob');
+    ann.presenceNotice(PresenceCode.Away);
+    net.flush();
+    net.advanceTo(net.now + PRESENCE_MIN_INTERVAL_MS - 1);
+    ann.presenceNotice(PresenceCode.Active);
+    net.flush();
+    assert.equal(net.counters['drop-presence-too-often'], 1);
+    net.advanceTo(net.now + 1);
+    ann.presenceNotice(PresenceCode.Active);
+    net.flush();
+    assert.deepEqual(bob.presence.map((notice) => notice.state), [PresenceCode.Away, PresenceCode.Active]);
   });
 });
