@@ -8,22 +8,7 @@ import type { ConnectionState, DeliveryState } from './states';
 
 export type { ConnectionState, DeliveryState } from './states';
 
-export type {
-  MemberView,
-  PresenceState,
-  ReplyView,
-  ReactionView,
-  ReadMarkView,
-  UnreadView,
-  ImageView,
-  DeliveryView,
-  MessageExtras,
-  EntryView,
-  TransferView,
-  StatsView,
-  ChatStateView,
-  SearchHitView,
-} from './panel-views';
+export type * from './panel-views';
 import type {
   MemberView,
   PresenceState,

@@ -8,7 +8,7 @@ import { Flag, PacketType } from '../../src/protocol/types';
 import { closeAll, joinClient, RELAY_IDENTITY, startRelay } from '../support/chat';
 import { collect, nextEvent } from '../support/events';
 import { SocketPeer } from '../support/relay-peer';
-import { testRoomKeys } from '../support/room-keys';
+import { sealedRoomWithMallory } from '../support/sealed-room';
 
 const PASSPHRASE = 'blue whale under the ice';
 const ROOM = 'ops';
@@ -24,18 +24,7 @@ describe('chat: edits, deletes, reactions and typing in a sealed room', function
   });
 
   /** Alice and bob (real clients) and mallory, who holds the passphrase and speaks the protocol by hand. */
-  async function room() {
-    const relay = await startRelay();
-    const alice = await joinClient(relay, 'alice', { passphrase: PASSPHRASE, room: ROOM });
-    const bob = await joinClient(relay, 'bob', { passphrase: PASSPHRASE, room: ROOM });
-    const malloryKeys = await testRoomKeys(PASSPHRASE, ROOM, new RoomSalts(RELAY_IDENTITY).of(ROOM));
-    const mallory = await SocketPeer.open('mallory', relay.address.port, () => Date.now(), malloryKeys, ROOM);
-    peers.push(mallory);
-    const seen = nextEvent(bob, 'memberJoined', (member) => member.name === 'mallory');
-    await mallory.join();
-    await seen;
-    return { alice, bob, mallory, malloryKeys };
-  }
+  const room = () => sealedRoomWithMallory(PASSPHRASE, ROOM, peers);
 
   /** Mallory sends a sealed Text payload of her choosing through her channel. */
   function sendSealed(mallory: SocketPeer, keys: RoomKeys, payload: Extract<MessagePayload, { type: typeof PacketType.Text }>, messageId: bigint): void {

@@ -18,6 +18,7 @@ import { LossyProxy } from '../support/lossy-proxy';
 import { RoomSalts } from '../../src/protocol/relay-identity';
 import { ContentSealer, withFreshMemberKey } from '../../src/protocol/room-crypto';
 import { SocketPeer, WirePeer } from '../support/relay-peer';
+import { sealedRoomWithMallory } from '../support/sealed-room';
 import { testRoomKeys } from '../support/room-keys';
 import { datagramOf, WireWatch } from '../support/wire-watch';
 
@@ -433,16 +434,7 @@ describe('security: per-sender authenticity in a sealed room, against a member w
 
   /** Alice and bob (real clients) and mallory, who holds the passphrase and speaks the protocol by hand. */
   async function room() {
-    const relay = await startRelay();
-    const alice = await joinClient(relay, 'alice', { passphrase: PASSPHRASE, room: ROOM });
-    const bob = await joinClient(relay, 'bob', { passphrase: PASSPHRASE, room: ROOM });
-    // Mallory derives as clients do, with the relay's salt for the room.
-    const malloryKeys = await testRoomKeys(PASSPHRASE, ROOM, new RoomSalts(RELAY_IDENTITY).of(ROOM));
-    const mallory = await SocketPeer.open('mallory', relay.address.port, () => Date.now(), malloryKeys, ROOM);
-    peers.push(mallory);
-    const seenByBob = nextEvent(bob, 'memberJoined', (member) => member.name === 'mallory');
-    await mallory.join();
-    await seenByBob;
+    const { alice, bob, mallory, malloryKeys } = await sealedRoomWithMallory(PASSPHRASE, ROOM, peers);
     const send = (text: string, options: Parameters<WirePeer['sendText']>[2]): void => {
       mallory.peer.sendText(text, Date.now(), options);
       mallory.flush();
