@@ -243,22 +243,22 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   setPresence(state: Presence): void {
     this.#presence.set(state);
-    this.#announcePresence();
+    this.#sendPresenceIfDue(this.#clock.now());
+    this.#schedule();
   }
 
-  #announcePresence = (): void => {
-    const now = this.#clock.now();
-    if (this.#state === 'connected' && this.#presence.due(now)) {
-      const state = this.#presence.state === 'away' ? PresenceCode.Away : PresenceCode.Active;
-      if (this.#session.sendPresence(state)) this.#presence.sent(now);
-    }
-    this.#schedule();
-  };
-
-  #presenceAgain = (): void => {
+  /** Someone joined, or we (re)connected: our presence goes out again (now, or when the interval allows). */
+  #presenceAgain(): void {
     this.#presence.again();
-    this.#announcePresence();
-  };
+    this.#sendPresenceIfDue(this.#clock.now());
+    this.#schedule();
+  }
+
+  #sendPresenceIfDue(now: number): void {
+    if (this.#state !== 'connected' || !this.#presence.due(now)) return;
+    const state = this.#presence.state === 'away' ? PresenceCode.Away : PresenceCode.Active;
+    if (this.#session.sendPresence(state)) this.#presence.sent(now);
+  }
 
   /** Says we are typing: at most one unreliable datagram per TYPING_INTERVAL_MS, nothing while not connected. */
   sendTyping(): void {
@@ -447,7 +447,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       if (stalledMs > 0) this.#session.excuseStall(stalledMs, now);
       this.#onSignal(this.#session.poll(now));
       this.#chat.poll(now);
-      if (this.#presence.due(now)) this.#announcePresence();
+      this.#sendPresenceIfDue(now);
     } catch (error) {
       this.#log('warn', `internal error in the client timer: ${String(error)}`);
     }

@@ -12,7 +12,7 @@
  *   MAX_COMMIT_WAIT_MS), so a slow disk gathers more messages per fsync instead of falling behind.
  */
 import type { HistoryStore, RoomVerifier, StoredMessage } from '../history/store';
-import { hasBackgroundWrites } from '../history/threaded-store';
+import { hasBackgroundWrites, type BackgroundWrites } from '../history/threaded-store';
 import type { Clock, ClockTimer } from '../util/clock';
 
 /** Longest wait (ms) before a synchronous commit: an fsync of 10-20 ms gathers what arrives meanwhile. */
@@ -43,6 +43,8 @@ interface InFlight {
 
 export class GroupCommit {
   readonly #options: GroupCommitOptions;
+  /** The store's background writes, when it has them: commits then never run on this thread. */
+  readonly #background: BackgroundWrites | undefined;
   #appends: StoredMessage[] = [];
   /** The last verifier per room of this turn, committed before its appends. */
   #pins = new Map<string, RoomVerifier>();
@@ -58,6 +60,7 @@ export class GroupCommit {
 
   constructor(options: GroupCommitOptions) {
     this.#options = options;
+    this.#background = hasBackgroundWrites(options.store) ? options.store : undefined;
   }
 
   /** True while an acknowledgement must wait: some message numbered before it is not durable yet. */
@@ -99,7 +102,7 @@ export class GroupCommit {
     if (this.#scheduled) return;
     this.#scheduled = true;
     // After every datagram the socket has ready now: one transaction for all of them.
-    if (hasBackgroundWrites(this.#options.store) || this.#lastCommitMs < 1) setImmediate(this.#commit);
+    if (this.#background || this.#lastCommitMs < 1) setImmediate(this.#commit);
     else this.#timer = this.#options.clock.setTimeout(this.#commit, Math.min(this.#lastCommitMs, MAX_COMMIT_WAIT_MS));
   }
 
@@ -113,23 +116,24 @@ export class GroupCommit {
     this.#appends = [];
     this.#pins = new Map();
     this.#held = [];
-    const store = this.#options.store;
     if (!this.#options.enabled()) {
       this.#release(held);
       return;
     }
-    if (hasBackgroundWrites(store)) {
+    const background = this.#background;
+    if (background) {
       const entry: InFlight = { held, done: false };
       this.#inFlight.push(entry);
       // Pins first: the store's thread serves writes in order, so no message is ever stored unpinned.
-      const written = [...pins].map(([room, verifier]) => store.pinRoomLater(room, verifier));
-      const appended = appends.length > 0 ? store.appendDurably(appends) : Promise.resolve([]);
-      Promise.all([...written, appended]).then(
-        () => appended.then((stored) => this.#ended(entry, numberingError(appends, stored))),
+      const written = Promise.all([...pins].map(([room, verifier]) => background.pinRoomLater(room, verifier)));
+      const appended = appends.length > 0 ? background.appendDurably(appends) : Promise.resolve([]);
+      Promise.all([written, appended]).then(
+        ([, stored]) => this.#ended(entry, numberingError(appends, stored)),
         (error: unknown) => this.#ended(entry, error),
       );
       return;
     }
+    const store = this.#options.store;
     let failure: unknown;
     try {
       const startedAt = this.#options.clock.now();
