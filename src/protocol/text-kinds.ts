@@ -34,8 +34,11 @@ export type TextKind =
   | { kind: 'reaction'; target: bigint; emoji: string; on: boolean }
   | { kind: 'edit'; target: bigint }
   | { kind: 'delete'; target: bigint }
-  /** A kind of a later version: the rest is not read. */
-  | { kind: 'unknown'; code: number };
+  /**
+   * A kind of a later version: its fields are not read, but kept as they came (`rest`, absent when there are
+   * none), so the payload encodes again to the very bytes it was decoded from.
+   */
+  | { kind: 'unknown'; code: number; rest?: Uint8Array };
 
 /** Writes a text payload with a kind: its text is the reply's or the edit's, and empty for the others. */
 export function writeKindText(writer: ByteWriter, sentAt: number, sender: string, kind: TextKind, text: string): void {
@@ -55,6 +58,7 @@ export function writeKindText(writer: ByteWriter, sentAt: number, sender: string
       return;
     case 'unknown':
       writer.u8(kind.code).str8(sender);
+      if (kind.rest) writer.bytes(kind.rest);
       return;
     default: {
       const never: never = kind;
@@ -93,9 +97,10 @@ export function readKindText(reader: ByteReader): { sender: string; kind: TextKi
       reader.end('delete');
       return { sender, kind: { kind: 'delete', target }, text: '' };
     }
-    default:
-      reader.rest();
-      return { sender, kind: { kind: 'unknown', code }, text: '' };
+    default: {
+      const rest = reader.rest();
+      return { sender, kind: rest.length > 0 ? { kind: 'unknown', code, rest: Uint8Array.from(rest) } : { kind: 'unknown', code }, text: '' };
+    }
   }
 }
 

@@ -63,7 +63,14 @@ describe('protocol/text-kinds', () => {
 
   it('decodes a kind it does not know as unknown, whatever follows, so a receiver can ignore it', () => {
     const bytes = concat(encodePayload(text({ text: '', kind: { kind: 'unknown', code: 0x7f } })), fromHex('deadbeef'));
-    assert.deepEqual(decodeText(bytes), { ok: true, value: text({ text: '', kind: { kind: 'unknown', code: 0x7f } }) });
+    assert.deepEqual(decodeText(bytes), { ok: true, value: text({ text: '', kind: { kind: 'unknown', code: 0x7f, rest: fromHex('deadbeef') } }) });
+  });
+
+  it('encodes an unknown kind again to the very bytes it was decoded from', () => {
+    const bytes = concat(encodePayload(text({ text: '', kind: { kind: 'unknown', code: 0 } })), fromHex('ac61f090'));
+    const decoded = decodeText(bytes);
+    assert.ok(decoded.ok);
+    assert.deepEqual(encodePayload(decoded.value), bytes);
   });
 
   it('still decodes a plain text as before, with no kind', () => {
