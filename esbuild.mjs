@@ -107,6 +107,7 @@ if (exists('webview/main.ts')) {
     logLevel: 'warning',
     entryPoints: { webview: 'webview/main.ts' },
     outdir: 'dist', // webview/main.ts imports styles.css: esbuild writes it to dist/webview.css
+    metafile: true, // which packages the bundle holds: their licences go into dist/webview-THIRD-PARTY-NOTICES.txt
   });
 }
 const benchDir = path.join(root, 'bench');
@@ -115,6 +116,27 @@ const benches = fs.existsSync(benchDir)
   : [];
 if (benches.length > 0) {
   builds.push({ ...nodeCommon, entryPoints: benches, outdir: 'dist/bench' });
+}
+
+/**
+ * The licence of every package bundled into dist/webview.js (markdown-it, highlight.js, the webview toolkit, …),
+ * found from the build's metafile so the list follows the bundle: MIT and BSD licences ask that their text ship
+ * with the code.
+ */
+function writeWebviewNotices(metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
+    if (match && !packages.has(match[2])) packages.set(match[2], path.join(root, match[1]));
+  }
+  const sections = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([name, dir]) => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const file = fs.readdirSync(dir).find((entry) => /^licen[cs]e(\.(md|txt))?$/i.test(entry));
+    const text = file ? fs.readFileSync(path.join(dir, file), 'utf8').trim() : `License: ${manifest.license ?? 'see the package'}`;
+    return `${name} ${manifest.version ?? ''}\n${'-'.repeat(72)}\n${text}\n`;
+  });
+  const header = 'The chat panel (dist/webview.js) bundles these packages; each is used under the licence that follows its name.\n\n';
+  fs.writeFileSync(path.join(root, 'dist/webview-THIRD-PARTY-NOTICES.txt'), header + sections.join('\n'));
 }
 
 copyImageWorkerAssets();
@@ -126,6 +148,7 @@ if (watch) {
   }
   console.log(`watching ${builds.length} bundles`);
 } else {
-  await Promise.all(builds.map((options) => esbuild.build({ ...options, absWorkingDir: root })));
+  const results = await Promise.all(builds.map((options) => esbuild.build({ ...options, absWorkingDir: root })));
+  for (const result of results) if (result.metafile?.outputs['dist/webview.js']) writeWebviewNotices(result.metafile);
   if (fs.existsSync(path.join(root, 'dist/cli.js'))) fs.chmodSync(path.join(root, 'dist/cli.js'), 0o755);
 }

@@ -3,6 +3,7 @@
  * updates after that) and turns user actions into `WebviewMessage`s.
  */
 import type { ChatStateView, ConnectionState, EntryView, HostMessage, MemberView } from '../src/shared/panel-messages';
+import { acceptDrops, AttachmentTray } from './attachments';
 import { Composer, type ComposerMode, type ComposerTarget } from './composer';
 import { Conversation } from './conversation';
 import { h } from './dom';
@@ -53,6 +54,7 @@ export class App {
   readonly #transfers = new Transfers();
   readonly #joinPrompt: JoinPrompt;
   readonly #composer: Composer;
+  readonly #attachments: AttachmentTray;
   readonly #search: SearchBox;
   /** Everything but the entries, which live in the conversation. */
   #state: Omit<ChatStateView, 'entries' | 'hasOlder'> = emptyState();
@@ -94,6 +96,8 @@ export class App {
       entryAction: (id, action, anchor) => this.#entryAction(id, action, anchor),
       toggleReaction: (id, emoji, on) => host.post({ type: 'react', id, emoji, on }),
       goToReply: (id) => this.#conversation.reveal(id),
+      copySnippet: (id) => host.post({ type: 'copySnippet', id }),
+      openSnippet: (id) => host.post({ type: 'openSnippet', id }),
     });
     this.#joinPrompt = new JoinPrompt(() => host.post({ type: 'join' }));
     this.#composer = new Composer(
@@ -102,9 +106,14 @@ export class App {
         edit: (id, text) => host.post({ type: 'edit', id, text }),
         typing: () => host.post({ type: 'typing' }),
         pickImage: () => host.post({ type: 'pickImage' }),
+        attachFiles: (files) => this.#attachments.attachFiles(files, 'paste'),
         draftChanged: (draft) => host.persist({ draft }),
       },
       persisted.draft,
+    );
+    this.#attachments = new AttachmentTray(
+      (message) => host.post(message),
+      () => this.#composer.focus(),
     );
     this.#membersOpen = persisted.membersOpen ?? window.innerWidth >= MEMBERS_OPEN_MIN_WIDTH;
 
@@ -116,8 +125,10 @@ export class App {
         this.#members.element,
       ]),
       this.#transfers.element,
+      this.#attachments.element,
       this.#composer.element,
     );
+    acceptDrops(root, this.#attachments);
     this.#composer.mounted();
     this.#setMembersOpen(this.#membersOpen, false);
     this.#renderChrome();
@@ -204,6 +215,12 @@ export class App {
         break;
       case 'focusComposer':
         this.#composer.focus();
+        break;
+      case 'attachment':
+        this.#attachments.show(message.attachment);
+        break;
+      case 'attachmentGone':
+        this.#attachments.gone(message.id);
         break;
       default:
         assertNever(message);

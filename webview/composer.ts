@@ -4,6 +4,8 @@
  * the connection is down (the host queues what is sent meanwhile).
  */
 import { MAX_COMPOSER_CHARS } from '../src/shared/panel-messages';
+import { fenceAt, wrapInFence } from './code-fence';
+import { composerOnPaste } from './composer-paste';
 import { h, icon, replaceChildren } from './dom';
 import { MentionComplete } from './mention-complete';
 import { formatCount, utf8Length } from './format';
@@ -25,8 +27,17 @@ export interface ComposerActions {
   edit(id: string, text: string): void;
   typing(): void;
   pickImage(): void;
+  /** Image files pasted into the composer (the attachment tray previews them). */
+  attachFiles(files: File[]): void;
   draftChanged(draft: string): void;
 }
+
+const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
+/** Ctrl+Shift+K (Cmd+Shift+K): VS Code binds it only in a text editor (Delete Line), never in a webview. */
+const CODE_BLOCK_KEY = IS_MAC ? '⇧⌘K' : 'Ctrl+Shift+K';
+const SEND_ANYWAY_KEY = IS_MAC ? '⌘Enter' : 'Ctrl+Enter';
+const HINT = `Enter to send · Shift+Enter for a new line · ${CODE_BLOCK_KEY} for a code block`;
+const HINT_IN_FENCE = `In a code block: Enter for a new line · ${SEND_ANYWAY_KEY} to send`;
 
 /** The message a reply answers or an edit changes, as the bar above the composer names it. */
 export interface ComposerTarget {
@@ -49,6 +60,7 @@ export class Composer {
   /** "Replying to …" / "Editing your message", with a way out. */
   readonly #bar = h('div', { class: 'composer__target', attrs: { id: 'composer-target', hidden: true } });
   readonly #typing = h('div', { class: 'composer__typing', attrs: { id: 'typing', 'aria-live': 'polite' } });
+  readonly #hint = h('span', { class: 'composer__hint', attrs: { id: 'composer-hint' } }, [HINT]);
   #maxBytes = 0;
   #draftTimer: ReturnType<typeof setTimeout> | undefined;
   #lastTypingAt = -Infinity;
@@ -78,6 +90,16 @@ export class Composer {
       icon: icon('image'),
       onClick: actions.pickImage,
     });
+    const codeBlock = createButton({
+      id: 'code-block',
+      label: 'Code',
+      appearance: 'secondary',
+      title: `Code block (${CODE_BLOCK_KEY}): wraps the selection in \`\`\` fences`,
+      onClick: () => {
+        this.insertCodeBlock();
+        this.focus();
+      },
+    });
     this.#mentions = new MentionComplete(this.#input);
     this.element = h('footer', { class: 'composer' }, [
       this.#typing,
@@ -85,10 +107,10 @@ export class Composer {
       this.#bar,
       this.#input.element,
       h('div', { class: 'composer__bar' }, [
-        h('span', { class: 'composer__hint' }, ['Enter to send · Shift+Enter for a new line']),
+        this.#hint,
         this.#notice,
         this.#counter,
-        h('span', { class: 'composer__buttons' }, [pick.element, send.element]),
+        h('span', { class: 'composer__buttons' }, [codeBlock.element, pick.element, send.element]),
       ]),
       this.#status,
     ]);
@@ -96,7 +118,12 @@ export class Composer {
     this.#input.element.addEventListener('input', () => this.#inputOnInput());
     this.#input.element.addEventListener('keyup', (event) => {
       if (event.key === 'ArrowLeft' || event.key === 'ArrowRight' || event.key === 'Home' || event.key === 'End') this.#mentions.update();
+      this.#updateHint();
     });
+    this.#input.element.addEventListener('click', () => this.#updateHint());
+    this.#input.element.addEventListener('paste', (event) =>
+      composerOnPaste(event, { input: this.#input, attachFiles: (files) => actions.attachFiles(files), changed: () => this.#inputOnInput() }),
+    );
     this.#input.element.addEventListener('focusout', () => this.#mentions.close());
     this.#bar.addEventListener('click', (event) => {
       if ((event.target as Element).closest('.composer__cancel')) {
@@ -145,6 +172,14 @@ export class Composer {
     this.#update();
     this.#announce('Editing your message. Enter to save, Escape to cancel.');
     this.focus();
+  }
+
+  /** Wraps the selection in a fenced code block (or inserts an empty one) with the caret inside. */
+  insertCodeBlock(): void {
+    const { start, end } = this.#input.selection();
+    const edit = wrapInFence(this.#input.value, start, end);
+    this.#input.setText(edit.value, edit.selectionStart, edit.selectionEnd);
+    this.#inputOnInput();
   }
 
   /** Ends a reply or an edit without sending. */
@@ -231,9 +266,17 @@ export class Composer {
       this.cancelTarget();
       return;
     }
+    const command = IS_MAC ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
+    if (command && event.shiftKey && !event.altKey && event.key.toLowerCase() === 'k') {
+      event.preventDefault();
+      this.insertCodeBlock();
+      return;
+    }
     if (event.key !== 'Enter' || event.shiftKey) return;
     // keyCode 229: the key went to an input method (Chromium sends it for the Enter that commits a candidate).
     if (event.isComposing || event.keyCode === 229) return;
+    // Inside an open code block Enter breaks the line (the browser does it); Ctrl/Cmd+Enter sends anyway.
+    if (!command && fenceAt(this.#input.value, this.#input.selection().start) !== undefined) return;
     event.preventDefault();
     this.submit();
   }
@@ -274,6 +317,15 @@ export class Composer {
     this.#counter.classList.toggle('composer__counter--over', over);
     this.#input.element.classList.toggle('composer__input--over', over);
     this.#input.setRows(rowsFor(value, this.#input.element.clientWidth));
+    this.#updateHint();
+  }
+
+  /** The hint says what Enter does where the caret is. */
+  #updateHint(): void {
+    const inFence = fenceAt(this.#input.value, this.#input.selection().start) !== undefined;
+    const hint = inFence ? HINT_IN_FENCE : HINT;
+    if (this.#hint.textContent !== hint) this.#hint.textContent = hint;
+    this.#hint.dataset.fence = String(inFence);
   }
 }
 

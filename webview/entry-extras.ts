@@ -1,14 +1,16 @@
 /**
- * What a message shows besides its sender and time: its text with safe links and highlighted mentions, the quote
+ * What a message shows besides its sender and time: its text (Markdown, safe links, highlighted mentions), the quote
  * of the message it answers, its reactions, "(edited)", the deleted placeholder, and its actions (Reply, React,
  * Edit, Delete). Built through dom.ts only: names, texts and emoji from the network stay text. The controls are
  * out of the tab order (tabindex -1) until their row is the one in focus (conversation-keys.ts), so a long log
  * is not a hundred tab stops; each has an accessible name.
  */
 import type { EntryView, ReactionView } from '../src/shared/panel-messages';
-import { findMentions } from '../src/shared/mentions';
-import { append, h, type Child } from './dom';
+import { append, h } from './dom';
 import { formatFullDate } from './format';
+import { renderMarkdown } from './markdown';
+import { hasMarkdownSyntax } from './markdown-parse';
+import { withMentions } from './mention-text';
 
 type MessageEntry = Extract<EntryView, { kind: 'text' | 'image' }>;
 
@@ -28,26 +30,17 @@ function safeHref(candidate: string): string | undefined {
   }
 }
 
-/** Plain text with its mentions of `mentions` marked (a mention of `self` apart); text nodes and spans only. */
-function withMentions(text: string, mentions: readonly string[], self: string | undefined): Child[] {
-  const ranges = findMentions(text, mentions);
-  if (ranges.length === 0) return [text];
-  const parts: Child[] = [];
-  let last = 0;
-  const me = self?.toLowerCase();
-  for (const range of ranges) {
-    if (range.start > last) parts.push(text.slice(last, range.start));
-    const mine = range.name.toLowerCase() === me;
-    parts.push(h('span', { class: mine ? 'mention mention--me' : 'mention', attrs: { 'data-mention': range.name } }, [text.slice(range.start, range.end)]));
-    last = range.end;
-  }
-  if (last < text.length) parts.push(text.slice(last));
-  return parts;
-}
-
-/** The message body: links as anchors (opened only through the host), mentions highlighted. */
+/**
+ * The message body: its Markdown (markdown.ts) when it holds any, else the plain path, unparsed: links as anchors
+ * (opened only through the host), mentions highlighted.
+ */
 export function renderText(text: string, mentions: readonly string[] = [], self?: string): HTMLElement {
   const body = h('div', { class: 'entry__text' });
+  if (hasMarkdownSyntax(text)) {
+    body.classList.add('entry__text--markdown');
+    renderMarkdown(body, text, mentions, self);
+    return body;
+  }
   let last = 0;
   for (const match of text.matchAll(URL_PATTERN)) {
     const start = match.index;
@@ -129,11 +122,12 @@ function actionButton(kind: string, label: string): HTMLButtonElement {
   return h('button', { class: `entry__action entry__action--${kind}`, attrs: { type: 'button', tabindex: -1, title: label, 'data-action': kind } }, [label]);
 }
 
-/** The row's actions: Reply and React on any message, Edit (texts) and Delete on your own; none once deleted. */
+/** The row's actions: Reply and React on any message, Edit (texts, not snippets) and Delete on your own; none once deleted. */
 export function renderActions(entry: MessageEntry): HTMLElement | null {
   if (entry.deleted === true) return null;
   const buttons = [actionButton('reply', 'Reply'), actionButton('react', 'React')];
-  if (entry.own && entry.kind === 'text') buttons.push(actionButton('edit', 'Edit'));
+  // A snippet's code is the lines of a file as they were: it is not edited in the composer.
+  if (entry.own && entry.kind === 'text' && entry.snippet === undefined) buttons.push(actionButton('edit', 'Edit'));
   if (entry.own) buttons.push(actionButton('delete', 'Delete'));
   return h('div', { class: 'entry__actions', attrs: { role: 'toolbar', 'aria-label': `Actions on the message from ${entry.own ? 'you' : entry.from}` } }, buttons);
 }

@@ -1,12 +1,14 @@
 /**
- * One entry of the conversation as DOM: system lines, messages (text with safe links, images), the delivery
- * status of own messages, day dividers and the grouping of a sender's consecutive messages. Builds elements only
- * through dom.ts, so nothing from the network becomes markup.
+ * One entry of the conversation as DOM: system lines, messages (text as Markdown with safe links, code snippets,
+ * images), the delivery status of own messages, day dividers and the grouping of a sender's consecutive messages.
+ * Builds elements only through dom.ts, so nothing from the network becomes markup.
  */
 import type { DeliveryView, EntryView } from '../src/shared/panel-messages';
+import { snippetLocation } from '../src/shared/snippet';
 import { append, h, icon, replaceChildren, srOnly, type Child } from './dom';
 import { mentionsSelf, renderActions, renderDeleted, renderEdited, renderQuote, renderReactions, renderText } from './entry-extras';
 import { dayKey, formatBytes, formatDay, formatFullDate, formatPercent, formatTime, isoDate } from './format';
+import { renderSnippet } from './snippet-view';
 
 /** Messages of one sender closer together than this share one name/time header. */
 const GROUP_GAP_MS = 5 * 60_000;
@@ -61,6 +63,7 @@ export function renderMessage(entry: MessageEntry, continued: boolean, roomEncry
   const mentionsMe = mentionsSelf(entry, self);
   if (mentionsMe) classes.push('entry--mentions-me');
   if (entry.deleted === true) classes.push('entry--deleted');
+  if (entry.kind === 'text' && entry.snippet !== undefined) classes.push('entry--snippet');
   const header = h('div', { class: 'entry__header' }, [
     h('span', { class: 'entry__from', attrs: { title: entry.own ? entry.from : undefined } }, [entry.own ? 'You' : entry.from]),
     entry.legacy
@@ -75,7 +78,7 @@ export function renderMessage(entry: MessageEntry, continued: boolean, roomEncry
   const bubble = h('div', { class: 'entry__bubble', attrs: { title: formatFullDate(entry.sentAt) } });
   append(bubble, [renderQuote(entry)]);
   if (entry.deleted === true) bubble.append(renderDeleted());
-  else if (entry.kind === 'text') bubble.append(renderText(entry.text, entry.mentions, self));
+  else if (entry.kind === 'text') bubble.append(entry.snippet === undefined ? renderText(entry.text, entry.mentions, self) : renderSnippet(entry.text, entry.snippet));
   else append(bubble, renderImage(entry));
   append(bubble, [renderEdited(entry)]);
   let delivery: HTMLElement | undefined;
@@ -121,7 +124,14 @@ function renderImage(entry: Extract<EntryView, { kind: 'image' }>): Child[] {
 /** What a screen reader says for a message row it lands on. */
 function rowLabel(entry: MessageEntry, mentionsMe: boolean): string {
   const who = entry.own ? 'You' : entry.from;
-  const what = entry.deleted === true ? 'deleted message' : entry.kind === 'image' ? 'an image' : entry.text.slice(0, 300);
+  const what =
+    entry.deleted === true
+      ? 'deleted message'
+      : entry.kind === 'image'
+        ? 'an image'
+        : entry.snippet !== undefined
+          ? `code snippet ${snippetLocation(entry.snippet)}, ${entry.snippet.language}`
+          : entry.text.slice(0, 300);
   const notes = [entry.replyTo ? `in reply to ${entry.replyTo.from ?? 'a message'}` : '', entry.editedAt !== undefined && entry.deleted !== true ? 'edited' : '', mentionsMe ? 'mentions you' : '']
     .filter((note) => note !== '')
     .join(', ');
@@ -195,9 +205,12 @@ export interface EntryActions {
   entryAction(id: string, action: 'reply' | 'react' | 'edit' | 'delete', anchor: HTMLElement): void;
   toggleReaction(id: string, emoji: string, on: boolean): void;
   goToReply(id: string): void;
+  /** A snippet's Copy and Open: the host copies its code, or opens its lines. */
+  copySnippet(id: string): void;
+  openSnippet(id: string): void;
 }
 
-/** One click handler for the whole log: links, Retry, Discard and images of any entry. */
+/** One click handler for the whole log: links, Retry, Discard, images, snippets' Copy and Open of any entry. */
 export function routeEntryClick(event: MouseEvent, actions: EntryActions): void {
   const target = event.target;
   if (!(target instanceof Element)) return;
@@ -213,7 +226,9 @@ export function routeEntryClick(event: MouseEvent, actions: EntryActions): void 
   const id = entry?.dataset.entryId;
   if (control === null || control === undefined || id === undefined) return;
   const action = control.dataset.action;
-  if (action === 'reply' || action === 'react' || action === 'edit' || action === 'delete') actions.entryAction(id, action, control);
+  if (action === 'copy-snippet') actions.copySnippet(id);
+  else if (action === 'open-snippet') actions.openSnippet(id);
+  else if (action === 'reply' || action === 'react' || action === 'edit' || action === 'delete') actions.entryAction(id, action, control);
   else if (control.classList.contains('reaction')) actions.toggleReaction(id, control.dataset.emoji ?? '', control.getAttribute('aria-pressed') !== 'true');
   else if (control.classList.contains('entry__quote')) actions.goToReply(control.dataset.replyTo ?? '');
   else if (control.classList.contains('entry__retry')) actions.retry(id);

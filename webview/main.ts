@@ -38,11 +38,17 @@
  *   #composer                the <vscode-text-area> (its <textarea> is in the open shadow root:
  *                            `#composer textarea` in Playwright)
  *   #composer-counter        UTF-8 size near/over the limit (.composer__counter--over)
- *   #send, #pick-image       composer buttons (<vscode-button>)
+ *   #send, #pick-image       composer buttons (<vscode-button>); #code-block wraps the selection in a fence
+ *   #composer-hint           what Enter does where the caret is; data-fence="true" inside an open code block
+ *   #attachments             pasted/dropped images waiting for Send (hidden when none): #attachment-notice (files
+ *                            refused before reading) and li.attachment[data-attachment-id][data-state=compressing|
+ *                            ready|failed] with img.attachment__image, .attachment__send, .attachment__cancel
  */
 import './styles.css';
 import './history.css';
 import './conversation-tools.css';
+import './markdown.css';
+import './attachments.css';
 import { isHostMessage } from '../src/shared/panel-messages';
 import { App } from './app';
 import { registerToolkit } from './toolkit';

@@ -85,6 +85,10 @@ export interface ToolkitTextArea {
   caret(): number;
   /** Replaces [start, end) of the text with `text` and puts the caret after it. */
   replaceRange(start: number, end: number, text: string): void;
+  /** The selection [start, end) (UTF-16 offsets); both the end of the text before the inner control exists. */
+  selection(): { start: number; end: number };
+  /** Replaces the whole text and selects [start, end). */
+  setText(text: string, start: number, end: number): void;
   /** Attributes of the inner <textarea> (combobox semantics for the @ completion). */
   setControlAttributes(attributes: Record<string, string | undefined>): void;
 }
@@ -137,6 +141,22 @@ export function createTextArea(options: TextAreaOptions): ToolkitTextArea {
         if (control.value !== next) control.value = next;
         const at = start + text.length;
         control.setSelectionRange(at, at);
+      }
+    },
+    selection() {
+      const control = element.control;
+      if (control === undefined) {
+        const end = (element.value ?? '').length;
+        return { start: end, end };
+      }
+      return { start: control.selectionStart, end: control.selectionEnd };
+    },
+    setText(text: string, start: number, end: number) {
+      element.value = text;
+      const control = element.control;
+      if (control !== undefined) {
+        if (control.value !== text) control.value = text;
+        control.setSelectionRange(start, end);
       }
     },
     setControlAttributes(attributes: Record<string, string | undefined>) {

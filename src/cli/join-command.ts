@@ -10,6 +10,8 @@ import { formatHostPort } from '../protocol/address';
 import { ACTION_HELP, runActionCommand, showActions } from './chat-actions';
 import { readKnownRelays, writeKnownRelays } from './known-relays';
 import { clock, formatBytes, Output } from './output';
+import { shareSnippet, SNIPPET_HELP } from './snippet-command';
+import { snippetEvent, snippetText } from './snippet-output';
 
 export interface JoinCommandOptions {
   relayHost: string;
@@ -44,6 +46,7 @@ const MAX_RECEIVED_PIXELS = DEFAULT_COMPRESS_OPTIONS.maxInputPixels;
 
 const HELP = `commands:
   /image PATH   send an image (PNG, JPEG, GIF, BMP, TIFF; compressed before sending)
+${SNIPPET_HELP}
   /members      list the members of the room
   /stats        transport statistics (round trip, loss, retransmissions)
   /retry ID     send a failed message again
@@ -121,6 +124,8 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
   };
   client.on('message', (message) => {
     noteShown(message.seq);
+    const { snippet } = message;
+    if (snippet) return inOrder(() => output.event(snippetEvent({ ...message, snippet }), snippetText({ ...message, snippet })));
     inOrder(() =>
       output.event(
         {
@@ -263,6 +268,9 @@ export async function runJoin(options: JoinCommandOptions): Promise<number> {
       case 'image':
         if (!argument) output.error('usage', 'usage: /image PATH');
         else await sendImage(argument);
+        return true;
+      case 'snippet':
+        await shareSnippet(argument, client, output);
         return true;
       case 'members': {
         const names = client.members.map((member) => member.name + (member.legacy ? ' (legacy)' : ''));

@@ -78,6 +78,12 @@ export async function runRelay(options: RelayCommandOptions): Promise<number> {
     return 1;
   }
   const { host, port } = relay.address;
+  // Listening for the signals before saying so: until a listener exists the kernel's default action applies, and a
+  // supervisor that reads the line and stops the relay at once would kill it instead of closing it.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   output.event({ event: 'listening', host, port }, `relay listening on ${host}:${port}`);
   relay.on('join', (member) => {
     output.event(
@@ -91,10 +97,7 @@ export async function runRelay(options: RelayCommandOptions): Promise<number> {
       `${clock()} ${member.name} left ${member.room} (${reason})`,
     );
   });
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const signal = await stopped;
   await relay.close();
   output.event({ event: 'closed', signal }, `relay stopped (${signal})`);
   return 0;

@@ -25,12 +25,15 @@ export type LedgerEvent =
   | { kind: 'edit'; edit: ChatEdit }
   | { kind: 'delete'; deletion: ChatDelete };
 
-/** What we may do to a message, for the checks before sending an edit or a delete. */
-export type Ownership = 'own' | 'not-own' | 'unknown' | 'deleted' | 'image';
+/** What we may do to a message, for the checks before sending an edit or a delete (an image or snippet of ours: delete only). */
+export type Ownership = 'own' | 'not-own' | 'unknown' | 'deleted' | 'image' | 'snippet';
+
+/** What a message is, as far as edits go: a text's words can change; an image has none, a snippet's code is a quote of a file. */
+export type MessageShape = 'text' | 'image' | 'snippet';
 
 interface Sender {
   key: string;
-  image: boolean;
+  shape: MessageShape;
   deleted: boolean;
 }
 
@@ -48,9 +51,9 @@ export class ActionLedger {
   }
 
   /** A message seen (or sent by us, `senderKey` ours): what was held for it is applied now, in arrival order. */
-  message(id: string, senderKey: string, image: boolean): LedgerEvent[] {
+  message(id: string, senderKey: string, shape: MessageShape): LedgerEvent[] {
     if (!this.#senders.has(id)) {
-      this.#senders.set(id, { key: senderKey, image, deleted: false });
+      this.#senders.set(id, { key: senderKey, shape, deleted: false });
       if (this.#senders.size > REMEMBERED_SENDERS) this.#senders.delete(this.#senders.keys().next().value as string);
     }
     if (this.#held.length === 0) return [];
@@ -90,9 +93,9 @@ export class ActionLedger {
       }
       case 'edit':
         if (!this.#mayChange(sender, action, 'edit')) return [];
-        if (sender.image) {
+        if (sender.shape !== 'text') {
           this.ignored.malformed++;
-          this.#log('warn', `ignored an edit of image ${id} from ${action.from}: images have no text to edit`);
+          this.#log('warn', `ignored an edit of ${sender.shape} ${id} from ${action.from}: ${sender.shape === 'image' ? 'images have no text' : 'a snippet quotes a file; it is not edited'}`);
           return [];
         }
         return [{ kind: 'edit', edit: { ...common, text: action.text, editedAt: action.sentAt } }];
@@ -113,7 +116,7 @@ export class ActionLedger {
     if (!sender) return 'unknown';
     if (sender.key !== senderKey) return 'not-own';
     if (sender.deleted) return 'deleted';
-    return sender.image ? 'image' : 'own';
+    return sender.shape === 'text' ? 'own' : sender.shape;
   }
 
   /** Whether `senderKey`'s reaction `emoji` on `id` is on. */

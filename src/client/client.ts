@@ -17,6 +17,7 @@ import { assertNever, PacketType, PresenceCode, type MessageFragment as Fragment
 import { systemClock, type Clock } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
 import { TypedEmitter } from '../util/typed-emitter';
+import type { SnippetMeta } from '../shared/snippet';
 import { composeDelete, composeEdit, composeReaction, composeReply, type ComposeContext } from './compose';
 import { Conversation, type ChatPayload } from './conversation';
 import { ChatClientError, closedError } from './errors';
@@ -24,6 +25,7 @@ import { classifyRefusal } from './join';
 import { LeaveWait } from './leave';
 import { RoomSealing } from './sealing';
 import { RelaySession, type SessionSignal } from './session';
+import { composeSnippet } from './snippets';
 import { bindSocket, createClientSocket, resolveRelay } from './socket';
 import { PresenceAnnouncer, type Presence } from './presence';
 import { TypingThrottle } from './typing';
@@ -204,6 +206,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       throw new ChatClientError('too-large', `the compressed image is ${image.data.length} bytes; the relay accepts at most ${this.maxImageBytes}`);
     }
     return this.#queue({ type: PacketType.Image, sentAt: this.#clock.wallNow(), sender: this.#name, ...image });
+  }
+
+  /**
+   * Queues a code snippet (`code`, from `meta`'s file and lines); returns its id. Throws ChatClientError
+   * `invalid-snippet`, `empty`, `too-large` (its size and the limit in KB), and as sendText.
+   */
+  sendSnippet(meta: SnippetMeta, code: string): string {
+    return this.#queue(composeSnippet(meta, code, this.#composing()));
   }
 
   /** Queues a text answering message `replyTo`; returns its id. Throws like sendText, and `invalid-id`. */

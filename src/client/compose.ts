@@ -6,7 +6,7 @@ import { checkEmoji } from '../protocol/emoji';
 import { parseMessageId } from '../protocol/ids';
 import { PacketType } from '../protocol/types';
 import type { TextKind } from '../protocol/text-kinds';
-import type { Ownership } from './actions';
+import type { MessageShape, Ownership } from './actions';
 import type { ChatPayload } from './conversation';
 import { ChatClientError } from './errors';
 
@@ -71,11 +71,28 @@ function mustOwn(id: string, context: ComposeContext, what: 'edit' | 'delete'): 
     case 'image':
       if (what === 'delete') return;
       throw new ChatClientError('not-editable', `message ${id} is an image: it has no text to edit`);
+    case 'snippet':
+      if (what === 'delete') return;
+      throw new ChatClientError('not-editable', `message ${id} is a code snippet: it quotes a file and is not edited (delete it and share again)`);
     case 'unknown':
       throw new ChatClientError('unknown-message', `there is no message ${id} here to ${what}`);
     case 'not-own':
       throw new ChatClientError('not-own', `message ${id} is someone else's: only its sender can ${what} it`);
     case 'deleted':
       throw new ChatClientError('deleted', `message ${id} is deleted`);
+  }
+}
+
+/** What a payload we send is, when it is a message (a reaction, edit or delete is not one). */
+export function messageShape(payload: ChatPayload): MessageShape | undefined {
+  if (payload.type === PacketType.Image) return 'image';
+  switch (payload.kind?.kind) {
+    case undefined:
+    case 'reply':
+      return 'text';
+    case 'snippet':
+      return 'snippet';
+    default:
+      return undefined;
   }
 }

@@ -14,6 +14,7 @@ import { ContentOpener, ContentSealer, type RoomKeys } from '../protocol/room-cr
 import { assertNever, errorCodeName, Flag, leaveReasonName, PacketType, PresenceCode, type MessageFragment as Fragment } from '../protocol/types';
 import { emitLedgerEvents, withMentions } from './action-events';
 import { ActionLedger, type LedgerEvent } from './actions';
+import { messageShape } from './compose';
 import { ChatClientError } from './errors';
 import { HistoryTracker, type HistoryOptions, type HistoryPageResult, type HistoryQuery } from './history';
 import { InboundPipeline, type InboundEvent } from './inbound';
@@ -171,8 +172,9 @@ export class Conversation {
   /** Seals (when the room is sealed) and queues; a message that no longer fits fails with the outbox's reason. */
   #queueSealed(id: bigint, payload: ChatPayload, now: number): void {
     this.#inbound.rememberOwn(this.#ownKey, id);
-    // A text, reply or image of ours is ours to edit or delete (a reaction, edit or delete is not a message).
-    if (payload.type === PacketType.Image || !payload.kind || payload.kind.kind === 'reply') this.#ledger.message(formatMessageId(id), this.#ownKey, payload.type === PacketType.Image);
+    // A text, reply, snippet or image of ours is ours to edit or delete (a reaction, edit or delete is not a message).
+    const shape = messageShape(payload);
+    if (shape) this.#ledger.message(formatMessageId(id), this.#ownKey, shape);
     const plain = encodePayload(payload);
     // Sealed once: a resend after a rejoin carries the same sealed bytes, which receivers recognise as a repeat.
     const sealed = this.#sealer ? this.#sealer.seal(payload.type, id, plain) : plain;
@@ -333,13 +335,14 @@ export class Conversation {
         return this.#host.emit('incoming', event.progress);
       case 'message': {
         if (event.message.backlog) this.#history.shown();
-        const released = this.#ledger.message(event.message.id, event.senderKey, false);
-        this.#host.emit('message', withMentions(event.message, this.#names()));
+        const released = this.#ledger.message(event.message.id, event.senderKey, event.message.snippet ? 'snippet' : 'text');
+        // A snippet's code is quoted, not said: a decorator like `@bob` mentions nobody.
+        this.#host.emit('message', event.message.snippet ? event.message : withMentions(event.message, this.#names()));
         return this.#emitLedger(released);
       }
       case 'image': {
         if (event.image.backlog) this.#history.shown();
-        const released = this.#ledger.message(event.image.id, event.senderKey, true);
+        const released = this.#ledger.message(event.image.id, event.senderKey, 'image');
         this.#host.emit('image', event.image);
         return this.#emitLedger(released);
       }

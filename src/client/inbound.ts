@@ -44,7 +44,7 @@ export const DEFAULT_MAX_IMAGE_MEGAPIXELS = 50;
  * is the action ledger's decision (actions.ts), which needs `senderKey` to compare with the message's sender.
  */
 export interface InboundAction {
-  what: Exclude<TextKind, { kind: 'reply' }>;
+  what: Exclude<TextKind, { kind: 'reply' } | { kind: 'snippet' }>;
   /** The action's own message id. */
   id: string;
   from: string;
@@ -286,6 +286,7 @@ export class InboundPipeline {
       const kind = payload.kind;
       if (kind === undefined) return [...events, { kind: 'message', message: { ...common, text: payload.text }, senderKey: sender }];
       if (kind.kind === 'reply') return [...events, { kind: 'message', message: { ...common, text: payload.text, replyTo: formatMessageId(kind.target) }, senderKey: sender }];
+      if (kind.kind === 'snippet') return [...events, { kind: 'message', message: { ...common, text: payload.text, snippet: kind.meta }, senderKey: sender }];
       const action: InboundAction = { what: kind, id: common.id, from: common.from, fromId: origin, senderKey: sender, sentAt: payload.sentAt, text: payload.text };
       // Not a message: a progress row opened for its fragments closes (the action comes as its own event).
       const closing = fragment.fragmentCount > 1 ? this.#drop(origin, messageId, 'not-a-message') : [];

@@ -73,6 +73,7 @@ export function openStored(stored: PayloadOf<typeof PacketType.Stored>, encrypte
     const kind = payload.kind;
     if (kind === undefined) return { kind: 'message', message: { ...common, text: payload.text }, senderKey };
     if (kind.kind === 'reply') return { kind: 'message', message: { ...common, text: payload.text, replyTo: formatMessageId(kind.target) }, senderKey };
+    if (kind.kind === 'snippet') return { kind: 'message', message: { ...common, text: payload.text, snippet: kind.meta }, senderKey };
     const action: InboundAction = { what: kind, id: common.id, from: stored.from, fromId: 0, senderKey, sentAt: payload.sentAt, text: payload.text, backlog: true };
     return { kind: 'action', action };
   }

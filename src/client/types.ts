@@ -3,6 +3,7 @@ import type { ImageFormat } from '../protocol/payload';
 import type { ReplayMarks } from '../protocol/replay-marks';
 import type { ChannelStats, ReliabilityTuning } from '../protocol/reliability';
 import type { RoomKeys } from '../protocol/room-crypto';
+import type { SnippetMeta } from '../shared/snippet';
 import type { ClientState, DeliveryState } from '../shared/states';
 import type { Clock } from '../util/clock';
 import type { BacklogEnd, HistoryOptions } from './history';
@@ -35,6 +36,8 @@ export interface ChatText {
   storedAt?: number;
   /** A reply: the id of the message it answers (which this client may not have seen). */
   replyTo?: string;
+  /** A code snippet: `text` is its code, and this says where it came from (checked: src/shared/snippet.ts). */
+  snippet?: SnippetMeta;
   /**
    * The room's members the text mentions as `@name` (src/shared/mentions.ts), as the roster spells them, this
    * client's own name included; absent when it mentions nobody.
@@ -104,7 +107,7 @@ export interface IgnoredActions {
   unknownKind: number;
   /** Held for a message that never came, and forgotten to make room. */
   unknownTarget: number;
-  /** An edit of an image. */
+  /** An edit of an image or a snippet. */
   malformed: number;
 }
 

@@ -2,6 +2,7 @@
 import type { ChatClient } from '../client/client';
 import type { CompressOptions, ImageCompressor } from '../image';
 import type { ConnectionState, HostMessage } from '../shared/panel-messages';
+import type { SnippetMeta } from '../shared/snippet';
 import type { HistoryConfig } from './session-history';
 
 export interface JoinParameters {
@@ -44,6 +45,8 @@ export interface IncomingNotice {
   text: string | undefined;
   /** The message mentions you (`@your-name`). */
   mentionsMe: boolean;
+  /** A code snippet: `text` is its code, this where it came from (the notification names the place). */
+  snippet?: SnippetMeta;
 }
 
 /** The client stopped by itself after the room was joined: nothing retries; the user must join again. */

@@ -7,7 +7,7 @@
  * so it is tested with real sockets and no editor.
  */
 import { ChatClient, ChatClientError, type ChatProblem, type DeliveryUpdate, type ReadyInfo } from '../client/client';
-import { DEFAULT_COMPRESS_OPTIONS } from '../image';
+import { DEFAULT_COMPRESS_OPTIONS, type CompressedImage } from '../image';
 import { DEFAULT_MAX_TEXT_BYTES } from '../protocol/constants';
 import { formatHostPort } from '../protocol/address';
 import { roomKey, splitRoomKey } from '../history/local-entry';
@@ -19,11 +19,13 @@ import { ConversationTools, withQuotes } from './conversation-tools';
 import { DeliveryWaiters, toDeliveryView } from './delivery-waiters';
 import { PanelHistory } from './history-requests';
 import { joinedLine, wireIncoming } from './incoming';
-import { sendOwnImage, sendOwnText, type OutgoingOptions } from './outgoing';
+import { sendCompressedImage, sendOwnImage, sendOwnText, type OutgoingOptions } from './outgoing';
 import { PanelState } from './panel-state';
 import { historyOption } from './relay-history';
 import { SessionHistory } from './session-history';
 import { SessionImages } from './session-images';
+import { sendOwnSnippet, snippetOf, type SessionSnippet } from './session-snippets';
+import type { SnippetMeta } from '../shared/snippet';
 
 export type { ChatSessionEvents, ChatSessionOptions, IncomingNotice, JoinParameters, SessionFailure } from './chat-session-types';
 
@@ -172,6 +174,19 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     return sendOwnText(client, text, this.#outgoing(), reply);
   }
 
+  /**
+   * Shares lines of code with where they came from (a snippet); returns its id, or throws ChatClientError (not
+   * joined, empty, too large, a snippet the wire refuses, outbox full).
+   */
+  sendSnippet(meta: SnippetMeta, code: string): string {
+    return sendOwnSnippet(this.#requireClient(), meta, code, this.#outgoing());
+  }
+
+  /** The snippet shown as entry `id` (yours or received), for Open and Copy; undefined when there is none. */
+  snippet(id: string): SessionSnippet | undefined {
+    return snippetOf(this.#panel.message(id));
+  }
+
   /** Turns your `emoji` on message `id` on or off; throws ChatClientError. */
   react(id: string, emoji: string, on: boolean): void {
     this.#tools.react(this.#requireClient(), id, emoji, on);
@@ -212,6 +227,14 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
    */
   async sendImageFile(file: string, onStage?: (stage: 'compressing' | 'sending') => void): Promise<string> {
     return sendOwnImage(this.#requireClient(), file, this.#outgoing(), onStage);
+  }
+
+  /**
+   * Sends an image already compressed (a pasted or dropped one, after its preview); `original` opens full size.
+   * Returns its id; throws ChatClientError.
+   */
+  sendCompressedImage(image: CompressedImage, original?: string): string {
+    return sendCompressedImage(this.#requireClient(), image, this.#outgoing(), original);
   }
 
   /** Resends a failed message. */

@@ -8,6 +8,7 @@ import type { HostMessage, UnreadView } from '../shared/panel-messages';
 import { ChatPanel } from './chat-panel';
 import type { ChatSession } from './chat-session';
 import { ChatView } from './chat-view';
+import type { Attachments } from './attachments';
 import type { PanelActions, PanelContext } from './chat-webview';
 import { Disposable } from './dispose';
 import { ReadMarks } from './read-marks';
@@ -20,6 +21,8 @@ export interface ChatSurfacesOptions {
   session: ChatSession;
   log: vscode.LogOutputChannel;
   actions: PanelActions;
+  /** Pasted and dropped images waiting for Send. */
+  attachments: Attachments;
   /** The counts changed (the status bar shows them). */
   unreadChanged: (unread: UnreadView) => void;
 }
@@ -40,6 +43,7 @@ export class ChatSurfaces extends Disposable {
       session: options.session,
       log: options.log,
       actions: options.actions,
+      attachments: options.attachments,
       viewed: () => this.#viewed(),
     };
     this.view = this.register(new ChatView(this.#context));

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { isWebviewMessage, type HostMessage, type WebviewMessage } from '../shared/panel-messages';
+import type { Attachments } from './attachments';
 import { renderChatHtml } from './chat-html';
 import type { ChatSession } from './chat-session';
 import { Disposable } from './dispose';
@@ -21,6 +22,8 @@ export interface PanelActions {
   discard(id: string): void;
   openImage(id: string): void;
   openLink(url: string): void;
+  openSnippet(id: string): void;
+  copySnippet(id: string): void;
   pickImage(): void;
   join(): void;
   leave(): void;
@@ -31,6 +34,8 @@ export interface PanelContext {
   session: ChatSession;
   log: vscode.LogOutputChannel;
   actions: PanelActions;
+  /** Pasted and dropped images waiting for Send: their previews are posted to every surface. */
+  attachments: Attachments;
   /** Whether the newest message is in view changed on some surface (reading is judged again). */
   viewed: () => void;
 }
@@ -47,13 +52,15 @@ export class ChatWebview extends Disposable {
     super();
     this.#webview = webview;
     this.#context = context;
-    this.#imageFolders = context.session.imageFolders().join('\n');
-    webview.options = webviewOptions(context.extensionUri, context.session.imageFolders());
+    this.#imageFolders = this.#folders().join('\n');
+    webview.options = webviewOptions(context.extensionUri, this.#folders());
     // Assigned once: showing the surface again reloads the page itself, which then says `ready`.
     webview.html = this.#html();
     this.register(webview.onDidReceiveMessage(this.#webviewOnMessage));
     context.session.on('post', this.#sessionOnPost);
     this.register({ dispose: () => context.session.off('post', this.#sessionOnPost) });
+    context.attachments.on('post', this.#sessionOnPost);
+    this.register({ dispose: () => context.attachments.off('post', this.#sessionOnPost) });
   }
 
   /** The page said `ready` and was not torn down since. */
@@ -84,7 +91,7 @@ export class ChatWebview extends Disposable {
   }
 
   #sessionOnPost = (message: HostMessage): void => {
-    const folders = this.#context.session.imageFolders();
+    const folders = this.#folders();
     if (folders.join('\n') !== this.#imageFolders) {
       // The save folder setting changed: allow the new folder too. If VS Code reloads the page for new options,
       // it says `ready` again and gets the whole state.
@@ -96,7 +103,9 @@ export class ChatWebview extends Disposable {
 
   #webviewOnMessage = (message: unknown): void => {
     if (!isWebviewMessage(message)) {
-      this.#context.log.warn(`ignored a malformed message from the chat: ${JSON.stringify(message)?.slice(0, 200)}`);
+      // Bytes are summarised: a pasted image's Uint8Array written out as JSON would block the extension host.
+      const text = JSON.stringify(message, (_key, value: unknown) => (ArrayBuffer.isView(value) ? `<${value.byteLength} bytes>` : value));
+      this.#context.log.warn(`ignored a malformed message from the chat: ${text?.slice(0, 200)}`);
       return;
     }
     this.#handle(message);
@@ -108,6 +117,7 @@ export class ChatWebview extends Disposable {
       case 'ready':
         this.#ready = true;
         void this.#webview.postMessage({ type: 'state', state: session.snapshot() } satisfies HostMessage);
+        for (const pending of this.#context.attachments.replay()) void this.#webview.postMessage(pending);
         return;
       case 'viewed':
         this.#atBottom = message.atBottom;
@@ -140,6 +150,12 @@ export class ChatWebview extends Disposable {
       case 'openLink':
         actions.openLink(message.url);
         return;
+      case 'openSnippet':
+        actions.openSnippet(message.id);
+        return;
+      case 'copySnippet':
+        actions.copySnippet(message.id);
+        return;
       case 'pickImage':
         actions.pickImage();
         return;
@@ -148,6 +164,18 @@ export class ChatWebview extends Disposable {
         return;
       case 'leave':
         actions.leave();
+        return;
+      case 'attachImage':
+        this.#context.attachments.attachBytes(message.requestId, message.name, message.data);
+        return;
+      case 'attachUris':
+        this.#context.attachments.attachUris(message.requestId, message.uris);
+        return;
+      case 'sendAttachment':
+        this.#context.attachments.send(message.id);
+        return;
+      case 'cancelAttachment':
+        this.#context.attachments.cancel(message.id);
         return;
       case 'loadOlder':
       case 'search':
@@ -158,6 +186,11 @@ export class ChatWebview extends Disposable {
       default:
         assertNever(message);
     }
+  }
+
+  /** What the page may load images from: the saved images, and the previews of pasted and dropped ones. */
+  #folders(): string[] {
+    return [...this.#context.session.imageFolders(), this.#context.attachments.folder];
   }
 
   #html(): string {

@@ -11,6 +11,7 @@ export const COMMANDS = {
   copyRelayAddress: 'udpChat.copyRelayAddress',
   showLog: 'udpChat.showLog',
   clearRoomHistory: 'udpChat.clearRoomHistory',
+  shareSelection: 'udpChat.shareSelection',
 } as const;
 
 export type CommandId = (typeof COMMANDS)[keyof typeof COMMANDS];

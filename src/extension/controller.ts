@@ -10,6 +10,7 @@ import { RELAY_HISTORY_FILE } from '../history/data-dir';
 import { ImageCompressor, ImageError } from '../image';
 import { formatHostPort, parseHostPort } from '../protocol/address';
 import { checkName, checkRoom } from '../protocol/names';
+import { Attachments } from './attachments';
 import { ChatPanel } from './chat-panel';
 import { defaultUserName, isPassphraseRefusal, passphraseSecretKey } from './join-helpers';
 import { panelActions } from './panel-actions';
@@ -24,6 +25,8 @@ import { migrateNotificationsSetting, readSettings } from './settings';
 import { ChatNotifications } from './chat-notifications';
 import { ChatSurfaces } from './chat-surfaces';
 import { StatusBar } from './status-bar';
+import { SNIPPET_SCHEME, SnippetDocuments } from './open-snippet';
+import { shareSelection } from './share-selection';
 
 /** Arguments that let scripts and tests run Join without prompts. */
 export interface JoinArguments {
@@ -57,6 +60,8 @@ export class UdpChat extends Disposable {
   readonly #notifications: ChatNotifications;
   readonly surfaces: ChatSurfaces;
   readonly #knownRelays: KnownRelays;
+  readonly #attachments: Attachments;
+  readonly #snippetDocuments = new SnippetDocuments();
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -79,6 +84,14 @@ export class UdpChat extends Disposable {
     const identityFile = path.join(context.globalStorageUri.fsPath, 'relay-identity.key');
     const historyFile = path.join(context.globalStorageUri.fsPath, RELAY_HISTORY_FILE);
     this.relayHost = new RelayHost((level, message) => log(level, `relay: ${message}`), { identityFile, historyFile });
+    this.#attachments = new Attachments({
+      folder: path.join(context.globalStorageUri.fsPath, 'attachments'),
+      compressor: () => this.#imageCompressor(),
+      imageOptions: () => readSettings().image,
+      imageSrc: (file) => this.surfaces?.imageSrc(file),
+      send: (image, original) => this.session.sendCompressedImage(image, original),
+      log,
+    });
     const statusBar = this.register(new StatusBar(this.relayHost, this.session, () => readSettings().hostPort));
     this.surfaces = this.register(
       new ChatSurfaces({
@@ -87,6 +100,7 @@ export class UdpChat extends Disposable {
         session: this.session,
         log: this.log,
         actions: this.#panelActions(),
+        attachments: this.#attachments,
         unreadChanged: (unread) => statusBar.setUnread(unread),
       }),
     );
@@ -119,6 +133,8 @@ export class UdpChat extends Disposable {
     this.register(vscode.commands.registerCommand(COMMANDS.copyRelayAddress, () => this.copyRelayAddress()));
     this.register(vscode.commands.registerCommand(COMMANDS.showLog, () => this.log.show()));
     this.register(vscode.commands.registerCommand(COMMANDS.clearRoomHistory, (args?: ClearHistoryArguments) => clearRoomHistory(this.session, this.log, args)));
+    this.register(vscode.commands.registerCommand(COMMANDS.shareSelection, () => shareSelection({ session: this.session, join: () => this.join() })));
+    this.register(vscode.workspace.registerTextDocumentContentProvider(SNIPPET_SCHEME, this.#snippetDocuments));
     this.register(
       vscode.window.registerWebviewPanelSerializer(ChatPanel.viewType, {
         deserializeWebviewPanel: async (panel) => {
@@ -151,7 +167,7 @@ export class UdpChat extends Disposable {
     if (this.#warmTimer) clearTimeout(this.#warmTimer);
     this.#warmTimer = undefined;
     ChatPanel.current?.dispose();
-    await Promise.allSettled([this.session.dispose(), this.relayHost.stop(), this.#compressor?.dispose()]);
+    await Promise.allSettled([this.#attachments.dispose(), this.session.dispose(), this.relayHost.stop(), this.#compressor?.dispose()]);
     this.dispose();
   }
 
@@ -391,6 +407,7 @@ export class UdpChat extends Disposable {
       join: (args) => void this.join(args),
       joinAgain: () => void this.join(this.#joinAgainArguments()),
       pickImage: () => void this.sendImage(),
+      snippetDocuments: this.#snippetDocuments,
     });
   }
 

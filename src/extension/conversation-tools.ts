@@ -8,6 +8,7 @@ import { ChatClientError, type ChatClient } from '../client/client';
 import type { PresenceState, ReactionView, ReplyView } from '../shared/panel-messages';
 import { MAX_EXCERPT_CHARS } from '../shared/panel-messages';
 import { mentionedNames } from '../shared/mentions';
+import { snippetLocation } from '../shared/snippet';
 import type { StoredEntry } from './conversation-history';
 import type { PanelState } from './panel-state';
 import { messageIdOf } from './history-entries';
@@ -70,7 +71,12 @@ export function excerptOf(entry: StoredEntry | undefined): string | undefined {
   if (entry === undefined || entry.kind === 'system') return undefined;
   if (entry.deleted === true) return 'deleted message';
   if (entry.kind === 'image') return 'an image';
-  const line = entry.text.replace(/\s+/g, ' ').trim();
+  // A snippet is quoted by where it came from: its first line of code says less than `src/a.ts:L10–L24`.
+  if (entry.snippet !== undefined) return clip(snippetLocation(entry.snippet));
+  return clip(entry.text.replace(/\s+/g, ' ').trim());
+}
+
+function clip(line: string): string {
   return line.length <= MAX_EXCERPT_CHARS ? line : `${line.slice(0, MAX_EXCERPT_CHARS - 1)}…`;
 }
 

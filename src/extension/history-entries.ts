@@ -16,7 +16,7 @@ export function messageIdOf(entryId: string): string {
 export function received(message: ChatText | ChatImage, file: string | undefined): StoredEntry {
   const common = { id: message.id, from: message.from, own: false, sentAt: message.sentAt, legacy: message.legacy, encrypted: message.encrypted };
   return 'text' in message
-    ? { ...common, kind: 'text', text: message.text }
+    ? { ...common, kind: 'text', text: message.text, ...(message.snippet !== undefined ? { snippet: message.snippet } : {}) }
     : { ...common, kind: 'image', image: { file, width: message.width, height: message.height, bytes: message.data.byteLength } };
 }
 
@@ -40,7 +40,9 @@ export function toHistory(entry: StoredEntry, seq: number | undefined): HistoryE
     ...(entry.editedAt !== undefined ? { editedAt: entry.editedAt } : {}),
     ...(entry.deleted === true ? { deleted: true } : {}),
   };
-  return entry.kind === 'text' ? { ...common, ...extras, kind: 'text', text: entry.text } : { ...common, ...extras, kind: 'image', image: { ...entry.image } };
+  return entry.kind === 'text'
+    ? { ...common, ...extras, kind: 'text', text: entry.text, ...(entry.snippet !== undefined ? { snippet: entry.snippet } : {}) }
+    : { ...common, ...extras, kind: 'image', image: { ...entry.image } };
 }
 
 /** An entry of the history as the panel keeps it; a message of yours never delivered says so. */
@@ -62,5 +64,7 @@ export function toStored(entry: HistoryEntry): StoredEntry {
     ...(common.reactions !== undefined && common.reactions.length > 0 ? { reactions: common.reactions.map((r) => ({ emoji: r.emoji, from: [...r.from] })) } : {}),
   };
   const withDelivery = delivery ? { ...base, delivery } : base;
-  return common.kind === 'text' ? { ...withDelivery, kind: 'text', text: common.text } : { ...withDelivery, kind: 'image', image: { ...common.image } };
+  return common.kind === 'text'
+    ? { ...withDelivery, kind: 'text', text: common.text, ...(common.snippet !== undefined ? { snippet: common.snippet } : {}) }
+    : { ...withDelivery, kind: 'image', image: { ...common.image } };
 }

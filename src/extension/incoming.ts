@@ -74,7 +74,8 @@ function onText(received: ChatText, options: IncomingOptions): void {
   const route = options.history?.route(message, place) ?? 'show';
   if (route === 'known') return;
   const names = options.members().map((member) => member.name);
-  const mentions = message.mentions ?? mentionedNames(message.text, [...names, options.self()]);
+  // A snippet's code mentions nobody (the client says the same): `@name` there is code.
+  const mentions = message.snippet !== undefined ? [] : (message.mentions ?? mentionedNames(message.text, [...names, options.self()]));
   const entry: StoredEntry = {
     kind: 'text',
     id: route === 'keep' ? message.id : receivedEntryId(options.panel, message),
@@ -86,11 +87,15 @@ function onText(received: ChatText, options: IncomingOptions): void {
     encrypted: message.encrypted,
     ...(mentions.length > 0 ? { mentions } : {}),
     ...(message.replyTo !== undefined ? { replyTo: options.replyView(message.replyTo) } : {}),
+    ...(message.snippet !== undefined ? { snippet: message.snippet } : {}),
   };
   if (route === 'keep') return options.history?.keep(entry);
   options.panel.add(entry);
   // What was said while you were away is shown, not announced one by one.
-  if (!place.backlog) options.notify({ id: entry.id, from: message.from, text: message.text, mentionsMe: mentionsName(mentions, options.self()) });
+  if (!place.backlog) {
+    const snippet = message.snippet !== undefined ? { snippet: message.snippet } : {};
+    options.notify({ id: entry.id, from: message.from, text: message.text, mentionsMe: mentionsName(mentions, options.self()), ...snippet });
+  }
 }
 
 async function onImage(received: ChatImage, options: IncomingOptions): Promise<void> {

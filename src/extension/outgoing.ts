@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { ChatClientError, type ChatClient } from '../client/client';
-import { ImageError } from '../image';
+import { ImageError, type CompressedImage } from '../image';
 import { ImageFormat } from '../protocol/payload';
 import type { ReplyView } from '../shared/panel-messages';
 import { mentionedNames } from '../shared/mentions';
@@ -57,6 +57,32 @@ export function sendOwnText(client: ChatClient, text: string, options: OutgoingO
 }
 
 /**
+ * Sends an image the worker already compressed (an attachment the user confirmed after its preview, or Send Image's)
+ * and shows it; `original`, when there is one, is what opens full size. Returns its id; throws ChatClientError.
+ */
+export function sendCompressedImage(client: ChatClient, image: CompressedImage, options: OutgoingOptions, original?: string): string {
+  const { panel } = options;
+  const sentAt = Date.now();
+  const id = client.sendImage({ data: image.data, width: image.width, height: image.height, format: ImageFormat.Jpeg });
+  panel.add({
+    kind: 'image',
+    id,
+    from: client.name,
+    own: true,
+    image: { file: undefined, width: image.width, height: image.height, bytes: image.data.length },
+    sentAt,
+    legacy: false,
+    encrypted: options.encrypted(),
+    delivery: { state: client.state === 'connected' ? 'sending' : 'queued', progress: 0 },
+  });
+  const sent = { id, from: client.name, sentAt, data: image.data, width: image.width, height: image.height };
+  void options.images.saveSent(sent, original).then((inline) => {
+    if (inline) panel.setImageFile(id, inline);
+  });
+  return id;
+}
+
+/**
  * Compresses an image file (in the worker), sends it on `client` and shows it. `onStage` reports progress for a
  * notification. Resolves with the message id once it is queued; throws ImageError or ChatClientError.
  */
@@ -73,24 +99,8 @@ export async function sendOwnImage(
   try {
     const image = await options.compressor().compressFile(file, options.imageOptions());
     if (options.current() !== client) throw new ChatClientError('not-joined', 'you left the room before the image was ready');
-    const sentAt = Date.now();
-    const id = client.sendImage({ data: image.data, width: image.width, height: image.height, format: ImageFormat.Jpeg });
+    const id = sendCompressedImage(client, image, options, file);
     onStage?.('sending');
-    panel.add({
-      kind: 'image',
-      id,
-      from: client.name,
-      own: true,
-      image: { file: undefined, width: image.width, height: image.height, bytes: image.data.length },
-      sentAt,
-      legacy: false,
-      encrypted: options.encrypted(),
-      delivery: { state: client.state === 'connected' ? 'sending' : 'queued', progress: 0 },
-    });
-    const sent = { id, from: client.name, sentAt, data: image.data, width: image.width, height: image.height };
-    void options.images.saveSent(sent, file).then((inline) => {
-      if (inline) panel.setImageFile(id, inline);
-    });
     return id;
   } catch (error) {
     const message = error instanceof ImageError || error instanceof ChatClientError ? error.message : `could not send ${label}: ${String(error)}`;

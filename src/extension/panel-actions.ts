@@ -1,12 +1,14 @@
 /**
- * What the chat panel's buttons and links do in the host: sending, retrying, opening images and links. A link
- * from the network opens only after the user confirms it, and only in the OS's browser.
+ * What the chat panel's buttons and links do in the host: sending, retrying, opening images, links and snippets.
+ * A link from the network opens only after the user confirms it, and only in the OS's browser; a snippet's path
+ * only inside the workspace folders (open-snippet.ts).
  */
 import * as vscode from 'vscode';
 import { ChatClientError } from '../client/client';
 import type { PanelActions } from './chat-webview';
 import type { ChatSession } from './chat-session';
 import type { JoinArguments } from './controller';
+import { copySnippet, openSnippet, type SnippetDocuments } from './open-snippet';
 import { plainText, REASON_MAX_CHARS } from './plain-text';
 
 export interface PanelActionHost {
@@ -15,6 +17,8 @@ export interface PanelActionHost {
   /** Join with the last room, relay and name. */
   joinAgain(): void;
   pickImage(): void;
+  /** The read-only documents a snippet's diff shows. */
+  snippetDocuments: SnippetDocuments;
 }
 
 export function panelActions(host: PanelActionHost): PanelActions {
@@ -65,6 +69,16 @@ export function panelActions(host: PanelActionHost): PanelActions {
       void vscode.window.showWarningMessage(`Open this link from the chat?`, { modal: true, detail }, 'Open Link').then((choice) => {
         if (choice === 'Open Link') void vscode.env.openExternal(vscode.Uri.parse(url, true));
       });
+    },
+    openSnippet: (id) => {
+      const snippet = session.snippet(id);
+      if (!snippet) return void vscode.window.showWarningMessage('UDP Chat: that snippet is no longer in the conversation.');
+      openSnippet(snippet, host.snippetDocuments).catch(refused);
+    },
+    copySnippet: (id) => {
+      const snippet = session.snippet(id);
+      if (!snippet) return void vscode.window.showWarningMessage('UDP Chat: that snippet is no longer in the conversation.');
+      copySnippet(snippet).catch(refused);
     },
     pickImage: () => host.pickImage(),
     join: () => host.joinAgain(),

@@ -44,9 +44,12 @@ export class SessionImages {
     return file;
   }
 
-  /** Saves the inline copy of an image you sent; resolves with its file, or undefined when it could not be saved. */
-  async saveSent(image: SentImage, original: string): Promise<string | undefined> {
-    this.#fullSize.set(image.id, original);
+  /**
+   * Saves the inline copy of an image you sent; resolves with its file, or undefined when it could not be saved.
+   * `original` opens full size; without one (a pasted image, whose bytes are gone once sent) the copy does.
+   */
+  async saveSent(image: SentImage, original?: string): Promise<string | undefined> {
+    if (original !== undefined) this.#fullSize.set(image.id, original);
     try {
       // The compressed JPEG is checked like any other before it is written: the same code path, the same names.
       const file = await saveReceivedImage(this.#options.sentDir(), image, Number.MAX_SAFE_INTEGER);

@@ -4,6 +4,7 @@
  * referenced by the path of their saved file, never kept as bytes. Types only: shared by the store, its worker
  * thread and the extension host.
  */
+import type { SnippetMeta } from '../shared/snippet';
 
 export type SystemTone = 'info' | 'warning' | 'error';
 
@@ -47,7 +48,8 @@ export interface HistoryImage {
 }
 
 export type HistoryEntry =
-  | (MessageFields & { kind: 'text'; text: string })
+  /** `snippet`: a code snippet, whose code is `text` (src/shared/snippet.ts). */
+  | (MessageFields & { kind: 'text'; text: string; snippet?: SnippetMeta })
   | (MessageFields & { kind: 'image'; image: HistoryImage })
   | { kind: 'system'; id: string; text: string; at: number; tone: SystemTone };
 

@@ -4,6 +4,7 @@
  */
 import type { AppendResult } from './local-store';
 import type { HistoryEntry, HistoryHit, HistoryPage, LocalRetention, RoomMarks } from './local-entry';
+import { isSnippetMeta } from './local-snippet';
 
 export type LocalRequest =
   | { op: 'append'; key: string; entries: HistoryEntry[]; now: number; retention: LocalRetention }
@@ -109,7 +110,7 @@ function isHistoryEntry(value: unknown): value is HistoryEntry {
     (value.editedAt === undefined || isTime(value.editedAt)) &&
     (value.deleted === undefined || typeof value.deleted === 'boolean');
   if (!common) return false;
-  if (value.kind === 'text') return isString(value.text);
+  if (value.kind === 'text') return isString(value.text) && (value.snippet === undefined || isSnippetMeta(value.snippet));
   if (value.kind !== 'image' || !isObject(value.image)) return false;
   const image = value.image;
   return (image.file === undefined || isString(image.file)) && isCount(image.width) && isCount(image.height) && isCount(image.bytes);

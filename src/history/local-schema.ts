@@ -11,7 +11,8 @@ export const LOCAL_HISTORY_APPLICATION_ID = 0x55434c48;
 /**
  * Forward migrations; index i moves a file from version i to i + 1. Version 1 kept the entries and their index;
  * version 2 remembers where the relay's history starts and keeps relay sequence numbers unique per room; version 3
- * keeps replies, edits, deletes and reactions (local-changes.ts).
+ * keeps replies, edits, deletes and reactions (local-changes.ts); version 4 keeps where a code snippet came from
+ * (`entries.snippet`, local-snippet.ts; its code is the body, searched like any text).
  */
 export const LOCAL_HISTORY_MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE rooms (
@@ -70,4 +71,5 @@ export const LOCAL_HISTORY_MIGRATIONS: readonly Migration[] = [
      emoji TEXT NOT NULL,
      PRIMARY KEY (room, message_id, emoji, member)
    ) WITHOUT ROWID;`,
+  `ALTER TABLE entries ADD COLUMN snippet TEXT;`,
 ];

@@ -6,6 +6,7 @@
  */
 import { LocalChanges } from './local-changes';
 import { LOCAL_HISTORY_APPLICATION_ID, LOCAL_HISTORY_MIGRATIONS } from './local-schema';
+import { snippetColumn, snippetFromColumn } from './local-snippet';
 import { openDatabase, type Database, type Row, type Statement } from './sqlite';
 import { excerptOf, foldForSearch, ftsQuery, MARK_CLOSE, MARK_OPEN } from './search-text';
 import { entryTime, type HistoryEntry, type HistoryHit, type HistoryPage, type LocalRetention, type RoomMarks } from './local-entry';
@@ -48,8 +49,8 @@ export class LocalHistoryStore {
     this.#bySeq = db.prepare('SELECT n FROM entries WHERE room = ? AND seq = ?');
     this.#insert = db.prepare(
       `INSERT INTO entries (room, entry_id, kind, sender, message_id, own, body, folded, tone, image_file, image_width,
-         image_height, image_bytes, sent_at, seq, legacy, encrypted, delivered, bytes, reply_to, edited_at, deleted)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         image_height, image_bytes, sent_at, seq, legacy, encrypted, delivered, bytes, reply_to, edited_at, deleted, snippet)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -347,7 +348,8 @@ export class LocalHistoryStore {
       const image = { file, width: Number(row['image_width']), height: Number(row['image_height']), bytes: Number(row['image_bytes']) };
       return { ...common, kind: 'image', image };
     }
-    return { ...common, kind: 'text', text: String(row['body']) };
+    const snippet = snippetFromColumn(row['snippet']);
+    return { ...common, kind: 'text', text: String(row['body']), ...(snippet !== undefined ? { snippet } : {}) };
   }
 }
 
@@ -360,7 +362,7 @@ function rowValues(room: number, entry: HistoryEntry): Array<string | number | n
   const at = entryTime(entry);
   if (entry.kind === 'system') {
     const bytes = ROW_OVERHEAD_BYTES + entry.text.length * 2;
-    return [room, entry.id, 'system', '', entry.id, 0, entry.text, '', entry.tone, null, null, null, null, at, null, 0, 0, 1, bytes, null, null, 0];
+    return [room, entry.id, 'system', '', entry.id, 0, entry.text, '', entry.tone, null, null, null, null, at, null, 0, 0, 1, bytes, null, null, 0, null];
   }
   const body = entry.kind === 'text' ? entry.text : '';
   const image = entry.kind === 'image' ? entry.image : undefined;
@@ -388,6 +390,7 @@ function rowValues(room: number, entry: HistoryEntry): Array<string | number | n
     entry.replyTo ?? null,
     entry.editedAt ?? null,
     entry.deleted ? 1 : 0,
+    snippetColumn(entry.kind === 'text' ? entry.snippet : undefined),
   ];
 }
 

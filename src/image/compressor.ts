@@ -62,6 +62,8 @@ interface Job {
   subject: string;
   resolve(image: CompressedImage): void;
   reject(error: ImageError): void;
+  /** Stops listening to the caller's AbortSignal once the job settled. */
+  release(): void;
 }
 
 interface Running {
@@ -101,20 +103,24 @@ export class ImageCompressor {
     if (!(this.#maxFileBytes > 0)) throw new RangeError(`maxFileBytes must be positive, not ${this.#maxFileBytes}`);
   }
 
-  /** Reads `filePath` (refusing it first if it is larger than maxFileBytes) and compresses it. */
-  async compressFile(filePath: string, options?: Partial<CompressOptions>): Promise<CompressedImage> {
+  /**
+   * Reads `filePath` (refusing it first if it is larger than maxFileBytes) and compresses it. `signal` aborts it: a
+   * queued job leaves the queue, a running one's worker is terminated (the next image starts a fresh one).
+   */
+  async compressFile(filePath: string, options?: Partial<CompressOptions>, signal?: AbortSignal): Promise<CompressedImage> {
     const resolved = resolveCompressOptions(options);
     const subject = path.basename(filePath);
     const bytes = await this.#readFile(filePath, subject);
-    return this.#compress(bytes, resolved, subject);
+    return this.#compress(bytes, resolved, subject, signal);
   }
 
   /**
    * Compresses an image file's bytes. Takes ownership of `bytes`: when it spans its whole ArrayBuffer, that buffer is
-   * transferred to the worker rather than copied, and is detached (length 0) here afterwards.
+   * transferred to the worker rather than copied, and is detached (length 0) here afterwards. `subject` names the
+   * image in error messages; `signal` aborts it as for compressFile.
    */
-  async compressBytes(bytes: Uint8Array, options?: Partial<CompressOptions>): Promise<CompressedImage> {
-    return this.#compress(bytes, resolveCompressOptions(options), UNNAMED_SUBJECT);
+  async compressBytes(bytes: Uint8Array, options?: Partial<CompressOptions>, signal?: AbortSignal, subject = UNNAMED_SUBJECT): Promise<CompressedImage> {
+    return this.#compress(bytes, resolveCompressOptions(options), subject, signal);
   }
 
   /**
@@ -177,18 +183,56 @@ export class ImageCompressor {
     }
   }
 
-  #compress(bytes: Uint8Array, options: CompressOptions, subject: string): Promise<CompressedImage> {
+  #compress(bytes: Uint8Array, options: CompressOptions, subject: string, signal?: AbortSignal): Promise<CompressedImage> {
     if (this.#disposed) {
       const problem: ImageProblem = { code: 'worker-failed', reason: 'image compression was shut down' };
       return Promise.reject(imageErrorFor(subject, problem));
     }
+    if (signal?.aborted) return Promise.reject(imageErrorFor(subject, { code: 'aborted' }));
     // Everything that can be refused from the header is refused here, before a worker is even started.
     const problem = this.#precheck(bytes, options);
     if (problem) return Promise.reject(imageErrorFor(subject, problem));
     return new Promise<CompressedImage>((resolve, reject) => {
-      this.#queue.push({ id: this.#nextJobId++, bytes, options, subject, resolve, reject });
+      const compressor = this;
+      const job: Job = {
+        id: this.#nextJobId++,
+        bytes,
+        options,
+        subject,
+        resolve: (image) => {
+          job.release();
+          resolve(image);
+        },
+        reject: (error) => {
+          job.release();
+          reject(error);
+        },
+        release: () => signal?.removeEventListener('abort', signalOnAbort),
+      };
+      function signalOnAbort(): void {
+        compressor.#abort(job);
+      }
+      signal?.addEventListener('abort', signalOnAbort, { once: true });
+      this.#queue.push(job);
       this.#pump();
     });
+  }
+
+  /** The caller gave up on `job`: out of the queue, or its worker stopped so it frees the CPU and memory at once. */
+  #abort(job: Job): void {
+    const queued = this.#queue.indexOf(job);
+    if (queued !== -1) {
+      this.#queue.splice(queued, 1);
+      job.reject(imageErrorFor(job.subject, { code: 'aborted' }));
+      return;
+    }
+    const running = this.#running;
+    if (!running || running.job !== job) return;
+    clearTimeout(running.timer);
+    this.#running = undefined;
+    job.reject(imageErrorFor(job.subject, { code: 'aborted' }));
+    this.#terminate(running.worker);
+    this.#pump();
   }
 
   #precheck(bytes: Uint8Array, options: CompressOptions): ImageProblem | undefined {

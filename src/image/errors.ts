@@ -11,7 +11,8 @@ export type ImageErrorCode =
   | 'too-many-pixels'
   | 'file-too-large'
   | 'worker-failed'
-  | 'timeout';
+  | 'timeout'
+  | 'aborted';
 
 export class ImageError extends Error {
   override readonly name = 'ImageError';
@@ -50,7 +51,9 @@ export type ImageProblem =
   | { code: 'too-many-pixels'; width: number; height: number; decodedPixels: number; limit: number }
   | { code: 'file-too-large'; bytes: number; limit: number }
   | { code: 'worker-failed'; reason: string }
-  | { code: 'timeout'; afterMs: number };
+  | { code: 'timeout'; afterMs: number }
+  /** The caller's AbortSignal fired (the user cancelled a pasted image's preview). */
+  | { code: 'aborted' };
 
 /**
  * The checks made from the header alone, before any decoder runs: a known format, a readable header, and no more
@@ -103,6 +106,8 @@ function describeProblem(subject: string, problem: ImageProblem): string {
       return `${subject} could not be compressed: ${problem.reason}`;
     case 'timeout':
       return `${subject} took longer than ${(problem.afterMs / 1000).toFixed(problem.afterMs < 10_000 ? 1 : 0)} s to compress and was stopped`;
+    case 'aborted':
+      return `${subject} was not compressed: cancelled`;
     default:
       return assertNever(problem);
   }

@@ -7,11 +7,13 @@
  *   sent at (u64) ‖ 0xFF ‖ kind (u8) ‖ sender (u8 length + UTF-8) ‖ the kind's fields
  *
  * A kind this version does not know decodes as `unknown` and is ignored by receivers: later kinds add themselves
- * without a new protocol version.
+ * without a new protocol version (a snippet, kind 5, came so).
  */
+import type { SnippetMeta } from '../shared/snippet';
 import { ByteReader, ByteWriter, DecodeFailure, decodeUtf8 } from './bytes';
 import { MAX_NAME_BYTES } from './constants';
 import { checkEmoji, MAX_EMOJI_BYTES } from './emoji';
+import { readSnippetMeta, writeSnippetMeta } from './snippet-codec';
 
 /** The sender-length byte of a text that carries a kind: above MAX_NAME_BYTES, so older decoders refuse it. */
 export const TEXT_KIND_MARK = 0xff;
@@ -26,6 +28,11 @@ export const TextKindCode = {
   Edit: 3,
   /** One of the sender's messages deleted: message id (u64). */
   Delete: 4,
+  /**
+   * Code shared from a file: its location and language (snippet-codec.ts) ‖ code (UTF-8, rest, not empty). A text
+   * of its own, not about another message.
+   */
+  Snippet: 5,
 } as const;
 
 /** What a text is besides plain text (absent: a plain text, in the original layout). */
@@ -34,13 +41,15 @@ export type TextKind =
   | { kind: 'reaction'; target: bigint; emoji: string; on: boolean }
   | { kind: 'edit'; target: bigint }
   | { kind: 'delete'; target: bigint }
+  /** The text is the code; `meta` says where it came from (checked with snippetProblem). */
+  | { kind: 'snippet'; meta: SnippetMeta }
   /**
    * A kind of a later version: its fields are not read, but kept as they came (`rest`, absent when there are
    * none), so the payload encodes again to the very bytes it was decoded from.
    */
   | { kind: 'unknown'; code: number; rest?: Uint8Array };
 
-/** Writes a text payload with a kind: its text is the reply's or the edit's, and empty for the others. */
+/** Writes a text payload with a kind: its text is the reply's, the edit's or the snippet's code, and empty for the others. */
 export function writeKindText(writer: ByteWriter, sentAt: number, sender: string, kind: TextKind, text: string): void {
   writer.timestamp(sentAt).u8(TEXT_KIND_MARK);
   switch (kind.kind) {
@@ -55,6 +64,11 @@ export function writeKindText(writer: ByteWriter, sentAt: number, sender: string
       return;
     case 'delete':
       writer.u8(TextKindCode.Delete).str8(sender).u64(kind.target);
+      return;
+    case 'snippet':
+      writer.u8(TextKindCode.Snippet).str8(sender);
+      writeSnippetMeta(writer, kind.meta);
+      writer.bytes(new TextEncoder().encode(text));
       return;
     case 'unknown':
       writer.u8(kind.code).str8(sender);
@@ -96,6 +110,12 @@ export function readKindText(reader: ByteReader): { sender: string; kind: TextKi
       const target = readTarget(reader);
       reader.end('delete');
       return { sender, kind: { kind: 'delete', target }, text: '' };
+    }
+    case TextKindCode.Snippet: {
+      const meta = readSnippetMeta(reader);
+      const text = decodeUtf8(reader.rest(), 'snippet code');
+      if (text.length === 0) throw new DecodeFailure('UDPCHAT_ERR_BAD_FIELD', 'a snippet without code');
+      return { sender, kind: { kind: 'snippet', meta }, text };
     }
     default: {
       const rest = reader.rest();

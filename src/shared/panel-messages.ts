@@ -4,11 +4,41 @@
  * that receives it; a message that fails the guard is dropped and logged.
  */
 
+import { isAttachmentRequest, isAttachmentId, isAttachmentView, type AttachmentNotice, type AttachmentRequest } from './attachment-messages';
+import {
+  CONNECTION_STATES,
+  ID_PATTERN,
+  MAX_COMPOSER_CHARS,
+  MAX_EMOJI_CHARS,
+  MAX_LINK_CHARS,
+  MAX_QUERY_CHARS,
+  isArrayOf,
+  isBoolean,
+  isChatState,
+  isDelivery,
+  isEmoji,
+  isEntry,
+  isEntryId,
+  isMember,
+  isNames,
+  isObject,
+  isPageSize,
+  isRequestId,
+  isSearchHit,
+  isStats,
+  isString,
+  isTransfer,
+  isUnread,
+  isWebLink,
+} from './panel-view-guards';
+
+export { MAX_COMPOSER_CHARS, MAX_EMOJI_CHARS, MAX_EXCERPT_CHARS, MAX_LINK_CHARS, MAX_PAGE_ENTRIES, MAX_QUERY_CHARS, isEmoji, isEntry, isWebLink } from './panel-view-guards';
 import type { ConnectionState, DeliveryState } from './states';
 
 export type { ConnectionState, DeliveryState } from './states';
 
 export type * from './panel-views';
+export type { AttachmentView } from './attachment-messages';
 import type {
   MemberView,
   PresenceState,
@@ -51,7 +81,9 @@ export type HostMessage =
   | { type: 'unread'; unread: UnreadView }
   | { type: 'typing'; names: string[] }
   /** Start a reply to this message (the notification's Reply): the composer quotes it and takes focus. */
-  | { type: 'startReply'; id: string };
+  | { type: 'startReply'; id: string }
+  /** A pasted or dropped image's preview (new or changed), or that it is gone (sent or cancelled). */
+  | AttachmentNotice;
 
 /** Webview → host. */
 export type WebviewMessage =
@@ -72,6 +104,13 @@ export type WebviewMessage =
   /** Drops a failed message from the outbox: it will not be retried. */
   | { type: 'discard'; id: string }
   | { type: 'openImage'; id: string }
+  /**
+   * Opens a snippet's lines: the file at that range when its path exists in one of the workspace folders (a diff
+   * against the snippet when the text there differs), else the snippet in an untitled editor of its language.
+   */
+  | { type: 'openSnippet'; id: string }
+  /** Copies a snippet's code to the clipboard. */
+  | { type: 'copySnippet'; id: string }
   /** Asks the host to open a link; it does so only after the user confirms. */
   | { type: 'openLink'; url: string }
   | { type: 'pickImage' }
@@ -84,98 +123,11 @@ export type WebviewMessage =
   /** Shows the conversation around one entry (a search hit); `query` is what to highlight. */
   | { type: 'jump'; requestId: number; id: string; query: string }
   /** Back to the newest entries after a jump. */
-  | { type: 'latest' };
+  | { type: 'latest' }
+  /** Images pasted into the composer or dropped onto the chat, and their previews' Send and Cancel. */
+  | AttachmentRequest;
 
 // ---- guards ---------------------------------------------------------------------------------------------------
-
-type Unknown = Record<string, unknown>;
-
-function isObject(value: unknown): value is Unknown {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isString(value: unknown, maxLength = 1 << 20): value is string {
-  return typeof value === 'string' && value.length <= maxLength;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
-
-function isBoolean(value: unknown): value is boolean {
-  return typeof value === 'boolean';
-}
-
-const CONNECTION_STATES: readonly string[] = ['disconnected', 'connecting', 'connected', 'reconnecting', 'closed'];
-const DELIVERY_STATES: readonly string[] = ['queued', 'sending', 'delivered', 'failed'];
-/** Message ids are 16 hex digits; system entries use short words and digits. */
-const ID_PATTERN = /^[0-9a-z-]{1,40}$/i;
-/** Longest text the webview may ask to send, in UTF-16 units; the host checks the byte limit precisely. */
-export const MAX_COMPOSER_CHARS = 64 * 1024;
-
-/** Longest search query, in UTF-16 units; most entries a panel may ask for at once. */
-export const MAX_QUERY_CHARS = 256;
-export const MAX_PAGE_ENTRIES = 500;
-
-/** Longest excerpt of a replied-to message, in UTF-16 units. */
-export const MAX_EXCERPT_CHARS = 200;
-/** Longest emoji (a ZWJ sequence with skin tones is about a dozen units). */
-export const MAX_EMOJI_CHARS = 32;
-/** Most members named in a typing line or a reaction the panel accepts. */
-const MAX_NAMES = 256;
-
-/**
- * An emoji: one or more pictographs or emoji presentation characters, with the joiners, variation selectors,
- * skin tones and keycaps sequences use, and nothing else (no letters, spaces or controls).
- */
-export function isEmoji(text: string): boolean {
-  return (
-    text.length > 0 &&
-    text.length <= MAX_EMOJI_CHARS &&
-    /[\p{Extended_Pictographic}\p{Regional_Indicator}\u20e3]/u.test(text) &&
-    /^[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Emoji_Modifier}\p{Regional_Indicator}\u200d\ufe0f\u20e3#*0-9]+$/u.test(text)
-  );
-}
-
-/** Longest link the panel may ask to open. */
-export const MAX_LINK_CHARS = 2048;
-
-/** Longest image URL the panel accepts: a webview-resource URL of a file path. */
-const MAX_IMAGE_URL_CHARS = 8192;
-
-/**
- * Images load only over http(s) URLs (what `asWebviewUri` gives): never `data:`, `blob:`, `javascript:` or a
- * file path. The CSP then limits them to the webview's own resource origin.
- */
-function isImageUrl(text: string): boolean {
-  return /^https?:\/\/[^\s"'<>]+$/i.test(text);
-}
-
-/** Only http(s) links are ever opened. */
-/**
- * An http(s) address with nothing hidden in it: no white space, no control, format (bidi, zero-width) or
- * separator characters, which could make the address the user confirms read as another.
- */
-export function isWebLink(text: string): boolean {
-  if (!/^https?:\/\/[^\s]+$/i.test(text) || /[\p{Cc}\p{Cf}\p{Z}]/u.test(text)) return false;
-  try {
-    return new URL(text).hostname.length > 0;
-  } catch {
-    return false;
-  }
-}
-
-function isRequestId(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0;
-}
-
-function isEntryId(value: unknown): value is string {
-  return isString(value, 40) && ID_PATTERN.test(value);
-}
-
-function isPageSize(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_PAGE_ENTRIES;
-}
 
 export function isWebviewMessage(value: unknown): value is WebviewMessage {
   if (!isObject(value) || !isString(value.type, 32)) return false;
@@ -208,170 +160,20 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
     case 'retry':
     case 'discard':
     case 'openImage':
+    case 'openSnippet':
+    case 'copySnippet':
       return isString(value.id, 40) && ID_PATTERN.test(value.id);
     case 'openLink':
       return isString(value.url, MAX_LINK_CHARS) && isWebLink(value.url);
+    case 'attachImage':
+    case 'attachUris':
+    case 'sendAttachment':
+    case 'cancelAttachment':
+      return isAttachmentRequest(value);
     default:
       return assertNeverType(type);
   }
 }
-
-function isDelivery(value: unknown): value is DeliveryView {
-  return (
-    isObject(value) &&
-    isString(value.state) &&
-    DELIVERY_STATES.includes(value.state) &&
-    isFiniteNumber(value.progress) &&
-    (value.reason === undefined || isString(value.reason, 2000)) &&
-    (value.discarded === undefined || isBoolean(value.discarded))
-  );
-}
-
-function isMember(value: unknown): value is MemberView {
-  return (
-    isObject(value) &&
-    isFiniteNumber(value.id) &&
-    isString(value.name, 256) &&
-    isBoolean(value.legacy) &&
-    isBoolean(value.self) &&
-    (value.presence === undefined || value.presence === 'active' || value.presence === 'away')
-  );
-}
-
-function isNames(value: unknown): value is string[] {
-  return Array.isArray(value) && value.length <= MAX_NAMES && value.every((name) => isString(name, 256));
-}
-
-function isReply(value: unknown): value is ReplyView {
-  return (
-    isObject(value) &&
-    isEntryId(value.id) &&
-    (value.from === undefined || isString(value.from, 256)) &&
-    (value.excerpt === undefined || isString(value.excerpt, MAX_EXCERPT_CHARS))
-  );
-}
-
-function isReaction(value: unknown): value is ReactionView {
-  return isObject(value) && isString(value.emoji, MAX_EMOJI_CHARS) && isEmoji(value.emoji) && isNames(value.from) && value.from.length > 0;
-}
-
-function isExtras(value: Unknown): boolean {
-  return (
-    (value.mentions === undefined || isNames(value.mentions)) &&
-    (value.replyTo === undefined || isReply(value.replyTo)) &&
-    (value.reactions === undefined || (Array.isArray(value.reactions) && value.reactions.length <= MAX_NAMES && value.reactions.every(isReaction))) &&
-    (value.editedAt === undefined || isFiniteNumber(value.editedAt)) &&
-    (value.deleted === undefined || isBoolean(value.deleted))
-  );
-}
-
-function isReadMark(value: unknown): value is ReadMarkView {
-  return isObject(value) && isString(value.id, 40) && isFiniteNumber(value.at);
-}
-
-function isUnread(value: unknown): value is UnreadView {
-  return (
-    isObject(value) &&
-    (value.since === undefined || isReadMark(value.since)) &&
-    Number.isSafeInteger(value.count) &&
-    (value.count as number) >= 0 &&
-    Number.isSafeInteger(value.mentions) &&
-    (value.mentions as number) >= 0
-  );
-}
-
-function isImage(value: unknown): value is ImageView {
-  return (
-    isObject(value) &&
-    (value.src === undefined || (isString(value.src, MAX_IMAGE_URL_CHARS) && isImageUrl(value.src))) &&
-    isFiniteNumber(value.width) &&
-    isFiniteNumber(value.height) &&
-    isFiniteNumber(value.bytes)
-  );
-}
-
-export function isEntry(value: unknown): value is EntryView {
-  if (!isObject(value) || !isString(value.id, 40)) return false;
-  switch (value.kind) {
-    case 'system':
-      return isString(value.text) && isFiniteNumber(value.at) && (value.tone === 'info' || value.tone === 'warning' || value.tone === 'error');
-    case 'text':
-    case 'image': {
-      const common =
-        isString(value.from, 256) &&
-        isBoolean(value.own) &&
-        isFiniteNumber(value.sentAt) &&
-        isBoolean(value.legacy) &&
-        isBoolean(value.encrypted) &&
-        (value.delivery === undefined || isDelivery(value.delivery)) &&
-        isExtras(value);
-      return common && (value.kind === 'text' ? isString(value.text) : isImage(value.image));
-    }
-    default:
-      return false;
-  }
-}
-
-function isTransfer(value: unknown): value is TransferView {
-  return (
-    isObject(value) &&
-    isString(value.id, 64) &&
-    (value.direction === 'outgoing' || value.direction === 'incoming') &&
-    isString(value.label, 1000) &&
-    (value.progress === undefined || isFiniteNumber(value.progress))
-  );
-}
-
-function isStats(value: unknown): value is StatsView {
-  return (
-    isObject(value) &&
-    (value.rttMs === undefined || isFiniteNumber(value.rttMs)) &&
-    isFiniteNumber(value.lossPercent) &&
-    isFiniteNumber(value.retransmitted) &&
-    isFiniteNumber(value.sent)
-  );
-}
-
-function isArrayOf<T>(value: unknown, guard: (item: unknown) => item is T): value is T[] {
-  return Array.isArray(value) && value.every(guard);
-}
-
-function isChatState(value: unknown): value is ChatStateView {
-  return (
-    isObject(value) &&
-    isString(value.connection) &&
-    CONNECTION_STATES.includes(value.connection) &&
-    isString(value.connectionDetail, 2000) &&
-    (value.self === undefined || isString(value.self, 256)) &&
-    (value.room === undefined || isString(value.room, 256)) &&
-    (value.relay === undefined || isString(value.relay, 300)) &&
-    isBoolean(value.encrypted) &&
-    isArrayOf(value.members, isMember) &&
-    isArrayOf(value.entries, isEntry) &&
-    isArrayOf(value.transfers, isTransfer) &&
-    (value.stats === undefined || isStats(value.stats)) &&
-    isFiniteNumber(value.maxTextBytes) &&
-    isBoolean(value.hasOlder) &&
-    isUnread(value.unread) &&
-    isNames(value.typing)
-  );
-}
-
-function isSearchHit(value: unknown): value is SearchHitView {
-  return (
-    isObject(value) &&
-    isEntryId(value.id) &&
-    isString(value.from, 256) &&
-    isFiniteNumber(value.sentAt) &&
-    isString(value.excerpt, 4000) &&
-    Array.isArray(value.matches) &&
-    value.matches.every(
-      (range: unknown) =>
-        Array.isArray(range) && range.length === 2 && Number.isSafeInteger(range[0]) && Number.isSafeInteger(range[1]) && range[0] >= 0 && range[0] < range[1],
-    )
-  );
-}
-
 export function isHostMessage(value: unknown): value is HostMessage {
   if (!isObject(value) || !isString(value.type, 32)) return false;
   const type = value.type as HostMessage['type'];
@@ -401,6 +203,10 @@ export function isHostMessage(value: unknown): value is HostMessage {
       return isNames(value.names);
     case 'startReply':
       return isEntryId(value.id);
+    case 'attachment':
+      return isAttachmentView(value.attachment);
+    case 'attachmentGone':
+      return isAttachmentId(value.id);
     case 'older':
       return isRequestId(value.requestId) && isArrayOf(value.entries, isEntry) && isBoolean(value.hasOlder);
     case 'searchResults':

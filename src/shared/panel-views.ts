@@ -3,6 +3,7 @@
  * their replies, reactions and edits, system lines), transfers, unread counts. Types only; the messages that carry
  * them and their guards are panel-messages.ts.
  */
+import type { SnippetMeta } from './snippet';
 import type { ConnectionState, DeliveryState } from './states';
 
 export interface MemberView {
@@ -84,6 +85,8 @@ export type EntryView =
       from: string;
       own: boolean;
       text: string;
+      /** A code snippet: `text` is its code and this says where it came from (src/shared/snippet.ts). */
+      snippet?: SnippetMeta;
       sentAt: number;
       legacy: boolean;
       encrypted: boolean;

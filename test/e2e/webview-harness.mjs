@@ -14,6 +14,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { conversationToolsChecks } from './webview-conversation-tools.mjs';
 import { historyChecks } from './webview-history.mjs';
+import { pasteDropChecks } from './webview-paste-drop.mjs';
+import { markdownChecks } from './webview-markdown.mjs';
 import {
   CHROMIUM,
   CHROMIUM_ARGS,
@@ -874,6 +876,16 @@ async function run(browser, server) {
   await conversationToolsChecks(
     { check, assert, assertEqual, openPage, hostPost, posted, clearPosted, nextFrame },
     { browser, server, state, T0, artifacts: ARTIFACTS },
+  );
+
+  await markdownChecks(
+    { check, assert, assertEqual, openPage, hostPost, posted, clearPosted, nextFrame },
+    { browser, server, state, T0, artifacts: ARTIFACTS },
+  );
+
+  await pasteDropChecks(
+    { check, assert, assertEqual, openPage, hostPost, posted, clearPosted, nextFrame },
+    { browser, server, state, png: gradientPng, images: IMAGES, imageUrl },
   );
 }
 

@@ -43,6 +43,7 @@ const FONT = {
   '--vscode-font-size': '13px',
   '--vscode-font-weight': 'normal',
   '--vscode-editor-font-family': '"Droid Sans Mono", "monospace", monospace',
+  '--vscode-editor-font-size': '13px',
 };
 export const THEMES = {
   dark: {
@@ -90,6 +91,18 @@ export const THEMES = {
       '--vscode-list-activeSelectionForeground': '#ffffff',
       '--vscode-list-hoverBackground': '#2a2d2e',
       '--vscode-toolbar-hoverBackground': 'rgba(90, 93, 94, 0.31)',
+      '--vscode-textCodeBlock-background': 'rgba(10, 10, 10, 0.4)',
+      '--vscode-textPreformat-foreground': '#d7ba7d',
+      '--vscode-textBlockQuote-background': '#2b2b2b',
+      '--vscode-textBlockQuote-border': '#616161',
+      '--vscode-editorLineNumber-foreground': '#6e7681',
+      '--vscode-debugTokenExpression-name': '#c586c0',
+      '--vscode-debugTokenExpression-string': '#ce9178',
+      '--vscode-debugTokenExpression-number': '#b5cea8',
+      '--vscode-debugTokenExpression-boolean': '#4e94ce',
+      '--vscode-symbolIcon-functionForeground': '#b180d7',
+      '--vscode-symbolIcon-classForeground': '#ee9d28',
+      '--vscode-symbolIcon-variableForeground': '#75beff',
     },
   },
   light: {
@@ -137,6 +150,18 @@ export const THEMES = {
       '--vscode-list-activeSelectionForeground': '#000000',
       '--vscode-list-hoverBackground': '#f2f2f2',
       '--vscode-toolbar-hoverBackground': 'rgba(184, 184, 184, 0.31)',
+      '--vscode-textCodeBlock-background': 'rgba(220, 220, 220, 0.4)',
+      '--vscode-textPreformat-foreground': '#a31515',
+      '--vscode-textBlockQuote-background': '#f2f2f2',
+      '--vscode-textBlockQuote-border': '#e5e5e5',
+      '--vscode-editorLineNumber-foreground': '#6e7681',
+      '--vscode-debugTokenExpression-name': '#9b46b0',
+      '--vscode-debugTokenExpression-string': '#a31515',
+      '--vscode-debugTokenExpression-number': '#098658',
+      '--vscode-debugTokenExpression-boolean': '#0000ff',
+      '--vscode-symbolIcon-functionForeground': '#652d90',
+      '--vscode-symbolIcon-classForeground': '#d67e00',
+      '--vscode-symbolIcon-variableForeground': '#007acc',
     },
   },
   'high-contrast': {
@@ -171,6 +196,16 @@ export const THEMES = {
       '--vscode-editor-findMatchBorder': '#f38518',
       '--vscode-editor-findMatchHighlightBorder': '#f38518',
       '--vscode-list-focusOutline': '#f38518',
+      '--vscode-textPreformat-foreground': '#ffffff',
+      '--vscode-textBlockQuote-border': '#ffffff',
+      '--vscode-editorLineNumber-foreground': '#ffffff',
+      '--vscode-debugTokenExpression-name': '#ffffff',
+      '--vscode-debugTokenExpression-string': '#ce9178',
+      '--vscode-debugTokenExpression-number': '#89d185',
+      '--vscode-debugTokenExpression-boolean': '#75bdfe',
+      '--vscode-symbolIcon-functionForeground': '#b180d7',
+      '--vscode-symbolIcon-classForeground': '#ee9d28',
+      '--vscode-symbolIcon-variableForeground': '#75beff',
     },
   },
 };
@@ -251,7 +286,8 @@ function initScript({ vars, savedState }) {
     acquired = true;
     return Object.freeze({
       postMessage: (message) => {
-        const copy = JSON.parse(JSON.stringify(message));
+        // A Uint8Array (a pasted image's bytes) is recorded as what it is, so a check can tell it from a plain array.
+        const copy = JSON.parse(JSON.stringify(message, (_key, value) => (value instanceof Uint8Array ? { uint8Array: Array.from(value) } : value)));
         window.__posted.push(copy);
         // A fake host a check installs (history checks) answers here, as the extension would.
         window.__onPost?.(copy);

@@ -11,9 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../harness/toolchain.mjs';
 import { joinPeer, startRelay } from './cli.mjs';
+import { screenshotter } from './screenshots.mjs';
 
 const SCREENSHOTS = { dark: path.join(REPO_ROOT, 'docs', 'images', 'chat-view-dark.png'), light: path.join(REPO_ROOT, 'docs', 'images', 'chat-view-light.png') };
-const THEMES = { dark: 'Dark Modern', light: 'Light Modern' };
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -174,36 +174,13 @@ export default async function chatView({ page, step, server, workbench: wb }) {
     });
 
     if (process.env.UDPCHAT_E2E_SCREENSHOT) {
-      let widened = false;
+      const shoot = screenshotter(page, wb, 'chat');
       for (const theme of ['dark', 'light']) {
-        await step(`screenshot of the chat view (${theme}) saved to ${path.relative(REPO_ROOT, SCREENSHOTS[theme])}`, async () => {
-          await wb.runCommand(page, 'Notifications: Clear All Notifications');
-          await wb.runCommand(page, 'Preferences: Color Theme');
-          const input = page.locator('.quick-input-widget input');
-          await input.fill(THEMES[theme]);
-          await page.locator('.quick-input-list .monaco-list-row', { hasText: THEMES[theme] }).first().waitFor();
-          await input.press('Enter');
-          await wb.runCommand(page, 'UDP Chat: Open Chat');
-          const viewport = page.viewportSize();
-          await page.setViewportSize({ width: 1280, height: 900 });
-          if (!widened) {
-            // A wider side bar than the default, as people give a chat: drag the sash on its right edge.
-            const box = await page.locator('.part.sidebar').boundingBox();
-            if (box) {
-              await page.mouse.move(box.x + box.width + 1, box.y + box.height / 2);
-              await page.mouse.down();
-              await page.mouse.move(box.x + box.width + 160, box.y + box.height / 2, { steps: 8 });
-              await page.mouse.up();
-            }
-            widened = true;
-          }
-          await page.mouse.move(900, 600); // no hover on a message
-          await page.waitForTimeout(2_000); // the theme and the webview's variables settle
-          fs.mkdirSync(path.dirname(SCREENSHOTS[theme]), { recursive: true });
-          await page.screenshot({ path: SCREENSHOTS[theme] });
-          if (viewport) await page.setViewportSize(viewport);
-          console.log(`       saved ${path.relative(process.cwd(), SCREENSHOTS[theme])} (${(fs.statSync(SCREENSHOTS[theme]).size / 1024).toFixed(0)} KB)`);
-        });
+        await step(`screenshot of the chat view (${theme}) saved to ${path.relative(REPO_ROOT, SCREENSHOTS[theme])}`, () =>
+          shoot(theme, SCREENSHOTS[theme], async () => {
+            await page.mouse.move(900, 600); // no hover on a message
+          }),
+        );
       }
     }
 

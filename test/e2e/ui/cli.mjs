@@ -14,14 +14,14 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const CONFIG_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-ui-config-'));
 
 class CliProcess {
-  /** @param {string} name @param {string[]} args */
-  constructor(name, args) {
+  /** @param {string} name @param {string[]} args @param {string} [cwd] where it runs (a peer's `/snippet PATH` is read from there) */
+  constructor(name, args, cwd) {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first`);
     this.name = name;
     /** @type {Array<{event: string} & Record<string, unknown>>} */
     this.events = [];
     this.stderr = [];
-    this.child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME } });
+    this.child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true, cwd, env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME } });
     this.child.stdin.on('error', () => {});
     trackProcessGroup(this.child.pid, `udp-chat ${name}`);
     readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
@@ -83,11 +83,11 @@ export async function startRelay() {
   return relay;
 }
 
-/** `udp-chat join --json`: a terminal member of a room; resolves once it has joined. */
-export async function joinPeer({ relay, name, room }) {
+/** `udp-chat join --json`: a terminal member of a room (running in `cwd` when given); resolves once it has joined. */
+export async function joinPeer({ relay, name, room, cwd }) {
   const args = ['join', '--relay', relay, '--name', name, '--json', '--save-dir', fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-ui-'))];
   if (room) args.push('--room', room);
-  const peer = new CliProcess(name, args);
+  const peer = new CliProcess(name, args, cwd);
   await peer.waitFor((event) => event.event === 'ready', `${name} to join ${relay}`).catch(async (error) => {
     await peer.stop();
     throw error;

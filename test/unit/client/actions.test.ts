@@ -26,13 +26,13 @@ function ledger(): { ledger: ActionLedger; logged: string[] } {
 describe('client/actions', () => {
   it("applies an edit from the message's sender", () => {
     const { ledger: book } = ledger();
-    book.message(ID, ALICE, false);
+    book.message(ID, ALICE, 'text');
     assert.deepEqual(book.action(edit()), [{ kind: 'edit', edit: { id: ID, from: 'alice', fromId: 1, text: 'edited', editedAt: 500 } }]);
   });
 
   it('drops and counts an edit or a delete from anyone else, and says so in the log', () => {
     const { ledger: book, logged } = ledger();
-    book.message(ID, ALICE, false);
+    book.message(ID, ALICE, 'text');
     assert.deepEqual(book.action(edit(MALLORY)), []);
     assert.deepEqual(book.action(remove(MALLORY)), []);
     assert.equal(book.ignored.notOwn, 2);
@@ -43,15 +43,15 @@ describe('client/actions', () => {
 
   it('keeps the first sender of an id: a later message claiming the same id does not make it another member\'s', () => {
     const { ledger: book } = ledger();
-    book.message(ID, ALICE, false);
-    book.message(ID, MALLORY, false);
+    book.message(ID, ALICE, 'text');
+    book.message(ID, MALLORY, 'text');
     assert.deepEqual(book.action(edit(MALLORY)), []);
     assert.deepEqual(kinds(book.action(edit())), ['edit']);
   });
 
   it('applies nothing more to a deleted message', () => {
     const { ledger: book } = ledger();
-    book.message(ID, ALICE, false);
+    book.message(ID, ALICE, 'text');
     assert.deepEqual(book.action(remove()), [{ kind: 'delete', deletion: { id: ID, from: 'alice', fromId: 1, deletedAt: 500 } }]);
     assert.deepEqual(book.action(edit()), []);
     assert.deepEqual(book.action(react(true)), []);
@@ -60,7 +60,7 @@ describe('client/actions', () => {
 
   it('ignores an edit of an image, counted as malformed, and lets its sender delete it', () => {
     const { ledger: book } = ledger();
-    book.message(ID, ALICE, true);
+    book.message(ID, ALICE, 'image');
     assert.deepEqual(book.action(edit()), []);
     assert.equal(book.ignored.malformed, 1);
     assert.deepEqual(kinds(book.action(remove())), ['delete']);
@@ -68,7 +68,7 @@ describe('client/actions', () => {
 
   it("passes anyone's reaction on, on and off, and remembers it per member and emoji", () => {
     const { ledger: book } = ledger();
-    book.message(ID, ALICE, false);
+    book.message(ID, ALICE, 'text');
     assert.deepEqual(book.action(react(true)), [{ kind: 'reaction', reaction: { id: ID, from: 'mallory', fromId: 66, emoji: '👍', on: true } }]);
     assert.equal(book.reacted(ID, MALLORY, '👍'), true);
     assert.equal(book.reacted(ID, ALICE, '👍'), false);
@@ -88,18 +88,18 @@ describe('client/actions', () => {
     assert.deepEqual(book.action(edit()), []);
     assert.deepEqual(book.action(edit(MALLORY, 'forged')), []);
     assert.deepEqual(book.action(react(true)), []);
-    const released = book.message(ID, ALICE, false);
+    const released = book.message(ID, ALICE, 'text');
     assert.deepEqual(kinds(released), ['edit', 'reaction']);
     assert.equal(book.ignored.notOwn, 1);
-    assert.deepEqual(book.message('000000000000002b', ALICE, false), [], 'what was held is applied once');
+    assert.deepEqual(book.message('000000000000002b', ALICE, 'text'), [], 'what was held is applied once');
   });
 
   it('forgets the oldest held action beyond 256, counted', () => {
     const { ledger: book } = ledger();
     for (let index = 0; index < 300; index++) book.action(action({ kind: 'delete', target: BigInt(1000 + index) }));
     assert.equal(book.ignored.unknownTarget, 44);
-    assert.deepEqual(book.message((1000).toString(16).padStart(16, '0'), ALICE, false), [], 'the oldest was forgotten');
-    assert.deepEqual(kinds(book.message((1299).toString(16).padStart(16, '0'), ALICE, false)), ['delete']);
+    assert.deepEqual(book.message((1000).toString(16).padStart(16, '0'), ALICE, 'text'), [], 'the oldest was forgotten');
+    assert.deepEqual(kinds(book.message((1299).toString(16).padStart(16, '0'), ALICE, 'text')), ['delete']);
   });
 
   it('bounds what it holds in bytes too: long edits push the oldest out', () => {
@@ -111,14 +111,14 @@ describe('client/actions', () => {
 
   it('ignores and counts a kind this version does not know', () => {
     const { ledger: book } = ledger();
-    book.message(ID, ALICE, false);
+    book.message(ID, ALICE, 'text');
     assert.deepEqual(book.action(action({ kind: 'unknown', code: 0x7f })), []);
     assert.equal(book.ignored.unknownKind, 1);
   });
 
   it('tells our own messages from others, unknown and deleted ones', () => {
     const { ledger: book } = ledger();
-    book.message(ID, ALICE, false);
+    book.message(ID, ALICE, 'text');
     assert.equal(book.ownership(ID, ALICE), 'own');
     assert.equal(book.ownership(ID, MALLORY), 'not-own');
     assert.equal(book.ownership('0000000000000001', ALICE), 'unknown');
