@@ -4,6 +4,7 @@
  * a path into a webview URL when it posts. Pure: no clock, no files, no vscode.
  */
 import type { DeliveryView, EntryView, ImageView, MessageExtras } from '../shared/panel-messages';
+import type { SnippetMeta } from '../shared/snippet';
 
 /** An image as the host keeps it: the file that shows it inline (undefined once that file is gone). */
 export interface StoredImage {
@@ -33,7 +34,7 @@ export function entryBytes(entry: StoredEntry): number {
       units += entry.text.length;
       break;
     case 'text':
-      units += entry.from.length + entry.text.length + (entry.delivery?.reason?.length ?? 0) + extrasUnits(entry);
+      units += entry.from.length + entry.text.length + (entry.delivery?.reason?.length ?? 0) + extrasUnits(entry) + snippetUnits(entry.snippet);
       break;
     case 'image':
       units += entry.from.length + (entry.image.file?.length ?? 0) + (entry.delivery?.reason?.length ?? 0) + extrasUnits(entry);
@@ -53,6 +54,13 @@ function extrasUnits(entry: MessageExtras): number {
     for (const name of reaction.from) units += name.length;
   }
   return units;
+}
+
+/** A snippet's place (path, language, repository), in UTF-16 units: up to a few KB a network peer chooses. */
+function snippetUnits(snippet: SnippetMeta | undefined): number {
+  if (snippet === undefined) return 0;
+  const repo = snippet.repo;
+  return snippet.path.length + snippet.language.length + (repo?.remote?.length ?? 0) + (repo?.branch?.length ?? 0) + (repo?.commit?.length ?? 0);
 }
 
 /** What a reply, a reaction, an edit or a delete changes in a message. */

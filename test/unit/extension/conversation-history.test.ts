@@ -28,6 +28,13 @@ describe('ConversationHistory', () => {
     assert.ok(entryBytes(text('a', 'x')) < 300);
   });
 
+  it("counts a snippet's path, language and repository too", () => {
+    const code = text('a', 'x');
+    const snippet = { path: 'p'.repeat(1000), startLine: 1, endLine: 1, language: 'typescript', repo: { remote: 'r'.repeat(500), branch: 'b'.repeat(200), commit: 'c'.repeat(40) } };
+    const withSnippet = { ...code, snippet } as StoredEntry;
+    assert.ok(entryBytes(withSnippet) - entryBytes(code) >= 2 * (1000 + 10 + 500 + 200 + 40));
+  });
+
   it('counts an image by its file name only, never by its size on disk', () => {
     assert.ok(entryBytes(image('a', '/tmp/a.jpg')) < 300);
   });
