@@ -38,8 +38,18 @@ export default async function notificationLinks({ page, step, server, workbench:
     });
 
     await step(`the toast for ${HOSTILE} shows its words and has no link`, async () => {
-      mallory.type(HOSTILE);
-      const toast = await wb.waitForNotification(page, 'Shared doc', { timeoutMs: 20_000 });
+      // The view's hiding reaches the extension host a moment after the command returns, later on a loaded
+      // machine: a message that comes before it was in view, so it counts as read and rightly raises no toast.
+      // A message that raised none is sent again, at most twice, once the host has had time to hear.
+      let toast;
+      for (let attempt = 1; toast === undefined; attempt++) {
+        mallory.type(HOSTILE);
+        try {
+          toast = await wb.waitForNotification(page, 'Shared doc', { timeoutMs: 10_000 });
+        } catch (error) {
+          if (attempt === 3) throw error;
+        }
+      }
       const message = toast.locator('.notification-list-item-message');
       const links = await message.locator('a').count();
       check(links === 0, `the toast message has ${links} link(s): ${await message.innerHTML()}`);
