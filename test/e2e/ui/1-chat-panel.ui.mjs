@@ -4,13 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../harness/toolchain.mjs';
+import { check } from './checks.mjs';
 import { joinPeer, startRelay } from './cli.mjs';
 
 const SCREENSHOT = path.join(REPO_ROOT, 'docs', 'images', 'chat-panel.png');
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 /** @param {{ page: import('playwright-core').Page, step: Function, server: any, workbench: typeof import('../harness/workbench.mjs') }} t */
 export default async function chatPanel({ page, step, server, workbench: wb }) {

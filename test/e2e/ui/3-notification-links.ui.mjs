@@ -3,13 +3,10 @@
 // the command on one click, so the extension must neutralise it (src/extension/plain-text.ts).
 import fs from 'node:fs';
 import path from 'node:path';
+import { check } from './checks.mjs';
 import { joinPeer, startRelay } from './cli.mjs';
 
 const HOSTILE = '[Shared doc](command:workbench.action.terminal.new)';
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 /** @param {{ page: import('playwright-core').Page, step: Function, server: any, workbench: typeof import('../harness/workbench.mjs') }} t */
 export default async function notificationLinks({ page, step, server, workbench: wb }) {

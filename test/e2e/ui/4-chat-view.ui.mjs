@@ -10,14 +10,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../harness/toolchain.mjs';
+import { check, until } from './checks.mjs';
 import { joinPeer, startRelay } from './cli.mjs';
 import { screenshotter } from './screenshots.mjs';
 
 const SCREENSHOTS = { dark: path.join(REPO_ROOT, 'docs', 'images', 'chat-view-dark.png'), light: path.join(REPO_ROOT, 'docs', 'images', 'chat-view-light.png') };
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 /** The UDP Chat icon's badge in the activity bar ('' when none). */
 async function badgeText(page) {
@@ -25,17 +22,6 @@ async function badgeText(page) {
   const badge = item.locator('.badge .badge-content');
   if ((await badge.count()) === 0 || !(await badge.first().isVisible())) return '';
   return ((await badge.first().textContent()) ?? '').trim();
-}
-
-async function until(what, test, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await test();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** Makes the page lose (false) or regain (true) the focus the way a browser tells the workbench. */

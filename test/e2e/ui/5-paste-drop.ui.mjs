@@ -6,11 +6,8 @@
 // paste is cancelled with Escape and nothing reaches the peer (a text sent after it arrives alone).
 import fs from 'node:fs';
 import path from 'node:path';
+import { check } from './checks.mjs';
 import { joinPeer, startRelay } from './cli.mjs';
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 /** Pastes `bytes` as a PNG file on the composer's <textarea> inside the webview `frame`. */
 async function pastePng(frame, bytes) {

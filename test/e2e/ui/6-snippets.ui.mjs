@@ -13,6 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { killProcessGroup, trackProcessGroup } from '../harness/code-server.mjs';
 import { REPO_ROOT } from '../harness/toolchain.mjs';
+import { check, until } from './checks.mjs';
 import { joinPeer, startRelay } from './cli.mjs';
 import { screenshotter } from './screenshots.mjs';
 
@@ -20,10 +21,6 @@ const FIXTURE = path.join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'workspace');
 const HOSTILE_PEER = path.join(REPO_ROOT, 'test', 'e2e', 'ui', 'hostile-snippet-peer.ts');
 const SCREENSHOTS = { dark: path.join(REPO_ROOT, 'docs', 'images', 'snippet-dark.png'), light: path.join(REPO_ROOT, 'docs', 'images', 'snippet-light.png') };
 const SENTINEL = 'sentinel after mallory';
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 /** Lines `first`..`last` (1-based) of a fixture file, joined by \n. */
 function fixtureLines(file, first, last) {
@@ -39,17 +36,6 @@ function peerFolder() {
   fs.mkdirSync(path.join(dir, 'notes'));
   fs.writeFileSync(path.join(dir, 'notes', 'retry.py'), 'def retry(times):\n    return [attempt for attempt in range(times)]\n');
   return dir;
-}
-
-async function until(what, test, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await test();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** Opens a workspace file through Quick Open (the palette without its `>`). */

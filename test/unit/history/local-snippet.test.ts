@@ -2,37 +2,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { HistoryEntry } from '../../../src/history/local-entry';
 import { isWorkerRequest } from '../../../src/history/local-messages';
 import { LOCAL_HISTORY_APPLICATION_ID, LOCAL_HISTORY_MIGRATIONS } from '../../../src/history/local-schema';
 import { snippetColumn, snippetFromColumn } from '../../../src/history/local-snippet';
 import { openLocalHistory, type LocalHistoryStore } from '../../../src/history/local-store';
 import { openDatabase } from '../../../src/history/sqlite';
 import type { SnippetMeta } from '../../../src/shared/snippet';
+import { KEEP_ALL, T0, hex, text as textEntry, type TextEntry } from '../../support/history-entries';
 
 const ROOM = '127.0.0.1:12345/general';
-const T0 = Date.UTC(2026, 0, 1);
-const KEEP_ALL = { maxEntries: 1e9, maxAgeMs: 1e15, maxBytes: 1e15 };
 const COMMIT = 'a'.repeat(40);
 const META: SnippetMeta = { path: 'src/a.ts', startLine: 10, endLine: 24, language: 'typescript', repo: { remote: 'https://example.com/team/app.git', branch: 'main', commit: COMMIT } };
 
-const hex = (n: number): string => n.toString(16).padStart(16, '0');
-
-function text(n: number, body: string, snippet?: SnippetMeta): Extract<HistoryEntry, { kind: 'text' }> {
-  return {
-    kind: 'text',
-    id: hex(n),
-    messageId: hex(n),
-    from: 'bob',
-    own: false,
-    text: body,
-    sentAt: T0 + n * 1000,
-    seq: n,
-    legacy: false,
-    encrypted: false,
-    delivered: true,
-    ...(snippet ? { snippet } : {}),
-  };
+/** Text number n, a snippet when `snippet` is given. */
+function text(n: number, body: string, snippet?: SnippetMeta): TextEntry {
+  return textEntry(n, body, snippet ? { snippet } : {});
 }
 
 describe('history/local-snippet', () => {

@@ -6,31 +6,11 @@ import type { HistoryEntry } from '../../../src/history/local-entry';
 import { LOCAL_HISTORY_APPLICATION_ID, LOCAL_HISTORY_MIGRATIONS } from '../../../src/history/local-schema';
 import { LocalHistoryStore, openLocalHistory } from '../../../src/history/local-store';
 import { openDatabase } from '../../../src/history/sqlite';
+import { KEEP_ALL, T0, hex, text } from '../../support/history-entries';
 
 const ROOM = '127.0.0.1:12345/general';
 const OTHER = '127.0.0.1:12345/ops';
-const T0 = Date.UTC(2026, 0, 1);
 const DAY_MS = 24 * 60 * 60 * 1000;
-const KEEP_ALL = { maxEntries: 1e9, maxAgeMs: 1e15, maxBytes: 1e15 };
-
-const hex = (n: number): string => n.toString(16).padStart(16, '0');
-
-function text(n: number, body = `message ${n}`, overrides: Partial<Extract<HistoryEntry, { kind: 'text' }>> = {}): HistoryEntry {
-  return {
-    kind: 'text',
-    id: hex(n),
-    messageId: hex(n),
-    from: 'bob',
-    own: false,
-    text: body,
-    sentAt: T0 + n * 1000,
-    seq: n,
-    legacy: false,
-    encrypted: false,
-    delivered: true,
-    ...overrides,
-  };
-}
 
 function image(n: number, file: string): HistoryEntry {
   return {
