@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { snippetProblem, type SnippetMeta, type SnippetRepo } from '../shared/snippet';
+import { snippetProblem, snippetRepo, type SnippetMeta, type SnippetRepo } from '../shared/snippet';
 
 /** Largest file /snippet reads, in bytes: a snippet is far smaller (the relay's text limit), a file need not be. */
 export const MAX_SNIPPET_FILE_BYTES = 16 * 1024 * 1024;
@@ -93,11 +93,6 @@ export function languageOf(file: string): string {
   return Object.hasOwn(LANGUAGES, extension) ? (LANGUAGES[extension] as string) : 'plaintext';
 }
 
-/** A remote URL without credentials: `https://user:token@host/x` → `https://host/x` (scp-like `git@host:x` is kept). */
-export function withoutCredentials(remote: string): string {
-  return remote.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-}
-
 /** Runs the real git: asynchronously, bounded in time and output, never through a shell. */
 export const runGit: GitRunner = (args, cwd) =>
   new Promise((resolve) => {
@@ -181,16 +176,8 @@ async function sentPath(real: string, top: string | undefined, cwd: string): Pro
 /** What git says of the repository at `dir`: each field only when git knows it and it is one a snippet may carry. */
 async function repoOf(dir: string, git: GitRunner): Promise<SnippetRepo | undefined> {
   const [remote, branch, commit] = await Promise.all([git(['remote', 'get-url', 'origin'], dir), git(['rev-parse', '--abbrev-ref', 'HEAD'], dir), git(['rev-parse', 'HEAD'], dir)]);
-  const repo: SnippetRepo = {};
-  if (remote !== undefined && fits({ remote: withoutCredentials(remote) })) repo.remote = withoutCredentials(remote);
   // A detached HEAD names no branch.
-  if (branch !== undefined && branch !== 'HEAD' && fits({ branch })) repo.branch = branch;
-  if (commit !== undefined && fits({ commit })) repo.commit = commit;
-  return Object.keys(repo).length === 0 ? undefined : repo;
-}
-
-function fits(repo: SnippetRepo): boolean {
-  return snippetProblem({ path: 'x', startLine: 1, endLine: 1, language: 'plaintext', repo }) === undefined;
+  return snippetRepo({ remote, branch: branch === 'HEAD' ? undefined : branch, commit });
 }
 
 function megabytes(bytes: number): string {

@@ -78,6 +78,37 @@ export function snippetProblem(meta: SnippetMeta): string | undefined {
   return undefined;
 }
 
+/**
+ * A remote's URL as it may be shown to the room: the user information of a URL (`https://user:token@host/…`,
+ * `ssh://git@host/…`) removed, since a token kept there is a credential; everything up to the last `@` of the
+ * authority goes, so an `@` inside a password leaks nothing. An scp-like address (`git@host:team/app`) names only
+ * the SSH user, and stays as it is. Undefined when nothing that looks like an address is left.
+ */
+export function remoteWithoutCredentials(url: string): string | undefined {
+  const trimmed = url.trim();
+  if (trimmed.length === 0 || /\s/.test(trimmed)) return undefined;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/.exec(trimmed);
+  if (!scheme) return trimmed;
+  const [, prefix, authority = '', rest] = scheme;
+  const at = authority.lastIndexOf('@');
+  const host = at < 0 ? authority : authority.slice(at + 1);
+  return host.length > 0 || prefix === 'file://' ? `${prefix}${host}${rest}` : undefined;
+}
+
+/**
+ * The repository fields a snippet carries, from what Git says: the remote without credentials, the branch and the
+ * commit, each left out when the wire would refuse it (snippetProblem); undefined when none is left.
+ */
+export function snippetRepo(found: { remote?: string; branch?: string; commit?: string }): SnippetRepo | undefined {
+  const accepted = (field: SnippetRepo): boolean => snippetProblem({ path: 'a', startLine: 1, endLine: 1, language: 'plaintext', repo: field }) === undefined;
+  const remote = found.remote === undefined ? undefined : remoteWithoutCredentials(found.remote);
+  const repo: SnippetRepo = {};
+  if (remote !== undefined && accepted({ remote })) repo.remote = remote;
+  if (found.branch !== undefined && accepted({ branch: found.branch })) repo.branch = found.branch;
+  if (found.commit !== undefined && accepted({ commit: found.commit })) repo.commit = found.commit;
+  return Object.keys(repo).length > 0 ? repo : undefined;
+}
+
 /** `src/a.ts:L10–L24` (one line: `src/a.ts:L10`), as the panel heads a snippet. */
 export function snippetLocation(meta: Pick<SnippetMeta, 'path' | 'startLine' | 'endLine'>): string {
   return meta.startLine === meta.endLine ? `${meta.path}:L${meta.startLine}` : `${meta.path}:L${meta.startLine}–L${meta.endLine}`;

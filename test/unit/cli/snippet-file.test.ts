@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { languageOf, MAX_SNIPPET_FILE_BYTES, parseSnippetArgument, readSnippet, runGit, SnippetFileError, withoutCredentials, type GitRunner } from '../../../src/cli/snippet-file';
+import { languageOf, MAX_SNIPPET_FILE_BYTES, parseSnippetArgument, readSnippet, runGit, SnippetFileError, type GitRunner } from '../../../src/cli/snippet-file';
 
 /** git as if none were installed: no work tree, no repository. */
 const NO_GIT: GitRunner = async () => undefined;
@@ -54,11 +54,6 @@ describe('cli/snippet-file', () => {
     assert.deepEqual(Object.fromEntries(Object.keys(cases).map((file) => [file, languageOf(file)])), cases);
   });
 
-  it('takes the credentials out of a remote URL, and keeps an scp-like one', () => {
-    assert.equal(withoutCredentials('https://ann:s3cret@example.com/team/app.git'), 'https://example.com/team/app.git');
-    assert.equal(withoutCredentials('https://ghp_token@example.com/team/app.git'), 'https://example.com/team/app.git');
-    assert.equal(withoutCredentials('git@example.com:team/app.git'), 'git@example.com:team/app.git');
-  });
 
   it('reads the lines asked for, and the whole file without a range (a last line break ends the last line)', async () => {
     write('notes.txt', 'one\ntwo\r\nthree\nfour\n');
@@ -95,6 +90,13 @@ describe('cli/snippet-file', () => {
     const git: GitRunner = async (args) => answers[args.join(' ')];
     assert.deepEqual((await readSnippet('a.go', dir, git)).meta, { path: 'a.go', startLine: 1, endLine: 1, language: 'go', repo: { commit: 'b'.repeat(40) } });
     assert.equal((await readSnippet('a.go', dir, NO_GIT)).meta.repo, undefined);
+  });
+
+  it('sends a remote whose password holds an @ without any of the password', async () => {
+    write('a.go', 'package a\n');
+    const answers: Record<string, string> = { 'rev-parse --show-toplevel': dir, 'remote get-url origin': 'https://ann:p@ss@example.com/team/app.git' };
+    const git: GitRunner = async (args) => answers[args.join(' ')];
+    assert.deepEqual((await readSnippet('a.go', dir, git)).meta.repo, { remote: 'https://example.com/team/app.git' });
   });
 
   it('answers undefined, without throwing, when git cannot run there', async () => {

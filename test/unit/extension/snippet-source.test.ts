@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { remoteWithoutCredentials, repoFields, sameCode, selectionLines, snippetPath } from '../../../src/extension/snippet-source';
+import { repoFields, sameCode, selectionLines, snippetPath } from '../../../src/extension/snippet-source';
 
 const at = (line: number, character: number) => ({ line, character });
 
@@ -42,28 +42,6 @@ describe('snippetPath', () => {
 
   it("is an untitled document's title", () => {
     assert.equal(snippetPath(undefined, 'Untitled-1'), 'Untitled-1');
-  });
-});
-
-describe('remoteWithoutCredentials', () => {
-  it('drops a user and token from an https remote', () => {
-    assert.equal(remoteWithoutCredentials('https://bob:ghp_secret@github.com/team/app.git'), 'https://github.com/team/app.git');
-    assert.equal(remoteWithoutCredentials('https://ghp_secret@github.com/team/app.git'), 'https://github.com/team/app.git');
-  });
-
-  it('drops the user of an ssh:// remote, and an @ in the password too', () => {
-    assert.equal(remoteWithoutCredentials('ssh://git@host.example:2222/team/app.git'), 'ssh://host.example:2222/team/app.git');
-    assert.equal(remoteWithoutCredentials('https://u:p@ss@host/x'), 'https://host/x');
-  });
-
-  it('keeps a remote without credentials as it is', () => {
-    assert.equal(remoteWithoutCredentials('https://github.com/team/app.git'), 'https://github.com/team/app.git');
-    assert.equal(remoteWithoutCredentials('git@github.com:team/app.git'), 'git@github.com:team/app.git');
-  });
-
-  it('gives nothing for an empty or spaced remote', () => {
-    assert.equal(remoteWithoutCredentials('  '), undefined);
-    assert.equal(remoteWithoutCredentials('https://x y'), undefined);
   });
 });
 
