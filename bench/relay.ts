@@ -22,8 +22,12 @@
  * p99 ≤ 10 ms, bench/lib/capacity.ts), their ratio, and the CPU each spends per delivery at the highest load both
  * carried. The receivers share one process: when its CPU nears 100 % the step measures this machine, not a server,
  * and the table says so.
+ * With --bulk it measures bulk fan-out instead: one --image-mb image to each of --bulk-receivers, the relay's egress
+ * against the naive forwarder carrying the same datagrams, and loopback's rate as the reference (bench/lib/bulk.ts).
+ * On Linux with taskset, this process (receivers, sender) stays off core 0 and the servers have it to themselves
+ * (bench/lib/cores.ts; UDPCHAT_BENCH_PIN=off to not pin).
  * Usage: node dist/bench/relay.js [--seconds 5] [--receivers 100] [--rate 1000] [--encrypted] [--history on|off]
- *        [--result-json] [--sweep [--rates 250,500,1000,2000,4000]]
+ *        [--result-json] [--sweep [--rates 250,500,1000,2000,4000]] [--bulk [--bulk-receivers 10,100] [--image-mb 5]]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -31,10 +35,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ProtocolReceiver, SharedRoomKeys } from './lib/receiver';
+import { ProtocolReceiver, ReceiverGroup, SharedRoomKeys } from './lib/receiver';
 import { benchNow, nextMessage, serveSender, type SenderConfig, type SenderReport } from './lib/sender';
 import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
 import { capacity, carried, cpuMicrosPerDelivery } from './lib/capacity';
+import { runBulk, serveSink, type BulkServers } from './lib/bulk';
+import { describeCores, pinHarness, planCores, serverLauncher, type CorePlan } from './lib/cores';
 import { percentileOfSorted } from './lib/stats';
 
 const { values: args } = parseArgs({
@@ -50,8 +56,14 @@ const { values: args } = parseArgs({
     'result-json': { type: 'boolean', default: false },
     sweep: { type: 'boolean', default: false },
     rates: { type: 'string', default: '250,500,1000,2000,4000' },
+    bulk: { type: 'boolean', default: false },
+    'bulk-receivers': { type: 'string', default: '10,100' },
+    'image-mb': { type: 'string', default: '5' },
   },
 });
+
+/** Where the servers and the load run (bench/lib/cores.ts); set by main, undefined when nothing is pinned. */
+let cores: CorePlan | undefined;
 
 /** The passphrase of the bench room when run with --encrypted. */
 const BENCH_PASSPHRASE = 'bench passphrase';
@@ -87,14 +99,28 @@ function serveNaive(): void {
 
 // ---- measuring --------------------------------------------------------------------------------------------------
 
-/** Deliveries as they arrive (id, benchNow ms); matched to the sender's report once it is in. */
+/**
+ * Deliveries as they arrive (id, benchNow ms); matched to the sender's report once it is in. Kept in typed arrays:
+ * a hundred thousand bigints a second would be promoted and copied by every scavenge of the receivers' process,
+ * pauses that would show as the servers' latency.
+ */
 class Recorder {
-  readonly #ids: bigint[] = [];
-  readonly #at: number[] = [];
+  #ids = new BigUint64Array(1 << 16);
+  #at = new Float64Array(1 << 16);
+  #count = 0;
 
   delivered(id: bigint, at: number): void {
-    this.#ids.push(id);
-    this.#at.push(at);
+    if (this.#count === this.#ids.length) {
+      const ids = new BigUint64Array(this.#ids.length * 2);
+      ids.set(this.#ids);
+      this.#ids = ids;
+      const times = new Float64Array(this.#at.length * 2);
+      times.set(this.#at);
+      this.#at = times;
+    }
+    this.#ids[this.#count] = id;
+    this.#at[this.#count] = at;
+    this.#count++;
   }
 
   /** Latencies (ms, sorted) of deliveries of messages sent in the window, and how many deliveries were due. */
@@ -105,7 +131,7 @@ class Recorder {
     // A refused message reached nobody: it counts as due to every receiver.
     const refused = report.refusedAt.filter(inWindow).length;
     const latencies: number[] = [];
-    for (let i = 0; i < this.#ids.length; i++) {
+    for (let i = 0; i < this.#count; i++) {
       const at = sentAt.get(this.#ids[i] as bigint);
       if (at !== undefined) latencies.push((this.#at[i] as number) - at);
     }
@@ -204,7 +230,7 @@ function senderConfig(variant: SenderConfig['variant'], port: number, rate: numb
 // ---- naive run --------------------------------------------------------------------------------------------------
 
 async function runNaive(receiverCount: number, rate: number, seconds: number): Promise<Result> {
-  const { child, port } = await startServer([__filename, '--serve', 'naive']);
+  const { child, port } = await startServer([__filename, '--serve', 'naive'], true, serverLauncher(cores));
   const recorder = new Recorder();
   const sockets: dgram.Socket[] = [];
   try {
@@ -226,30 +252,19 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
 
 async function runUdpChat(receiverCount: number, rate: number, seconds: number): Promise<Result> {
   const dataDir = args.history === 'off' ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
-  const { child, port } = await startServer([...RELAY_COMMAND, ...(dataDir ? ['--data', dataDir] : ['--no-history'])]);
+  const { child, port } = await startServer([...RELAY_COMMAND, ...(dataDir ? ['--data', dataDir] : ['--no-history'])], true, serverLauncher(cores));
   const recorder = new Recorder();
-  const receivers: ProtocolReceiver[] = [];
-  let ticker: NodeJS.Timeout | undefined;
   // Derived once, with the salt of the relay's first Challenge, for all the receivers.
   const roomKeys = args.encrypted ? new SharedRoomKeys(BENCH_PASSPHRASE, 'bench') : undefined;
+  let group: ReceiverGroup | undefined;
   try {
-    // Heartbeats run from the start: joining a hundred members takes a while, and the first must stay members.
-    ticker = setInterval(() => {
-      const now = benchNow();
-      for (const receiver of receivers) receiver.tick(now);
-    }, 2);
-    for (let i = 0; i < receiverCount; i++) {
-      const receiver = new ProtocolReceiver(port, roomKeys, (id) => recorder.delivered(id, benchNow()));
-      await receiver.join(`receiver-${i}`);
-      receivers.push(receiver);
-    }
+    group = await ReceiverGroup.join(receiverCount, () => new ProtocolReceiver(port, roomKeys, (id) => recorder.delivered(id, benchNow())));
     const name = args.encrypted ? 'UDP Chat relay, sealed' : 'UDP Chat relay';
     const result = await measure(name, child, recorder, senderConfig('chat', port, rate, seconds), receiverCount);
-    printReceiverCounts(receivers);
+    printReceiverCounts(group.receivers);
     return result;
   } finally {
-    if (ticker) clearInterval(ticker);
-    for (const receiver of receivers) receiver.close();
+    group?.close();
     await stopServer(child);
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -269,13 +284,18 @@ function printReceiverCounts(receivers: readonly ProtocolReceiver[]): void {
 async function main(): Promise<void> {
   if (args.serve === 'naive') return serveNaive();
   if (args.serve === 'sender') return serveSender();
+  if (args.serve === 'sink') return serveSink();
+  cores = planCores();
+  if (cores && !pinHarness(cores)) cores = undefined;
   const receiverCount = Number(args.receivers);
   const rate = Number(args.rate);
   const seconds = Number(args.seconds);
   if (args.sweep) return sweep(receiverCount, seconds);
+  if (args.bulk) return bulk();
   console.log(
     `bench:relay — ${receiverCount} receivers, ${rate} messages/s of ${TEXT_BYTES}-byte text, ${seconds} s measured after ${WARMUP_MS} ms warm-up` +
-      (args.encrypted ? ', room sealed with a passphrase' : ''),
+      (args.encrypted ? ', room sealed with a passphrase' : '') +
+      `; ${describeCores(cores)}`,
   );
   const naive = await runNaive(receiverCount, rate, seconds);
   const ours = await runUdpChat(receiverCount, rate, seconds);
@@ -312,7 +332,7 @@ async function sweep(receiverCount: number, seconds: number): Promise<void> {
   console.log(
     `bench:relay --sweep — ${receiverCount} receivers, ${TEXT_BYTES}-byte texts at ${rates.join(', ')} messages/s, ${seconds} s each` +
       (args.encrypted ? ', room sealed with a passphrase' : '') +
-      `, history ${args.history}`,
+      `, history ${args.history}; ${describeCores(cores)}`,
   );
   const header = ['offered/s', 'variant', 'deliveries/s', 'loss %', 'p50 ms', 'p99 ms', 'cpu %', 'µs cpu/delivery', 'receivers cpu %', 'carried'];
   const widths = [10, 24, 12, 8, 9, 9, 6, 16, 16, 8];
@@ -365,6 +385,32 @@ async function sweep(receiverCount: number, seconds: number): Promise<void> {
     ['cpu per delivery ≤ 1.3 × naive', cpuRatio <= 1.3],
   ] as const;
   for (const [target, met] of targets) console.log(`${met ? 'met    ' : 'NOT MET'}  ${target}`);
+}
+
+// ---- bulk fan-out -----------------------------------------------------------------------------------------------
+
+async function bulk(): Promise<void> {
+  const counts = args['bulk-receivers'].split(',').map(Number).filter((count) => Number.isInteger(count) && count > 0);
+  const imageBytes = Math.round(Number(args['image-mb']) * 1_000_000);
+  const dataDir = args.history === 'off' ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
+  const servers: BulkServers = {
+    relay: [...RELAY_COMMAND, ...(dataDir ? ['--data', dataDir] : ['--no-history'])],
+    naive: [__filename, '--serve', 'naive'],
+    sink: [__filename, '--serve', 'sink'],
+    launcher: serverLauncher(cores),
+    cpuTimeMs,
+    passphrase: args.encrypted ? BENCH_PASSPHRASE : undefined,
+  };
+  console.log(
+    `bench:relay --bulk — one ${args['image-mb']} MB image to ${counts.join(' and ')} receivers, lossless` +
+      (args.encrypted ? ', room sealed with a passphrase' : '') +
+      `, history ${args.history}; ${describeCores(cores)}`,
+  );
+  try {
+    await runBulk(servers, counts, imageBytes);
+  } finally {
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 main().catch((error: unknown) => {

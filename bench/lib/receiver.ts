@@ -42,10 +42,12 @@ export class ProtocolReceiver {
   #channel: ReliableChannel<Fragment> | undefined;
   #nextHeartbeatAt = 0;
 
+  /** `onImageFragment` sees every image fragment as it is delivered, in order (bulk fan-out counts them). */
   constructor(
     readonly relayPort: number,
     readonly roomKeys: SharedRoomKeys | undefined,
     readonly onText: (id: bigint) => void,
+    readonly onImageFragment?: (fragment: Fragment) => void,
   ) {}
 
   async join(name: string): Promise<void> {
@@ -108,6 +110,7 @@ export class ProtocolReceiver {
               transmitAck: (ack) => this.#sendControl({ ...controlHeader(PacketType.Ack, this.#memberId), body: ack }),
               deliver: (fragment) => {
                 if (fragment.type === PacketType.Text) this.onText(fragment.messageId);
+                else if (fragment.type === PacketType.Image) this.onImageFragment?.(fragment);
               },
             },
             now,
@@ -169,3 +172,43 @@ export class ProtocolReceiver {
   }
 }
 
+
+/** How often (ms) a group runs its receivers' timers (delayed acks, heartbeats). */
+const GROUP_TICK_MS = 2;
+
+/**
+ * Receivers joined one after another to one relay, their timers run from one shared interval. Heartbeats start
+ * with the first join: joining a hundred members takes a while, and the first must stay members.
+ */
+export class ReceiverGroup {
+  readonly receivers: ProtocolReceiver[] = [];
+  readonly #ticker: NodeJS.Timeout;
+
+  private constructor() {
+    this.#ticker = setInterval(() => {
+      const now = performance.now();
+      for (const receiver of this.receivers) receiver.tick(now);
+    }, GROUP_TICK_MS);
+  }
+
+  /** `count` receivers named receiver-0…; on failure the ones joined so far are closed. */
+  static async join(count: number, make: () => ProtocolReceiver): Promise<ReceiverGroup> {
+    const group = new ReceiverGroup();
+    try {
+      for (let i = 0; i < count; i++) {
+        const receiver = make();
+        group.receivers.push(receiver);
+        await receiver.join(`receiver-${i}`);
+      }
+    } catch (error) {
+      group.close();
+      throw error;
+    }
+    return group;
+  }
+
+  close(): void {
+    clearInterval(this.#ticker);
+    for (const receiver of this.receivers) receiver.close();
+  }
+}

@@ -12,10 +12,12 @@ export const RELAY_COMMAND = [CLI_PATH, 'relay', '--host', '127.0.0.1', '--port'
 /**
  * Starts `node ...command` and resolves once it prints `{"event":"listening","port":N}` (as `udp-chat relay
  * --json` does). Its standard error goes to ours when `showErrors`. It runs with this process's Node flags, so
- * `node --cpu-prof dist/bench/relay.js` profiles the servers too.
+ * `node --cpu-prof dist/bench/relay.js` profiles the servers too. `launcher` goes before node (serverLauncher of
+ * bench/lib/cores.ts; it must exec node, so that the child's pid is node's).
  */
-export async function startServer(command: string[], showErrors = true): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...process.execArgv, ...command], { stdio: ['ignore', 'pipe', showErrors ? 'inherit' : 'ignore'] });
+export async function startServer(command: string[], showErrors = true, launcher: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const [file, ...args] = [...launcher, process.execPath, ...process.execArgv, ...command];
+  const child = spawn(file as string, args, { stdio: ['ignore', 'pipe', showErrors ? 'inherit' : 'ignore'] });
   const lines = readline.createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const port = await new Promise<number>((resolve, reject) => {
     lines.on('line', (line) => {

@@ -7,7 +7,8 @@
  */
 import { createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
 import { AUTH_TAG_BYTES } from './constants';
-import { sipHash128, sipKey, tagsEqual, type SipKey } from './siphash';
+import { sipKey, tagsEqual, type SipKey } from './siphash';
+import { sipHash128Prefix } from './siphash-fast';
 import { Flag } from './types';
 
 export const HOP_PUBLIC_KEY_BYTES = 32;
@@ -57,7 +58,7 @@ export function deriveHopKeys(ownPrivateKey: KeyObject, peerPublicKey: Uint8Arra
 /** Fills the last AUTH_TAG_BYTES of `datagram` (encoded with Flag.Auth) with the tag of everything before them. */
 export function signDatagram(datagram: Uint8Array, key: SipKey): Uint8Array {
   const end = datagram.length - AUTH_TAG_BYTES;
-  sipHash128(key, [datagram.subarray(0, end)], datagram, end);
+  sipHash128Prefix(key, datagram, end, datagram, end);
   return datagram;
 }
 
@@ -68,6 +69,6 @@ const expectedTag = new Uint8Array(AUTH_TAG_BYTES);
 export function verifyDatagram(datagram: Uint8Array, key: SipKey): boolean {
   if (datagram.length < AUTH_TAG_BYTES + 5 || ((datagram[4] as number) & Flag.Auth) === 0) return false;
   const end = datagram.length - AUTH_TAG_BYTES;
-  sipHash128(key, [datagram.subarray(0, end)], expectedTag, 0);
+  sipHash128Prefix(key, datagram, end, expectedTag, 0);
   return tagsEqual(expectedTag, 0, datagram, end, AUTH_TAG_BYTES);
 }

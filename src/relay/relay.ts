@@ -16,6 +16,7 @@ import type { RelayIdentity } from '../protocol/relay-identity';
 import type { ReliabilityTuning } from '../protocol/reliability';
 import { systemClock, type Clock, type ClockTimer } from '../util/clock';
 import { DeadlineTimer, stallMs } from '../util/deadline-timer';
+import { literalLookup } from '../util/literal-lookup';
 import { TypedEmitter } from '../util/typed-emitter';
 import { hasBackgroundWrites } from '../history/threaded-store';
 import { RelayCore } from './core';
@@ -132,7 +133,7 @@ export class Relay extends TypedEmitter<RelayEvents> {
   /** Binds the socket and resolves once the relay is listening. */
   static async start(options: RelayOptions = {}): Promise<Relay> {
     const host = options.host ?? '0.0.0.0';
-    const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
+    const socket = dgram.createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES, lookup: literalLookup });
     const relay = new Relay(socket, options);
     await new Promise<void>((resolve, reject) => {
       const socketOnBindError = (error: Error): void => {
