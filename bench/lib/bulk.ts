@@ -58,6 +58,21 @@ function wireBytes(fragment: Fragment): number {
   return HEADER_BYTES + fragment.chunk.length + (last ? ROOM_SEQ_TRAILER_BYTES : 0) + AUTH_TAG_BYTES;
 }
 
+/** A run's figures from what it delivered (`deliveredShare` of every datagram to every receiver) and its server's CPU. */
+function figures(name: string, receivers: number, sizes: readonly number[], elapsedMs: number, deliveredShare: number, cpuMs: number): BulkResult {
+  const datagramBytes = sizes.reduce((sum, size) => sum + size, 0);
+  return {
+    name,
+    receivers,
+    datagrams: sizes.length,
+    datagramBytes,
+    elapsedMs,
+    egressMBps: (datagramBytes * receivers * deliveredShare) / (elapsedMs * 1000),
+    lossPercent: 100 * (1 - deliveredShare),
+    serverCpuPercent: (100 * cpuMs) / elapsedMs,
+  };
+}
+
 /** The image through the real relay; also returns the wire size of each datagram, for the naive side to copy. */
 export async function bulkThroughRelay(servers: BulkServers, receiverCount: number, imageBytes: number): Promise<{ result: BulkResult; sizes: number[] }> {
   const { child, port } = await startServer(servers.relay, true, servers.launcher);
@@ -87,22 +102,9 @@ export async function bulkThroughRelay(servers: BulkServers, receiverCount: numb
     sender.sendImage({ data: image, width: 4000, height: 3000, format: ImageFormat.Jpeg });
     await Promise.race([complete, new Promise((resolve) => setTimeout(resolve, BULK_LIMIT_MS).unref())]);
     const elapsedMs = performance.now() - start;
-    const cpuMs = servers.cpuTimeMs(child.pid) - cpuBefore;
-    const datagramBytes = sizes.reduce((sum, size) => sum + size, 0);
+    const name = servers.passphrase === undefined ? 'UDP Chat relay' : 'UDP Chat relay, sealed';
     const deliveredShare = received.reduce((sum, count) => sum + count, 0) / Math.max(1, expected * receiverCount);
-    return {
-      sizes,
-      result: {
-        name: servers.passphrase === undefined ? 'UDP Chat relay' : 'UDP Chat relay, sealed',
-        receivers: receiverCount,
-        datagrams: expected,
-        datagramBytes,
-        elapsedMs,
-        egressMBps: (datagramBytes * receiverCount * deliveredShare) / (elapsedMs * 1000),
-        lossPercent: 100 * (1 - deliveredShare),
-        serverCpuPercent: (100 * cpuMs) / elapsedMs,
-      },
-    };
+    return { sizes, result: figures(name, receiverCount, sizes, elapsedMs, deliveredShare, servers.cpuTimeMs(child.pid) - cpuBefore) };
   } finally {
     sender.close();
     group?.close();
@@ -164,19 +166,8 @@ export async function bulkThroughNaive(servers: BulkServers, receiverCount: numb
     await Promise.race([complete, new Promise((resolve) => setTimeout(resolve, BULK_LIMIT_MS).unref())]);
     clearInterval(stall);
     const elapsedMs = (lastArrival || performance.now()) - start;
-    const cpuMs = servers.cpuTimeMs(child.pid) - cpuBefore;
-    const datagramBytes = sizes.reduce((sum, size) => sum + size, 0);
     const deliveredShare = delivered / (count * receiverCount);
-    return {
-      name: 'naive dgram forwarder',
-      receivers: receiverCount,
-      datagrams: count,
-      datagramBytes,
-      elapsedMs,
-      egressMBps: (datagramBytes * receiverCount * deliveredShare) / (elapsedMs * 1000),
-      lossPercent: 100 * (1 - deliveredShare),
-      serverCpuPercent: (100 * cpuMs) / elapsedMs,
-    };
+    return figures('naive dgram forwarder', receiverCount, sizes, elapsedMs, deliveredShare, servers.cpuTimeMs(child.pid) - cpuBefore);
   } finally {
     sender.close();
     for (const socket of sockets) socket.close();
