@@ -285,9 +285,13 @@ async function main(): Promise<void> {
   }
   console.log('  rtx % = retransmitted / sent data datagrams; recv dup % = duplicates dropped / delivered, over all receivers');
   const ratio = (workload: Workload, level: number): number => (medians.get(`${workload}:${level}`) ?? NaN) / (medians.get(`${workload}:0`) ?? NaN);
+  // The floor at 20 % is ~1.25× (each datagram needs 1/(1 − p) sends on average); the closer targets are the
+  // performance issue's, the 3× ones the reliability layer's first.
   const targets: Array<[string, number, number]> = [
     ['texts at 20 % loss ≤ 3× lossless', ratio('texts', 20), 3],
     ['image at 10 % loss ≤ 3× lossless', ratio('image', 10), 3],
+    ['texts at 20 % loss ≤ 2.0× lossless', ratio('texts', 20), 2],
+    ['image at 10 % loss ≤ 1.4× lossless', ratio('image', 10), 1.4],
   ];
   for (const [target, value, limit] of targets) {
     console.log(`${value <= limit ? 'met    ' : 'NOT MET'}  ${target} (${Number.isFinite(value) ? `${value.toFixed(2)}×` : 'not measured'})`);
