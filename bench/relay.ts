@@ -250,9 +250,19 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
 
 // ---- UDP Chat run -----------------------------------------------------------------------------------------------
 
+/**
+ * The relay's command as --history asks: on, with its history in a fresh temporary folder that `remove` deletes
+ * (after the relay has stopped); off, with --no-history.
+ */
+function relayWithHistory(): { command: string[]; remove: () => void } {
+  if (args.history === 'off') return { command: [...RELAY_COMMAND, '--no-history'], remove: () => {} };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
+  return { command: [...RELAY_COMMAND, '--data', dataDir], remove: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+}
+
 async function runUdpChat(receiverCount: number, rate: number, seconds: number): Promise<Result> {
-  const dataDir = args.history === 'off' ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
-  const { child, port } = await startServer([...RELAY_COMMAND, ...(dataDir ? ['--data', dataDir] : ['--no-history'])], true, serverLauncher(cores));
+  const relay = relayWithHistory();
+  const { child, port } = await startServer(relay.command, true, serverLauncher(cores));
   const recorder = new Recorder();
   // Derived once, with the salt of the relay's first Challenge, for all the receivers.
   const roomKeys = args.encrypted ? new SharedRoomKeys(BENCH_PASSPHRASE, 'bench') : undefined;
@@ -266,7 +276,7 @@ async function runUdpChat(receiverCount: number, rate: number, seconds: number):
   } finally {
     group?.close();
     await stopServer(child);
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    relay.remove();
   }
 }
 
@@ -392,9 +402,9 @@ async function sweep(receiverCount: number, seconds: number): Promise<void> {
 async function bulk(): Promise<void> {
   const counts = args['bulk-receivers'].split(',').map(Number).filter((count) => Number.isInteger(count) && count > 0);
   const imageBytes = Math.round(Number(args['image-mb']) * 1_000_000);
-  const dataDir = args.history === 'off' ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
+  const relay = relayWithHistory();
   const servers: BulkServers = {
-    relay: [...RELAY_COMMAND, ...(dataDir ? ['--data', dataDir] : ['--no-history'])],
+    relay: relay.command,
     naive: [__filename, '--serve', 'naive'],
     sink: [__filename, '--serve', 'sink'],
     launcher: serverLauncher(cores),
@@ -409,7 +419,7 @@ async function bulk(): Promise<void> {
   try {
     await runBulk(servers, counts, imageBytes);
   } finally {
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    relay.remove();
   }
 }
 

@@ -25,8 +25,8 @@ const NAIVE_STALL_MS = 500;
 /** How long (ms) the loopback reference sends, and the size of its datagrams (bytes: a full fragment's). */
 const LOOPBACK_MS = 1000;
 const LOOPBACK_DATAGRAM_BYTES = 1200;
-/** Receive buffer (bytes) of each bulk receiver: one window of datagrams and then some. */
-const BULK_RECEIVE_BUFFER_BYTES = 4 << 20;
+/** Socket buffers (bytes) of the bulk step's senders and receivers: a whole window of datagrams, and then some. */
+const BULK_SOCKET_BUFFER_BYTES = 4 << 20;
 
 export interface BulkResult {
   name: string;
@@ -119,7 +119,7 @@ export async function bulkThroughNaive(servers: BulkServers, receiverCount: numb
   /** How many receivers have each datagram. */
   const arrived = new Uint16Array(count);
   const sockets: dgram.Socket[] = [];
-  const sender = dgram.createSocket({ type: 'udp4', sendBufferSize: BULK_RECEIVE_BUFFER_BYTES });
+  const sender = dgram.createSocket({ type: 'udp4', sendBufferSize: BULK_SOCKET_BUFFER_BYTES });
   try {
     let low = 0; // every datagram below is complete or given up
     let next = 0;
@@ -139,7 +139,7 @@ export async function bulkThroughNaive(servers: BulkServers, receiverCount: numb
       if (low >= count) finished();
     };
     for (let i = 0; i < receiverCount; i++) {
-      const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: BULK_RECEIVE_BUFFER_BYTES });
+      const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: BULK_SOCKET_BUFFER_BYTES });
       await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
       socket.on('message', (datagram) => {
         const index = datagram.readUInt32BE(0);
@@ -177,7 +177,7 @@ export async function bulkThroughNaive(servers: BulkServers, receiverCount: numb
 
 /** The sink of the loopback reference (a server process): counts datagrams, answers `COUNT` with the count. */
 export function serveSink(): void {
-  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: BULK_RECEIVE_BUFFER_BYTES });
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: BULK_SOCKET_BUFFER_BYTES });
   let count = 0;
   socket.on('message', (datagram, remote) => {
     if (datagram.length === 5 && datagram.toString() === 'COUNT') socket.send(String(count), remote.port, remote.address);
@@ -192,7 +192,7 @@ export function serveSink(): void {
 /** Datagrams per second one Node process gets across loopback to another, and the MB/s that makes. */
 export async function loopbackReference(servers: BulkServers): Promise<{ datagramsPerSecond: number; MBps: number }> {
   const { child, port } = await startServer(servers.sink, true, servers.launcher);
-  const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: BULK_RECEIVE_BUFFER_BYTES });
+  const socket = dgram.createSocket({ type: 'udp4', sendBufferSize: BULK_SOCKET_BUFFER_BYTES });
   try {
     const datagram = Buffer.alloc(LOOPBACK_DATAGRAM_BYTES);
     const start = performance.now();

@@ -172,7 +172,6 @@ export class ProtocolReceiver {
   }
 }
 
-
 /** How often (ms) a group runs its receivers' timers (delayed acks, heartbeats). */
 const GROUP_TICK_MS = 2;
 
