@@ -119,6 +119,37 @@ describe('reliability receiver', () => {
       assert.deepEqual(acks, [ackOf(1, [[3, 3]], 511, 2)]);
     });
 
+    it('holds the ack for a datagram that only extends the highest run above a known hole', () => {
+      const { channel, acks } = recordingChannel({ maxAckDelayMs: 10 });
+      channel.receiveData(2, 'b', 0);
+      assert.equal(acks.length, 1, 'the new gap is acknowledged at once');
+      channel.receiveData(3, 'c', 1);
+      channel.receiveData(4, 'd', 2);
+      assert.equal(acks.length, 1, 'seqs 3 and 4 tell the sender nothing the first ack did not');
+      assert.equal(channel.nextWakeup(), 11, 'they wait for the delayed-ack deadline, counted from seq 3');
+      channel.poll(11);
+      assert.deepEqual(acks.at(-1), ackOf(0, [[2, 4]], 509, 10));
+    });
+
+    it('counts datagrams held above a hole toward ackEveryPackets', () => {
+      const { channel, acks } = recordingChannel({ ackEveryPackets: 4 });
+      channel.receiveData(2, 'b', 0);
+      for (let seq = 3; seq <= 5; seq++) channel.receiveData(seq, 'x', 0);
+      assert.equal(acks.length, 1, 'three more held datagrams are fewer than four');
+      channel.receiveData(6, 'x', 0);
+      assert.deepEqual(acks.at(-1), ackOf(0, [[2, 6]], 507, 0), 'the fourth since the last ack sends one');
+    });
+
+    it('acknowledges at once a datagram below the highest received, in a hole above the cumulative point', () => {
+      const { channel, acks } = recordingChannel();
+      channel.receiveData(2, 'b', 0);
+      channel.receiveData(5, 'e', 0);
+      assert.equal(acks.length, 2, 'each new gap is acknowledged at once');
+      channel.receiveData(4, 'd', 1);
+      assert.deepEqual(acks.at(-1), ackOf(0, [[2, 2], [4, 5]], 509, 0));
+      assert.equal(acks.length, 3);
+    });
+
     it('acknowledges at once a datagram that fills a gap', () => {
       const { channel, acks } = recordingChannel();
       channel.receiveData(2, 'b', 0);
