@@ -11,6 +11,7 @@
  * (duplicates they dropped). Every point is run several times, levels interleaved, and the median is reported.
  *
  * Usage: node dist/bench/loss.js [--runs 3] [--receivers 10] [--levels 0,5,10,20] [--texts 1000] [--image-mb 5]
+ *        [--workloads texts,image]
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     levels: { type: 'string', default: '0,5,10,20' },
     texts: { type: 'string', default: '1000' },
     'image-mb': { type: 'string', default: '5' },
+    workloads: { type: 'string', default: 'texts,image' },
   },
 });
 
@@ -224,7 +226,8 @@ async function main(): Promise<void> {
   const levels = String(args.levels).split(',').map(Number);
   const textCount = Number(args.texts);
   const image = randomBytes(Math.round(Number(args['image-mb']) * 1024 * 1024));
-  const workloads: Workload[] = ['texts', 'image'];
+  const workloads = String(args.workloads).split(',').filter((name): name is Workload => name === 'texts' || name === 'image');
+  if (workloads.length === 0) throw new Error('--workloads names texts, image or both');
   console.log(`bench:loss — 1 sender → relay (udp-chat relay, own process) → ${receiverCount} receivers; lossy proxy on every link, both directions`);
   console.log(`  link: ${LAN_DELAY_MS} ms ± ${LAN_JITTER_MS} ms each way at every level (Node timers: ~1-2 ms in practice), no duplication, no reordering`);
   console.log(`  workloads: ${textCount} texts of ${TEXT_BYTES} B sent at once; one ${(image.length / 1024 / 1024).toFixed(1)} MB image (random bytes)`);

@@ -77,6 +77,15 @@ export class SequenceWindow<E> {
     return found;
   }
 
+  /** The live entry of the highest seq, or undefined when none is in flight. */
+  newest(): E | undefined {
+    for (let seq = this.#high - 1; seq >= this.#low; seq--) {
+      const entry = this.#slots[seq & this.#mask];
+      if (entry !== undefined) return entry;
+    }
+    return undefined;
+  }
+
   #grow(): void {
     const slots = new Array<E | undefined>(this.#slots.length * 2);
     const mask = slots.length - 1;

@@ -317,14 +317,21 @@ export class ReliableSender<T> {
     for (const entry of lost) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, false);
   }
 
-  /** The tail was lost (no ack came to reveal it) or the peer's window is shut: resend the oldest, back off. */
+  /**
+   * The tail was lost (no ack came to reveal it) or the peer's window is shut: resend the oldest, and the newest
+   * in flight as the last probe, then back off. The newest is TCP's tail loss probe (RFC 8985 §7.3): its ack shows
+   * every hole below it, so loss detection resends the rest of a lost tail at once, where probes of the oldest
+   * alone recover it two datagrams per timeout.
+   */
   #onTimeout(now: number): void {
     this.#timeouts++;
     if (this.#inFlight.size > 0) {
       // A zero window admits one probe; otherwise a small burst, never the whole window.
       const burst = this.#peerWindow === 0 ? 1 : this.#tuning.rtoBurstPackets;
-      const oldest = this.#inFlight.oldest(burst);
-      for (const entry of oldest) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, true);
+      const probes = this.#inFlight.oldest(burst);
+      const newest = this.#inFlight.newest();
+      if (burst > 1 && newest !== undefined && !probes.includes(newest)) probes[burst - 1] = newest;
+      for (const entry of probes) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, true);
     } else if (this.#peerWindow === 0) {
       // Nothing in flight to resend: one new item probes the window (its ack carries the reopened window).
       this.#enterWindow(now);

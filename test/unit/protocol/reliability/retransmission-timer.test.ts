@@ -14,16 +14,37 @@ describe('reliability retransmission timer', () => {
       assert.ok(probe < channel.stats.rtoMs);
       assert.equal(channel.nextWakeup(), 10 + probe);
       channel.poll(10 + probe);
-      assert.deepEqual(retransmittedSeqs(), [2, 3], 'the oldest two, as on a timeout');
+      assert.deepEqual(retransmittedSeqs(), [2, 4], 'the oldest and the newest, as on a timeout');
       assert.equal(channel.nextWakeup(), 10 + probe + 2 * channel.stats.rtoMs, 'later expiries back off from the full timeout');
     });
 
-    it('resends the oldest two datagrams on expiry, not the whole window', () => {
+    it('resends the oldest and the newest datagram on expiry, not the whole window', () => {
       const { channel, retransmittedSeqs } = recordingChannel();
       sendMany(channel, 10, 0);
       assert.equal(channel.nextWakeup(), 300);
       channel.poll(300);
-      assert.deepEqual(retransmittedSeqs(), [1, 2]);
+      assert.deepEqual(retransmittedSeqs(), [1, 10]);
+    });
+
+    it('recovers a lost tail in one probe round: the ack of the newest probe shows every hole below it', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('a', 1, 'normal', 0);
+      channel.receiveAck(ackOf(1), 2); // srtt 2: the probe comes long before the 100 ms timeout
+      sendMany(channel, 10, 10); // seqs 2-11, all lost
+      const probeAt = channel.nextWakeup() as number;
+      channel.poll(probeAt);
+      assert.deepEqual(retransmittedSeqs(), [2, 11]);
+      // Both probes arrive; 3-10 have been out less than a timeout, yet the ack shows the receiver skipped them.
+      channel.receiveAck(ackOf(2, [[11, 11]]), probeAt + 2);
+      assert.ok(probeAt + 2 < 10 + channel.stats.rtoMs);
+      assert.deepEqual(retransmittedSeqs(), [2, 11, 3, 4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('probes with the oldest alone when it is also the newest', () => {
+      const { channel, retransmittedSeqs } = recordingChannel();
+      channel.send('a', 1, 'normal', 0);
+      channel.poll(300);
+      assert.deepEqual(retransmittedSeqs(), [1]);
     });
 
     it('doubles the timer on consecutive timeouts up to maxRtoMs and resets it on progress', () => {
