@@ -31,13 +31,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ProtocolReceiver, ReceiverGroup, SharedRoomKeys } from './lib/receiver';
 import { benchNow, nextMessage, serveSender, type SenderConfig } from './lib/sender';
-import { RELAY_COMMAND, startServer, stopServer } from './lib/server';
+import { relayWithHistory, startServer, stopServer } from './lib/server';
 import { capacity, carried, cpuMicrosPerDelivery } from './lib/capacity';
 import { runBulk, serveSink, type BulkServers } from './lib/bulk';
 import { describeCores, pinHarness, planCores, serverLauncher, type CorePlan } from './lib/cores';
@@ -188,18 +185,8 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
 
 // ---- UDP Chat run -----------------------------------------------------------------------------------------------
 
-/**
- * The relay's command as --history asks: on, with its history in a fresh temporary folder that `remove` deletes
- * (after the relay has stopped); off, with --no-history.
- */
-function relayWithHistory(): { command: string[]; remove: () => void } {
-  if (args.history === 'off') return { command: [...RELAY_COMMAND, '--no-history'], remove: () => {} };
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
-  return { command: [...RELAY_COMMAND, '--data', dataDir], remove: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
-}
-
 async function runUdpChat(receiverCount: number, rate: number, seconds: number): Promise<Result> {
-  const relay = relayWithHistory();
+  const relay = relayWithHistory(args.history !== 'off');
   const { child, port } = await startServer(relay.command, true, serverLauncher(cores));
   const recorder = new Recorder();
   // Derived once, with the salt of the relay's first Challenge, for all the receivers.
@@ -340,7 +327,7 @@ async function sweep(receiverCount: number, seconds: number): Promise<void> {
 async function bulk(): Promise<void> {
   const counts = args['bulk-receivers'].split(',').map(Number).filter((count) => Number.isInteger(count) && count > 0);
   const imageBytes = Math.round(Number(args['image-mb']) * 1_000_000);
-  const relay = relayWithHistory();
+  const relay = relayWithHistory(args.history !== 'off');
   const servers: BulkServers = {
     relay: relay.command,
     naive: [__filename, '--serve', 'naive'],

@@ -1,5 +1,7 @@
 /** Server processes for the benchmarks: started, waited for until they listen, and stopped. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
@@ -8,6 +10,16 @@ export const CLI_PATH = path.join(__dirname, '..', 'cli.js');
 
 /** The real relay, as users run it. */
 export const RELAY_COMMAND = [CLI_PATH, 'relay', '--host', '127.0.0.1', '--port', '0', '--json'];
+
+/**
+ * The relay's command with its history on, kept in a fresh temporary folder that `remove` deletes (after the relay
+ * has stopped), so a bench never writes into the user's own relay history; with `history` false, --no-history.
+ */
+export function relayWithHistory(history = true): { command: string[]; remove: () => void } {
+  if (!history) return { command: [...RELAY_COMMAND, '--no-history'], remove: () => {} };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'udpchat-bench-relay-'));
+  return { command: [...RELAY_COMMAND, '--data', dataDir], remove: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+}
 
 /**
  * Starts `node ...command` and resolves once it prints `{"event":"listening","port":N}` (as `udp-chat relay
