@@ -331,6 +331,10 @@ export class ReliableSender<T> {
       const probes = this.#inFlight.oldest(burst);
       const newest = this.#inFlight.newest();
       if (burst > 1 && newest !== undefined && !probes.includes(newest)) probes[burst - 1] = newest;
+      // Fewer in flight than the burst: the oldest goes again, as QUIC may send its probes (RFC 9002 §6.2.4), so
+      // one lost copy does not cost a doubled timeout. A lone datagram at the peer's cumulative point, its window
+      // full of what waits behind it, is exactly the one that can least afford that.
+      while (probes.length < burst && probes[0] !== undefined) probes.push(probes[0]);
       for (const entry of probes) if (this.#inFlight.get(entry.seq) === entry) this.#retransmit(entry, now, true);
     } else if (this.#peerWindow === 0) {
       // Nothing in flight to resend: one new item probes the window (its ack carries the reopened window).

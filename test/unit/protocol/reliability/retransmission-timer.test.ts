@@ -40,11 +40,13 @@ describe('reliability retransmission timer', () => {
       assert.deepEqual(retransmittedSeqs(), [2, 11, 3, 4, 5, 6, 7, 8, 9, 10]);
     });
 
-    it('probes with the oldest alone when it is also the newest', () => {
+    it('sends the oldest twice when it is also the newest, so one lost probe does not double the wait', () => {
       const { channel, retransmittedSeqs } = recordingChannel();
       channel.send('a', 1, 'normal', 0);
       channel.poll(300);
-      assert.deepEqual(retransmittedSeqs(), [1]);
+      assert.deepEqual(retransmittedSeqs(), [1, 1]);
+      assert.equal(channel.stats.retransmitted, 2);
+      assert.equal(channel.stats.timeouts, 1);
     });
 
     it('doubles the timer on consecutive timeouts up to maxRtoMs and resets it on progress', () => {

@@ -80,6 +80,7 @@ describe('reliability sender', () => {
       assert.deepEqual(transmissions, [
         { seq: 1, item: 'hello', retransmission: false },
         { seq: 1, item: 'hello', retransmission: true },
+        { seq: 1, item: 'hello', retransmission: true },
       ]);
     });
 
