@@ -12,8 +12,8 @@
  * - `rtt-estimator.ts`: RFC 6298 smoothing with the peer's ack delay removed (RFC 9002 §5.3), the retransmission
  *   and probe timeouts;
  * - `retransmission-timer.ts`: the one timer, with exponential backoff; when the tail is lost it resends the oldest
- *   datagram and the newest (whose ack shows every hole below it), and it probes a peer that advertises a zero
- *   window;
+ *   datagram and the newest (whose ack shows every hole below it; a lone one goes twice), and it probes a peer that
+ *   advertises a zero window;
  * - `loss-detection.ts`: RFC 9002 §6.1 by packet and time threshold; only lost datagrams are resent;
  * - `sender.ts` and `receiver.ts`: the two halves; `channel.ts` joins them; `stats.ts` is what it reports.
  *

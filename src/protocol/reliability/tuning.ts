@@ -37,7 +37,10 @@ export interface ReliabilityTuning {
   packetThreshold: number;
   /** kTimeThreshold of RFC 9002: lost once out this many round trips while a later datagram was acknowledged. */
   timeThreshold: number;
-  /** Datagrams resent when the retransmission timer expires: the oldest, with the newest in flight as the last. */
+  /**
+   * Datagrams resent when the retransmission timer expires: the oldest, with the newest in flight as the last; with
+   * fewer in flight than this, the oldest again.
+   */
   rtoBurstPackets: number;
   /** Bytes (as given to send()) waiting to enter the window; send() refuses beyond. */
   maxQueuedBytes: number;
