@@ -115,7 +115,6 @@ export class Handshake {
     return sameBytes(clientNonce, this.#nonce);
   }
 
-  /** The Join datagram; `memberId` is the session it may take over (0: none). */
   /**
    * The Join datagram; `memberId` is the session it may take over (0: none). A sealed room's proof goes only into
    * a challenged Join (the keys depend on the Challenge's salt); a Join shorter than MIN_JOIN_BYTES is padded.
