@@ -20,7 +20,7 @@ import { ImageCompressor } from '../src/image';
 import { ImageFormat } from '../src/protocol/payload';
 import { IMAGE_INPUTS_DIR, PHOTO_12MP_FILE } from './lib/image-inputs';
 import { benchNow, nextMessage, serveSender, type SenderConfig } from './lib/sender';
-import { relayWithHistory, startServer, stopServer } from './lib/server';
+import { startRelay, stopServer } from './lib/server';
 import { median, percentileOfSorted } from './lib/stats';
 
 const { values: args } = parseArgs({
@@ -148,8 +148,8 @@ async function images(port: number): Promise<void> {
 
 async function main(): Promise<void> {
   if (args.serve === 'sender') return serveSender();
-  const relay = relayWithHistory();
-  const { child, port } = await startServer(relay.command, false);
+  const relay = await startRelay(true, false);
+  const { child, port } = relay;
   try {
     console.log(`bench:e2e — loopback, relay with history, ${os.cpus().length} cores, load ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}`);
     await texts(port);

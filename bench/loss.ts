@@ -13,13 +13,12 @@
  * Usage: node dist/bench/loss.js [--runs 5] [--receivers 10] [--levels 0,5,10,20] [--texts 1000] [--image-mb 5]
  *        [--workloads texts,image]
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { ChatClient, type TransportStats } from '../src/client/client';
 import { ImageFormat } from '../src/protocol/payload';
-import { relayWithHistory, startServer, stopServer } from './lib/server';
+import { startRelay, stopServer, type StartedRelay } from './lib/server';
 import { median } from './lib/stats';
 import { LossyProxy, type Direction, type Impairment } from '../test/support/lossy-proxy';
 
@@ -66,16 +65,6 @@ interface Sample {
 
 // ---- the relay process ------------------------------------------------------------------------------------------
 
-/** The real relay with its history on, in a folder of its own that `remove` deletes once it has stopped. */
-async function startRelay(): Promise<{ child: ChildProcess; port: number; remove: () => void }> {
-  const relay = relayWithHistory();
-  try {
-    return { ...(await startServer(relay.command, false)), remove: relay.remove };
-  } catch (error) {
-    relay.remove();
-    throw error;
-  }
-}
 
 // ---- what the relay sends, counted on the wire ------------------------------------------------------------------
 
@@ -107,7 +96,7 @@ class Setup {
   readonly received: Array<{ texts: string[]; images: Uint8Array[] }>;
 
   private constructor(
-    readonly relay: { child: ChildProcess; remove: () => void },
+    readonly relay: StartedRelay,
     readonly proxy: LossyProxy,
     readonly wire: RelayWireCounter,
     readonly sender: ChatClient,
@@ -122,7 +111,7 @@ class Setup {
   }
 
   static async open(lossPercent: number, seed: number, receiverCount: number): Promise<Setup> {
-    const relay = await startRelay();
+    const relay = await startRelay(true, false);
     const { port } = relay;
     const wire = new RelayWireCounter();
     const impairment: Partial<Impairment> = { lossPercent, delayMs: LAN_DELAY_MS, jitterMs: LAN_JITTER_MS };

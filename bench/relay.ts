@@ -34,7 +34,7 @@ import dgram from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { ProtocolReceiver, ReceiverGroup, SharedRoomKeys } from './lib/receiver';
 import { benchNow, nextMessage, serveSender, type SenderConfig } from './lib/sender';
-import { relayWithHistory, startServer, stopServer } from './lib/server';
+import { relayWithHistory, startRelay, startServer, stopServer } from './lib/server';
 import { capacity, carried, cpuMicrosPerDelivery } from './lib/capacity';
 import { runBulk, serveSink, type BulkServers } from './lib/bulk';
 import { describeCores, pinHarness, planCores, serverLauncher, type CorePlan } from './lib/cores';
@@ -186,8 +186,8 @@ async function runNaive(receiverCount: number, rate: number, seconds: number): P
 // ---- UDP Chat run -----------------------------------------------------------------------------------------------
 
 async function runUdpChat(receiverCount: number, rate: number, seconds: number): Promise<Result> {
-  const relay = relayWithHistory(args.history !== 'off');
-  const { child, port } = await startServer(relay.command, true, serverLauncher(cores));
+  const relay = await startRelay(args.history !== 'off', true, serverLauncher(cores));
+  const { child, port } = relay;
   const recorder = new Recorder();
   // Derived once, with the salt of the relay's first Challenge, for all the receivers.
   const roomKeys = args.encrypted ? new SharedRoomKeys(BENCH_PASSPHRASE, 'bench') : undefined;

@@ -21,6 +21,27 @@ export function relayWithHistory(history = true): { command: string[]; remove: (
   return { command: [...RELAY_COMMAND, '--data', dataDir], remove: () => fs.rmSync(dataDir, { recursive: true, force: true }) };
 }
 
+/** A running relay from relayWithHistory; `remove` deletes its history folder once it has stopped. */
+export interface StartedRelay {
+  child: ChildProcess;
+  port: number;
+  remove: () => void;
+}
+
+/**
+ * Starts the real relay (relayWithHistory's command) as startServer does; its history folder is removed at once
+ * when it fails to start, and by the caller's `remove` after stopServer otherwise.
+ */
+export async function startRelay(history = true, showErrors = true, launcher: string[] = []): Promise<StartedRelay> {
+  const relay = relayWithHistory(history);
+  try {
+    return { ...(await startServer(relay.command, showErrors, launcher)), remove: relay.remove };
+  } catch (error) {
+    relay.remove();
+    throw error;
+  }
+}
+
 /**
  * Starts `node ...command` and resolves once it prints `{"event":"listening","port":N}` (as `udp-chat relay
  * --json` does). Its standard error goes to ours when `showErrors`. It runs with this process's Node flags, so

@@ -330,7 +330,7 @@ export class ReliableSender<T> {
       const burst = this.#peerWindow === 0 ? 1 : this.#tuning.rtoBurstPackets;
       const probes = this.#inFlight.oldest(burst);
       const newest = this.#inFlight.newest();
-      if (burst > 1 && newest !== undefined && !probes.includes(newest)) probes[burst - 1] = newest;
+      if (burst > 1 && newest !== undefined && !probes.includes(newest)) probes[probes.length - 1] = newest;
       // Fewer in flight than the burst: the oldest goes again, as QUIC may send its probes (RFC 9002 §6.2.4), so
       // one lost copy does not cost a doubled timeout. A lone datagram at the peer's cumulative point, its window
       // full of what waits behind it, is exactly the one that can least afford that.
