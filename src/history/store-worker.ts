@@ -5,7 +5,7 @@
  *
  * Requests are served strictly in the order they were posted, so a read sees every write posted before it.
  * Appends that are waiting together are committed in one transaction (group commit: one fsync for all of them),
- * and each is answered with its own messages.
+ * and each is answered with its own messages; ThreadedHistoryStore gathers them before posting.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { asDatabaseError } from './database-error';
@@ -37,35 +37,18 @@ try {
   port.postMessage({ opened: false, problem: problemOf(error) } satisfies StoreOpened);
 }
 
-/**
- * How long (ms) an append waits for others to join its commit. Every commit costs an fsync, and the kernel's work
- * for it (the log's pages, the file system's journal) is CPU the relay's own thread then lacks: committing each
- * turn's few messages at once, a relay forwarding 400 messages/s to 100 members used 40 % of a core more with
- * history than without. Waiting this long bounds commits to 100 per second, and adds at most this much to when a
- * sender hears "delivered"; a read (or close) does not wait, and takes the appends before it along.
- */
-const COMMIT_GATHER_MS = 10;
-
 const queue: StoreRequest[] = [];
 let immediate: NodeJS.Immediate | undefined;
-let gathering: NodeJS.Timeout | undefined;
 
 port.on('message', function portOnMessage(message: unknown) {
   if (!isStoreRequest(message)) return; // only ThreadedHistoryStore posts here; nothing to answer without an id
   queue.push(message);
-  if (message.operation.op !== 'append') {
-    // After the messages already waiting: they are served with it.
-    immediate ??= setImmediate(drain);
-  } else if (!gathering && !immediate) {
-    gathering = setTimeout(drain, COMMIT_GATHER_MS);
-  }
+  // After every message already waiting: appends that wait together are committed together.
+  immediate ??= setImmediate(drain);
 });
 
 function drain(): void {
-  if (immediate) clearImmediate(immediate);
-  if (gathering) clearTimeout(gathering);
   immediate = undefined;
-  gathering = undefined;
   while (queue.length > 0) {
     const first = queue[0] as StoreRequest;
     if (first.operation.op === 'append') {

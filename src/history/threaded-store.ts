@@ -19,6 +19,16 @@ import { startWorker, workerScript } from '../util/worker-thread';
  * died mid-request is noticed.
  */
 const SYNC_TIMEOUT_MS = 10_000;
+/**
+ * How long (ms) a background append waits for others to join its commit, here before it is posted. Every commit
+ * costs an fsync, and the kernel's work for it (the log's pages, the file system's journal) is CPU the relay's own
+ * thread then lacks: committing each turn's few messages at once, a relay forwarding 400 messages/s to 100 members
+ * used 40 % of a core more with history than without. Gathered here rather than in the worker, a batch is also
+ * one postMessage (a structured clone and a wake-up of the worker) instead of one per turn: at 1,000 messages/s to
+ * 100 members, 4 % of a core less. Waiting this long bounds commits to 100 per second and adds at most this much to
+ * when a sender hears "delivered"; a read, any other write, or close posts what is gathered first.
+ */
+const COMMIT_GATHER_MS = 10;
 /** How long (ms) the worker may take to open the file (WebAssembly compile, migrations) before the open fails. */
 const OPEN_TIMEOUT_MS = 30_000;
 
@@ -31,6 +41,13 @@ export interface BackgroundWrites {
   pruneLater(nowMs: number, retention: Retention, maxMessages: number): Promise<number>;
   /** Waits for every write posted so far, then closes the file and stops the worker. */
   closeWhenDone(): Promise<void>;
+}
+
+/** Background appends waiting to be posted as one commit. */
+interface GatheredAppends {
+  messages: NewStoredMessage[];
+  waiters: Array<{ count: number; resolve(stored: StoredMessage[]): void; reject(error: unknown): void }>;
+  timer: NodeJS.Timeout;
 }
 
 export function hasBackgroundWrites(store: HistoryStore): store is HistoryStore & BackgroundWrites {
@@ -87,6 +104,9 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
   /** Rooms a pin was written for by this store. */
   readonly #pinnedRooms = new Set<string>();
   #blockingCalls = 0;
+  #backgroundPosts = 0;
+  /** Background appends gathered for one commit, and who waits for which of them, until COMMIT_GATHER_MS is up. */
+  #gathered: GatheredAppends | undefined;
 
   constructor(file: string, worker: Worker, syncPort: MessagePort, signal: Int32Array) {
     this.#file = file;
@@ -99,12 +119,39 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
   }
 
   appendDurably(messages: readonly NewStoredMessage[]): Promise<StoredMessage[]> {
+    if (this.#broken) return Promise.reject(this.#broken);
+    if (this.#closed) return Promise.reject(this.#closedError());
     this.#appending(messages);
-    return this.#post({ op: 'append', messages: [...messages] }).catch((error: unknown) => {
+    const gathered = (this.#gathered ??= { messages: [], waiters: [], timer: setTimeout(this.#postGathered, COMMIT_GATHER_MS) });
+    const stored = new Promise<StoredMessage[]>((resolve, reject) => {
+      gathered.waiters.push({ count: messages.length, resolve, reject });
+    });
+    gathered.messages.push(...messages);
+    return stored.catch((error: unknown) => {
       this.#verifiers.clear();
       throw error;
     });
   }
+
+  /** Posts the gathered appends as one; each waiter is answered with its own messages, or fails with all of them. */
+  #postGathered = (): void => {
+    const gathered = this.#gathered;
+    if (!gathered) return;
+    this.#gathered = undefined;
+    clearTimeout(gathered.timer);
+    this.#post({ op: 'append', messages: gathered.messages }).then(
+      (stored) => {
+        let offset = 0;
+        for (const waiter of gathered.waiters) {
+          waiter.resolve(stored.slice(offset, offset + waiter.count));
+          offset += waiter.count;
+        }
+      },
+      (error: unknown) => {
+        for (const waiter of gathered.waiters) waiter.reject(error);
+      },
+    );
+  };
 
   async pinRoomLater(room: string, verifier: RoomVerifier): Promise<void> {
     this.#pinning(room);
@@ -160,6 +207,11 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
     return this.#blockingCalls;
   }
 
+  /** How many requests have been posted to the worker without waiting so far (gathered appends count once). */
+  get backgroundPosts(): number {
+    return this.#backgroundPosts;
+  }
+
   #pinning(room: string): void {
     this.#pinnedRooms.add(room);
     this.#verifiers.delete(room);
@@ -198,19 +250,28 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
     return this.#closed;
   }
 
+  #closedError(): DatabaseError {
+    return new DatabaseError('failed', this.#file, `${this.#file}: the history is closed`);
+  }
+
+  /** Posts `operation` behind the gathered appends: the worker serves in posting order, so it sees them. */
   #post<K extends StoreOperation['op']>(operation: Extract<StoreOperation, { op: K }>): Promise<StoreResults[K]> {
+    if (operation.op !== 'append') this.#postGathered();
     if (this.#broken) return Promise.reject(this.#broken);
-    if (this.#closed) return Promise.reject(new DatabaseError('failed', this.#file, `${this.#file}: the history is closed`));
+    if (this.#closed) return Promise.reject(this.#closedError());
     const id = this.#nextId++;
+    this.#backgroundPosts++;
     return new Promise<StoreResults[K]>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       this.#worker.postMessage({ id, sync: false, operation } satisfies StoreRequest);
     });
   }
 
+  /** Blocks until the worker answers `operation`, which it serves after the gathered appends (posted first). */
   #call<K extends StoreOperation['op']>(operation: Extract<StoreOperation, { op: K }>): StoreResults[K] {
+    this.#postGathered();
     if (this.#broken) throw this.#broken;
-    if (this.#closed) throw new DatabaseError('failed', this.#file, `${this.#file}: the history is closed`);
+    if (this.#closed) throw this.#closedError();
     const id = this.#nextId++;
     this.#blockingCalls++;
     Atomics.store(this.#signal, 0, 0);
@@ -255,6 +316,12 @@ export class ThreadedHistoryStore implements HistoryStore, BackgroundWrites {
   /** Every write still waiting fails: it may not be durable, so nothing waiting on it is told "delivered". */
   #break(error: DatabaseError): void {
     this.#broken ??= error;
+    const gathered = this.#gathered;
+    this.#gathered = undefined;
+    if (gathered) {
+      clearTimeout(gathered.timer);
+      for (const waiter of gathered.waiters) waiter.reject(this.#broken);
+    }
     for (const pending of this.#pending.values()) pending.reject(this.#broken);
     this.#pending.clear();
   }

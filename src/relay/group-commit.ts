@@ -6,8 +6,9 @@
  * that follow them, do not swell by an fsync).
  *
  * Two ways to commit, by what the store offers:
- * - in the background (a ThreadedHistoryStore): the commit is posted to the store's thread and the relay's thread
- *   goes on; commits end in the order they were posted, and each releases the acknowledgements that waited for it;
+ * - in the background (a ThreadedHistoryStore): the commit goes to the store, which gathers 10 ms of them into one
+ *   transaction on its thread, and the relay's thread goes on; commits end in the order they were handed over, and
+ *   each releases the acknowledgements that waited for it;
  * - synchronously (any other HistoryStore): the commit runs here, waiting as long as the last one took (at most
  *   MAX_COMMIT_WAIT_MS), so a slow disk gathers more messages per fsync instead of falling behind.
  */

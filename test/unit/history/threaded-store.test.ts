@@ -55,6 +55,38 @@ describe('history/threaded-store', function () {
     await Promise.all([first, pinned, second]);
   });
 
+  it('posts the background appends of one gathering as one request, and answers each with its own numbers', async () => {
+    const store = await openStore();
+    const before = store.backgroundPosts;
+    const first = store.appendDurably([newMessage('a', 'one'), newMessage('a', 'two')]);
+    // A later turn of the event loop, still within the gathering.
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = store.appendDurably([newMessage('a', 'three')]);
+    const [one, two] = await Promise.all([first, second]);
+    assert.deepEqual(one.map((message) => message.seq), [1, 2]);
+    assert.deepEqual(two.map((message) => message.seq), [3]);
+    assert.equal(store.backgroundPosts - before, 1);
+  });
+
+  it('posts the gathered appends before any other write, which then sees them', async () => {
+    const store = await openStore();
+    const appended = store.appendDurably([newMessage('a', 'old', { storedAt: 1_000 })]);
+    const pruned = store.pruneLater(1_000_000, { maxAgeMs: 1, maxRoomBytes: 1 << 20 }, 100);
+    await appended;
+    assert.equal(await pruned, 1, 'the prune removed the append gathered before it');
+    assert.deepEqual(texts(store.after('a', 0, 10)), []);
+  });
+
+  it('fails every append of a gathering that cannot be stored, with a DatabaseError', async () => {
+    const store = await openStore();
+    await store.appendDurably([newMessage('a', 'one', { seq: 3 })]);
+    const clash = store.appendDurably([newMessage('a', 'again', { seq: 3 })]);
+    const companion = store.appendDurably([newMessage('a', 'with it')]);
+    await assert.rejects(clash, DatabaseError);
+    await assert.rejects(companion, DatabaseError);
+    assert.deepEqual(texts(store.after('a', 0, 10)), ['one']);
+  });
+
   it('fails a background append it cannot store with a DatabaseError, and goes on with the next', async () => {
     const store = await openStore();
     await store.appendDurably([newMessage('a', 'one', { seq: 3 })]);
