@@ -63,9 +63,6 @@ interface Sample {
   droppedPercent: number;
 }
 
-// ---- the relay process ------------------------------------------------------------------------------------------
-
-
 // ---- what the relay sends, counted on the wire ------------------------------------------------------------------
 
 /** Header fields (docs/protocol.md): magic at 0, type at 3, flags at 4, seq at 12. */
